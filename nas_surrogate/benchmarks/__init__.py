@@ -1,0 +1,157 @@
+"""Benchmark registry: every benchmark id, how to load it, and where its data lives.
+
+Data dir resolution (one place): the ``data_dir`` argument (``--data-dir``), else
+``$NAS_SURROGATE_DATA``, else none, in which case ``nasbench201/cifar10`` is served from
+the embedded demo subset and NAS-Bench-Suite-Zero ids say how to get the full files.
+A data dir may hold the NB-Suite-Zero files directly or in an ``nbsz/`` subfolder.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from nas_surrogate.benchmarks.base import NOT_TABULATED, Benchmark
+from nas_surrogate.benchmarks.demo import DEMO_ID, load_demo
+from nas_surrogate.benchmarks.nasbench_graph import (
+    GRAPH_DATASETS,
+    graph_data_file,
+    load_nasbench_graph,
+)
+from nas_surrogate.benchmarks.nb201_full import analog_data_file, load_nb201_full
+from nas_surrogate.benchmarks.nbsz import NBSZ_FILES, load_nbsz, nbsz_sources
+from nas_surrogate.cache import cached
+from nas_surrogate.errors import BadInputError
+from nas_surrogate.registry import Registry
+
+DATA_ENV = "NAS_SURROGATE_DATA"
+
+
+@dataclass(frozen=True)
+class BenchmarkEntry:
+    """How to load one benchmark id; ``sources`` lists the files its cache key hashes."""
+
+    id: str
+    needs_data_dir: bool
+    sources: Callable[[Path | None], list[Path]]
+    build: Callable[[Path | None], Benchmark]
+
+    def load(self, data_dir: Path | None) -> Benchmark:
+        if self.needs_data_dir and data_dir is None:
+            if self.id == DEMO_ID:
+                return load_demo()
+            raise BadInputError(
+                self.id,
+                f"needs the NAS-Bench-Suite-Zero files: pass --data-dir or set {DATA_ENV}",
+            )
+        sources = self.sources(data_dir)
+        for src in sources:
+            if not src.is_file():
+                raise BadInputError(str(src), f"not found (needed for {self.id})")
+        return cached(self.id, sources, lambda: self.build(data_dir))
+
+    def available(self, data_dir: Path | None) -> bool:
+        if self.needs_data_dir and data_dir is None:
+            return self.id == DEMO_ID
+        return all(p.is_file() for p in self.sources(data_dir))
+
+
+BENCHMARKS: Registry[BenchmarkEntry] = Registry("benchmark")
+
+
+def _register_nbsz(space: str, task: str) -> None:
+    BENCHMARKS.register(
+        f"{space}/{task}",
+        BenchmarkEntry(
+            id=f"{space}/{task}",
+            needs_data_dir=True,
+            sources=lambda d: nbsz_sources(d, space),
+            build=lambda d: load_nbsz(d, space, task),
+        ),
+    )
+
+
+def _register_graph(dataset: str) -> None:
+    BENCHMARKS.register(
+        f"nasbenchgraph/{dataset}",
+        BenchmarkEntry(
+            id=f"nasbenchgraph/{dataset}",
+            needs_data_dir=False,
+            sources=lambda _: [graph_data_file(dataset)],
+            build=lambda _: load_nasbench_graph(dataset),
+        ),
+    )
+
+
+for _space, (_file, _layout, _tasks) in NBSZ_FILES.items():
+    for _task in _tasks:
+        _register_nbsz(_space, _task)
+BENCHMARKS.register(
+    "nasbench201_full/cifar10",
+    BenchmarkEntry(
+        id="nasbench201_full/cifar10",
+        needs_data_dir=False,
+        sources=lambda _: [analog_data_file()],
+        build=lambda _: load_nb201_full(),
+    ),
+)
+for _dataset in GRAPH_DATASETS:
+    _register_graph(_dataset)
+
+
+def resolve_data_dir(data_dir: str | Path | None = None) -> Path | None:
+    """The NB-Suite-Zero folder to read, or None for the embedded demo only."""
+    where = "--data-dir"
+    if data_dir is None or str(data_dir) == "":
+        data_dir = os.environ.get(DATA_ENV) or None
+        where = DATA_ENV
+        if data_dir is None:
+            return None
+    path = Path(data_dir).expanduser()
+    if not path.is_dir():
+        raise BadInputError(f"{where} {path}", "is not a directory")
+    known = [f for f, _, _ in NBSZ_FILES.values()]
+    for candidate in (path, path / "nbsz"):
+        if any((candidate / f).is_file() for f in known):
+            return candidate
+    raise BadInputError(f"{where} {path}", f"holds none of the files {', '.join(known)}")
+
+
+def load_benchmark(bench_id: str, data_dir: str | Path | None = None) -> Benchmark:
+    """Load one benchmark by id (see ``benchmark_ids()``), cached after the first parse."""
+    entry = BENCHMARKS.get(bench_id)
+    return entry.load(resolve_data_dir(data_dir))
+
+
+def benchmark_ids() -> list[str]:
+    return BENCHMARKS.names()
+
+
+def available_benchmarks(data_dir: str | Path | None = None) -> list[str]:
+    """Ids loadable with this data dir (all registered ids whose files are present)."""
+    resolved = resolve_data_dir(data_dir)
+    return [name for name, entry in BENCHMARKS.items() if entry.available(resolved)]
+
+
+def expand_benchmark_ids(spec: str, data_dir: str | Path | None = None) -> list[str]:
+    """``all`` -> every available id; ``a,b`` -> [a, b] (each checked against the registry)."""
+    if spec == "all":
+        return available_benchmarks(data_dir)
+    ids = [s.strip() for s in spec.split(",") if s.strip()]
+    for bench_id in ids:
+        BENCHMARKS.get(bench_id)
+    return ids
+
+
+__all__ = [
+    "BENCHMARKS",
+    "NOT_TABULATED",
+    "Benchmark",
+    "available_benchmarks",
+    "benchmark_ids",
+    "expand_benchmark_ids",
+    "load_benchmark",
+    "resolve_data_dir",
+]
