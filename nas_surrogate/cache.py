@@ -11,6 +11,7 @@ cache dir (``platformdirs``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -96,7 +97,7 @@ def _load(path: Path) -> Benchmark:
             proxy_names=tuple(meta["proxy_names"]),
             proxy_scores=z["proxy_scores"],
             proxy_seconds=z["proxy_seconds"],
-            test_accuracy=z["test_accuracy"] if "test_accuracy" in z else None,
+            test_accuracy=z.get("test_accuracy"),
             extras={k: z[f"extra__{k}"] for k in meta["extras"]},
             source=meta["source"],
             full_space=meta["full_space"],
@@ -113,8 +114,6 @@ def cached(bench_id: str, sources: Sequence[Path], build: Callable[[], Benchmark
             path.unlink(missing_ok=True)  # a damaged entry is rebuilt, never trusted
     bench = build()
     if path is not None:
-        try:
+        with contextlib.suppress(OSError):  # a read-only cache dir only costs speed
             _save(path, bench)
-        except OSError:
-            pass  # a read-only cache dir only costs speed
     return bench

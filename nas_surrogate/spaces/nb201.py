@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from nas_surrogate.spaces.product import ProductSpace
 
-NB201_OPS: tuple[str, ...] = ("skip_connect", "none", "nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3")
+NB201_OPS: tuple[str, ...] = (
+    "skip_connect",
+    "none",
+    "nor_conv_3x3",
+    "nor_conv_1x1",
+    "avg_pool_3x3",
+)
 #: (from_node, to_node) of each edge, nodes numbered 1..4 as in the data README.
 NB201_EDGES: tuple[tuple[int, int], ...] = ((1, 2), (1, 3), (1, 4), (2, 3), (2, 4), (3, 4))
 

@@ -1,0 +1,128 @@
+"""Feature specs: ``onehot``, ``zc``, ``onehot+zc``, ``path+zc:nwot,synflow`` ...
+
+A spec is parts joined by ``+``; each part is an encoding name, or ``zc`` with an
+optional ``:p1,p2`` proxy list. ``build_features`` returns the raw matrix for every row
+of a benchmark (encodings, then raw proxy scores with NaN); ``make_preprocessor`` returns
+the scikit-learn transformer that imputes and optionally rank-transforms the ZC columns.
+That transformer is stateful, so it is fit on training rows only, inside the surrogate's
+pipeline, never on the whole table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import QuantileTransformer
+
+from nas_surrogate.benchmarks.base import Benchmark
+from nas_surrogate.encodings.base import Encoding
+from nas_surrogate.errors import BadInputError
+from nas_surrogate.registry import Registry
+
+ZC = "zc"
+ZC_TRANSFORMS = ("none", "quantile")
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    text: str
+    encodings: tuple[str, ...]
+    proxies: tuple[str, ...] | None  # None: no ZC part; () : all proxies of the task
+
+    @property
+    def uses_zc(self) -> bool:
+        return self.proxies is not None
+
+
+def parse_feature_spec(text: str, encodings: Registry[Encoding]) -> FeatureSpec:
+    where = f"feature spec {text!r}"
+    parts = [p.strip() for p in text.split("+")]
+    if not text.strip() or any(not p for p in parts):
+        raise BadInputError(where, "expected parts joined by '+', e.g. onehot+zc")
+    names: list[str] = []
+    proxies: tuple[str, ...] | None = None
+    for part in parts:
+        name, _, args = part.partition(":")
+        if name == ZC:
+            if proxies is not None:
+                raise BadInputError(where, "'zc' appears twice")
+            proxies = tuple(a.strip() for a in args.split(",") if a.strip()) if args else ()
+            continue
+        if args:
+            raise BadInputError(where, f"encoding {name!r} takes no ':' arguments")
+        if name not in encodings:
+            encodings.get(name)  # raises with "did you mean"
+        if name in names:
+            raise BadInputError(where, f"{name!r} appears twice")
+        names.append(name)
+    return FeatureSpec(text=text, encodings=tuple(names), proxies=proxies)
+
+
+@dataclass(frozen=True)
+class Features:
+    """Raw features of every benchmark row; ``zc_columns`` index the proxy columns."""
+
+    spec: FeatureSpec
+    X: np.ndarray
+    names: list[str]
+    zc_columns: np.ndarray
+
+
+def build_features(
+    spec: FeatureSpec | str, bench: Benchmark, encodings: Registry[Encoding]
+) -> Features:
+    if isinstance(spec, str):
+        spec = parse_feature_spec(spec, encodings)
+    blocks, names = [], []
+    for name in spec.encodings:
+        enc = encodings.get(name)
+        if not enc.applies_to(bench.space):
+            usable = [n for n, e in encodings.items() if e.applies_to(bench.space)]
+            raise BadInputError(
+                f"feature spec {spec.text!r}",
+                f"encoding {name!r} does not apply to space {bench.space.name} "
+                f"(usable there: {', '.join(usable + [ZC])})",
+            )
+        blocks.append(enc.encode(bench.space, bench.archs))
+        names += enc.feature_names(bench.space)
+    n_enc = len(names)
+    if spec.uses_zc:
+        proxies = list(spec.proxies) or list(bench.proxy_names)
+        if not proxies:
+            raise BadInputError(
+                f"feature spec {spec.text!r}", f"{bench.id} has no zero-cost proxy scores"
+            )
+        blocks.append(bench.proxy_columns(proxies))
+        names += [f"zc:{p}" for p in proxies]
+    X = np.concatenate(blocks, axis=1) if blocks else np.empty((bench.n_archs, 0))
+    return Features(spec=spec, X=X, names=names, zc_columns=np.arange(n_enc, len(names)))
+
+
+def make_preprocessor(features: Features, zc_transform: str = "none") -> ColumnTransformer:
+    """Median-impute (and optionally quantile-transform) the ZC columns; pass the rest."""
+    if zc_transform not in ZC_TRANSFORMS:
+        raise BadInputError("zc_transform", f"unknown value {zc_transform!r} ({ZC_TRANSFORMS})")
+    steps = [("impute", SimpleImputer(strategy="median", keep_empty_features=True))]
+    if zc_transform == "quantile":
+        quantile = QuantileTransformer(n_quantiles=100, output_distribution="normal")
+        steps.append(("quantile", quantile))
+    return ColumnTransformer(
+        [("zc", Pipeline(steps), features.zc_columns)],
+        remainder="passthrough",
+        sparse_threshold=0.0,
+    )
+
+
+def check_usable(features: Features, rows: np.ndarray) -> None:
+    """BadInputError if a ZC column has no score at all on ``rows`` (nothing to learn)."""
+    zc = features.X[np.ix_(rows, features.zc_columns)]
+    has_score = np.isfinite(zc).any(axis=0)
+    empty = [features.names[c] for c, ok in zip(features.zc_columns, has_score) if not ok]
+    if empty:
+        raise BadInputError(
+            f"feature spec {features.spec.text!r}", f"no finite score on these rows for {empty}"
+        )
