@@ -29,7 +29,11 @@ def _resource_filename(package: str, resource: str) -> str:
 
 def ensure_pkg_resources() -> None:
     """Make ``import pkg_resources`` work (real module if installed, else a stand-in)."""
-    if "pkg_resources" in sys.modules or importlib.util.find_spec("pkg_resources"):
+    try:
+        spec = importlib.util.find_spec("pkg_resources")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None:
         return
     shim = types.ModuleType("pkg_resources")
     shim.resource_filename = _resource_filename  # type: ignore[attr-defined]
