@@ -79,9 +79,11 @@ def benchmarks_cmd(data_dir: DataDirOpt = None, fmt: FormatOpt = OutputFormat.ta
     table["val_accuracy"] = [
         f"{lo:.4g} .. {hi:.4g}" for lo, hi in zip(table.val_accuracy_min, table.val_accuracy_max)
     ]
-    table["proxies"] = [f"{len(p):2d}: {' '.join(p)}" if p else "-" for p in table.proxies]
-    cols = ["id", "n_archs", "val_accuracy", "proxies", "source"]
-    typer.echo(table[cols].to_string(index=False, max_colwidth=70))
+    table["n_proxies"] = [len(p) for p in table.proxies]
+    table["proxies"] = [" ".join(p) if p else "-" for p in table.proxies]
+    table["source"] = [s.split(":")[0] for s in table.source]
+    cols = ["id", "n_archs", "val_accuracy", "n_proxies", "proxies", "source"]
+    typer.echo(table[cols].to_string(index=False, max_colwidth=44))
 
 
 @app.command("proxies")

@@ -80,7 +80,7 @@ def test_accuracies_are_never_rescaled(data_dir):
     room = load_benchmark("transbench101_micro/room_layout", data_dir)
     assert room.val_accuracy.max() < 0  # a negated loss, kept as published
     auto = load_benchmark("transbench101_macro/autoencoder", data_dir)
-    assert 0 <= auto.val_accuracy.min() and auto.val_accuracy.max() <= 1
+    assert auto.val_accuracy.min() >= 0 and auto.val_accuracy.max() <= 1
     scene = load_benchmark("transbench101_macro/class_scene", data_dir)
     assert scene.val_accuracy.max() > 1  # percent
 

@@ -12,7 +12,7 @@ Policies, each decided once here:
   negated loss, the rest are percent;
 - TransNAS micro = the 711 archs of the main file plus the other zen-only archs of the
   zip (4,096 in all). Rows from the main file keep its val_accuracy; zen-only rows take
-  the zip's (the two sources agree to Spearman >= 0.97 on the shared 711 rows).
+  the zip's (the two sources agree to Pearson >= 0.977 on the shared 711 rows).
 """
 
 from __future__ import annotations

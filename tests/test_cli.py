@@ -1,0 +1,158 @@
+"""The CLI contract: JSON output shapes, and one clear line + exit 2 for bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from nas_surrogate.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_benchmarks_json_lists_all_29(capsys, data_dir):
+    code, out, err = run(capsys, "benchmarks", "--data-dir", str(data_dir), "--format", "json")
+    assert code == 0 and err == ""
+    rows = json.loads(out)
+    assert len(rows) == 29
+    by_id = {r["id"]: r for r in rows}
+    assert by_id["nasbench201/ImageNet16-120"]["n_archs"] == 724
+    assert by_id["nasbench101/cifar10"]["proxies"][:2] == ["epe_nas", "fisher"]
+    assert by_id["nasbenchgraph/proteins"]["n_archs"] == 2021
+
+
+def test_benchmarks_table_uses_env_data_dir(capsys):
+    code, out, _ = run(capsys, "benchmarks")
+    assert code == 0
+    assert "transbench101_macro/segmentsemantic" in out and "NAS-Bench-Suite-Zero" in out
+
+
+def test_demo_data_without_any_data_dir(capsys, monkeypatch):
+    monkeypatch.delenv("NAS_SURROGATE_DATA")
+    code, out, _ = run(capsys, "proxies", "--benchmark", "nasbench201/cifar10", "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["n_archs"] == 500 and len(doc["proxies"]) == 12
+
+
+def test_proxies_json_contract(capsys, data_dir):
+    code, out, err = run(
+        capsys,
+        "proxies",
+        "-b",
+        "nasbench201/cifar10",
+        "--data-dir",
+        str(data_dir),
+        "--format",
+        "json",
+    )
+    assert code == 0 and err == ""
+    doc = json.loads(out)  # the whole of stdout is one JSON document
+    assert doc["benchmark"] == "nasbench201/cifar10"
+    assert set(doc["proxies"]["nwot"]) == {"spearman", "kendall", "n"}
+    assert doc["proxies"]["nwot"]["spearman"] == pytest.approx(0.786, abs=0.001)
+
+
+def test_proxies_for_several_benchmarks(capsys, data_dir):
+    ids = "transbench101_micro/jigsaw,nasbench301/cifar10"
+    code, out, _ = run(capsys, "proxies", "-b", ids, "--format", "json")
+    assert code == 0
+    assert [d["benchmark"] for d in json.loads(out)] == ids.split(",")
+
+
+def _one_error_line(code, err, *fragments):
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+    assert "Traceback" not in err
+
+
+def _data_file(tmp_path, content: str):
+    folder = tmp_path / "data"
+    folder.mkdir(exist_ok=True)
+    (folder / "zc_nasbench201.json").write_text(content)
+    return folder
+
+
+def test_unknown_benchmark_suggests(capsys):
+    code, _, err = run(capsys, "proxies", "-b", "nasbench201/cifar-10")
+    _one_error_line(code, err, "nasbench201/cifar-10", "did you mean", "'nasbench201/cifar10'")
+
+
+def test_missing_data_dir(capsys, tmp_path):
+    code, _, err = run(capsys, "benchmarks", "--data-dir", str(tmp_path / "nope"))
+    _one_error_line(code, err, "nope", "not a directory")
+
+
+def test_data_dir_without_files(capsys, tmp_path):
+    code, _, err = run(capsys, "benchmarks", "--data-dir", str(tmp_path))
+    _one_error_line(code, err, str(tmp_path), "holds none of the files")
+
+
+def test_env_data_dir_is_checked_too(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("NAS_SURROGATE_DATA", str(tmp_path / "missing"))
+    code, _, err = run(capsys, "benchmarks")
+    _one_error_line(code, err, "NAS_SURROGATE_DATA", "missing")
+
+
+def test_truncated_json(capsys, tmp_path, data_dir):
+    head = (data_dir / "zc_nasbench201.json").read_text()[:5000]
+    folder = _data_file(tmp_path, head)
+    code, _, err = run(capsys, "proxies", "-b", "nasbench201/cifar10", "--data-dir", str(folder))
+    _one_error_line(code, err, "zc_nasbench201.json", "not valid JSON")
+
+
+def test_field_of_wrong_type(capsys, tmp_path):
+    doc = {"cifar10": {"(0, 2, 3, 2, 3, 1)": {"val_accuracy": "high"}}}
+    folder = _data_file(tmp_path, json.dumps(doc))
+    code, _, err = run(capsys, "proxies", "-b", "nasbench201/cifar10", "--data-dir", str(folder))
+    _one_error_line(code, err, "zc_nasbench201.json", "val_accuracy", "'high'")
+
+
+def test_proxy_score_of_wrong_type(capsys, tmp_path):
+    rec = {"val_accuracy": 80.0, "nwot": {"score": [1], "time": 0.1}}
+    folder = _data_file(tmp_path, json.dumps({"cifar10": {"(0, 2, 3, 2, 3, 1)": rec}}))
+    code, _, err = run(capsys, "proxies", "-b", "nasbench201/cifar10", "--data-dir", str(folder))
+    _one_error_line(code, err, "nwot/score", "expected a number")
+
+
+def test_arch_string_that_does_not_parse(capsys, tmp_path):
+    folder = _data_file(tmp_path, json.dumps({"cifar10": {"(0, 9)": {"val_accuracy": 1.0}}}))
+    code, _, err = run(capsys, "proxies", "-b", "nasbench201/cifar10", "--data-dir", str(folder))
+    _one_error_line(code, err, "(0, 9)", "expected 6 integers")
+
+
+def test_task_missing_from_file(capsys, tmp_path):
+    folder = _data_file(tmp_path, json.dumps({"cifar10": {}}))
+    code, _, err = run(capsys, "proxies", "-b", "nasbench201/cifar100", "--data-dir", str(folder))
+    _one_error_line(code, err, "zc_nasbench201.json", "no task 'cifar100'")
+
+
+def test_benchmark_without_proxies(capsys):
+    code, _, err = run(capsys, "proxies", "-b", "nasbenchgraph/cora")
+    _one_error_line(code, err, "nasbenchgraph/cora", "no zero-cost proxy")
+
+
+def test_installed_entry_point_exit_codes():
+    ok = subprocess.run(
+        [sys.executable, "-m", "nas_surrogate.cli", "--help"], capture_output=True, text=True
+    )
+    assert ok.returncode == 0 and "benchmarks" in ok.stdout and "proxies" in ok.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "nas_surrogate.cli", "proxies", "-b", "nope"],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2
+    assert bad.stderr.strip().startswith("error: benchmark: unknown name 'nope'")
+    assert bad.stdout == ""
