@@ -1,0 +1,100 @@
+"""Surrogate registry.
+
+Each entry builds an unfitted estimator from keyword hyperparameters; the registry is the
+only list of surrogates. ``proxy:NAME`` is parsed here: it is the ``proxy`` baseline
+bound to one proxy column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from inspect import signature
+
+from sklearn.base import BaseEstimator
+
+from nas_surrogate.errors import BadInputError
+from nas_surrogate.registry import Registry
+from nas_surrogate.surrogates.base import Predictor, has_dist
+from nas_surrogate.surrogates.baselines import ProxySurrogate, VoteSurrogate
+from nas_surrogate.surrogates.ensemble import EnsembleSurrogate
+from nas_surrogate.surrogates.gp import GPSurrogate
+from nas_surrogate.surrogates.mlp import MLPSurrogate
+from nas_surrogate.surrogates.trees import make_lgbm, make_rf, make_xgb
+
+
+@dataclass(frozen=True)
+class SurrogateEntry:
+    factory: Callable[..., BaseEstimator]
+    description: str
+    #: feature spec the surrogate is always given (baselines), or None: the user's spec
+    fixed_features: Callable[[str], str] | None = None
+    seeded: bool = True  # takes random_state
+
+
+SURROGATES: Registry[SurrogateEntry] = Registry("surrogate")
+SURROGATES.register("xgb", SurrogateEntry(make_xgb, "XGBoost, 300 trees, depth 4, lr 0.05"))
+SURROGATES.register("lgbm", SurrogateEntry(make_lgbm, "LightGBM, 300 trees, 15 leaves, lr 0.05"))
+SURROGATES.register("rf", SurrogateEntry(make_rf, "random forest (kind=extra_trees: extra trees)"))
+SURROGATES.register("gp", SurrogateEntry(GPSurrogate, "Gaussian process, Matern 5/2 + noise"))
+SURROGATES.register("mlp", SurrogateEntry(MLPSurrogate, "torch MLP, early stopping"))
+SURROGATES.register("ensemble", SurrogateEntry(EnsembleSurrogate, "bootstrap ensemble (BANANAS)"))
+SURROGATES.register(
+    "proxy",
+    SurrogateEntry(ProxySurrogate, "one proxy as the prediction", lambda arg: f"zc:{arg}", False),
+)
+SURROGATES.register(
+    "vote", SurrogateEntry(VoteSurrogate, "mean rank of all proxies", lambda _: "zc", False)
+)
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """``proxy:nwot`` -> (``proxy``, ``nwot``); others -> (name, '')."""
+    base, _, arg = name.partition(":")
+    if base == "proxy" and not arg:
+        raise BadInputError(f"surrogate {name!r}", "write proxy:NAME, e.g. proxy:nwot")
+    if arg and base != "proxy":
+        raise BadInputError(f"surrogate {name!r}", "only 'proxy' takes a ':' argument")
+    return base, arg
+
+
+def fixed_features(name: str) -> str | None:
+    """The feature spec a baseline always uses, or None for learning surrogates."""
+    base, arg = split_name(name)
+    entry = SURROGATES.get(base)
+    return entry.fixed_features(arg) if entry.fixed_features else None
+
+
+def check_params(name: str, params: dict) -> None:
+    """BadInputError naming any hyperparameter the surrogate does not take."""
+    base, _ = split_name(name)
+    allowed = set(signature(SURROGATES.get(base).factory).parameters) - {"self", "params"}
+    estimator = make_surrogate(name) if base in ("xgb", "lgbm") else None
+    if estimator is not None:
+        allowed |= set(estimator.get_params())
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        raise BadInputError(
+            f"surrogate {name!r} parameter {unknown[0]!r}",
+            f"unknown (it takes: {', '.join(sorted(allowed))})",
+        )
+
+
+def make_surrogate(name: str, random_state: int | None = None, **params: object) -> BaseEstimator:
+    """An unfitted surrogate. ``random_state`` seeds every random choice inside it."""
+    base, _ = split_name(name)
+    entry = SURROGATES.get(base)
+    if entry.seeded and random_state is not None:
+        params = {**params, "random_state": random_state}
+    return entry.factory(**params)
+
+
+__all__ = [
+    "SURROGATES",
+    "Predictor",
+    "check_params",
+    "fixed_features",
+    "has_dist",
+    "make_surrogate",
+    "split_name",
+]

@@ -1,0 +1,60 @@
+"""What a surrogate is, and how a feature preprocessor and a surrogate are joined.
+
+Surrogates are scikit-learn regressors: hyperparameters in ``__init__`` and stored
+unchanged, learned state with a trailing underscore, ``fit(X, y)`` returns ``self``,
+``predict(X)`` needs nothing else. Where a model has a predictive distribution it also
+has ``predict_dist(X) -> (mean, std)``, which Bayesian optimisation needs. A surrogate
+never learns which benchmark it is on: it sees arrays.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+
+
+def has_dist(model: object) -> bool:
+    """Whether ``model`` offers a predictive distribution."""
+    return callable(getattr(model, "predict_dist", None))
+
+
+class Predictor(RegressorMixin, BaseEstimator):
+    """Feature preprocessing (fit on training rows only) followed by a surrogate.
+
+    Like an sklearn ``Pipeline`` of two steps, plus ``predict_dist`` passed through.
+    """
+
+    def __init__(self, preprocessor: BaseEstimator, surrogate: BaseEstimator) -> None:
+        self.preprocessor = preprocessor
+        self.surrogate = surrogate
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> Predictor:
+        self.preprocessor_ = clone(self.preprocessor).fit(X)
+        self.surrogate_ = clone(self.surrogate).fit(self.preprocessor_.transform(X), y)
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return np.asarray(self.surrogate_.predict(self.preprocessor_.transform(X)), dtype=float)
+
+    def predict_dist(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if not has_dist(self.surrogate_):
+            name = type(self.surrogate_).__name__
+            raise TypeError(f"{name} has no predictive distribution (predict_dist)")
+        mean, std = self.surrogate_.predict_dist(self.preprocessor_.transform(X))
+        return np.asarray(mean, dtype=float), np.asarray(std, dtype=float)
+
+
+@contextlib.contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run a block with ``n`` torch intra-op threads, restoring the previous setting."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -1,0 +1,98 @@
+"""``mlp``: a small fully connected network in torch, trained full-batch with Adam and
+early stopping on a held-out slice of the training rows.
+
+Inputs and target are standardised on the training rows. Full-batch training at a few
+hundred rows costs well under a millisecond per epoch on a CPU, which is what makes an
+ensemble of them affordable inside a search loop. ``device="cuda"`` runs it on a GPU.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+
+from nas_surrogate.surrogates.base import torch_threads
+
+
+class MLPSurrogate(RegressorMixin, BaseEstimator):
+    def __init__(
+        self,
+        hidden: tuple[int, ...] = (128, 128),
+        lr: float = 3e-3,
+        weight_decay: float = 1e-4,
+        max_epochs: int = 400,
+        patience: int = 40,
+        val_fraction: float = 0.15,
+        device: str = "cpu",
+        n_threads: int = 1,
+        random_state: int = 0,
+    ) -> None:
+        self.hidden = hidden
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.val_fraction = val_fraction
+        self.device = device
+        self.n_threads = n_threads
+        self.random_state = random_state
+
+    def _network(self, n_in: int):
+        import torch
+
+        layers: list[torch.nn.Module] = []
+        width = n_in
+        for h in self.hidden:
+            layers += [torch.nn.Linear(width, h), torch.nn.ReLU()]
+            width = h
+        layers.append(torch.nn.Linear(width, 1))
+        return torch.nn.Sequential(*layers)
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> MLPSurrogate:
+        import torch
+
+        X = np.asarray(X, dtype=np.float32)
+        y = np.asarray(y, dtype=np.float32)
+        self.x_mean_, self.x_std_ = X.mean(0), X.std(0) + 1e-8
+        self.y_mean_, self.y_std_ = float(y.mean()), float(y.std() + 1e-8)
+        rng = np.random.default_rng(self.random_state)
+        order = rng.permutation(len(X))
+        n_val = int(round(self.val_fraction * len(X))) if len(X) >= 20 else 0
+        val, train = order[:n_val], order[n_val:]
+        with torch_threads(self.n_threads):
+            with torch.random.fork_rng(devices=[]):  # seeded init, global RNG untouched
+                torch.manual_seed(int(self.random_state))
+                net = self._network(X.shape[1]).to(self.device)
+            xs = torch.as_tensor((X - self.x_mean_) / self.x_std_, device=self.device)
+            ys = torch.as_tensor((y - self.y_mean_) / self.y_std_, device=self.device)
+            opt = torch.optim.AdamW(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+            best, best_state, waited = np.inf, None, 0
+            for _ in range(self.max_epochs):
+                net.train()
+                opt.zero_grad()
+                loss = torch.mean((net(xs[train]).squeeze(1) - ys[train]) ** 2)
+                loss.backward()
+                opt.step()
+                if n_val:
+                    net.eval()
+                    with torch.no_grad():
+                        score = float(torch.mean((net(xs[val]).squeeze(1) - ys[val]) ** 2))
+                    if score < best - 1e-6:
+                        best, waited = score, 0
+                        best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+                    else:
+                        waited += 1
+                        if waited >= self.patience:
+                            break
+            if best_state is not None:
+                net.load_state_dict(best_state)
+        self.net_ = net.eval()
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        import torch
+
+        x = (np.asarray(X, dtype=np.float32) - self.x_mean_) / self.x_std_
+        with torch_threads(self.n_threads), torch.no_grad():
+            out = self.net_(torch.as_tensor(x, device=self.device)).squeeze(1).cpu().numpy()
+        return out.astype(float) * self.y_std_ + self.y_mean_
