@@ -125,6 +125,203 @@ def proxies_cmd(
         typer.echo("")
 
 
+def _ints(text: str, where: str) -> list[int]:
+    try:
+        return [int(v) for v in str(text).split(",") if v.strip()]
+    except ValueError:
+        raise BadInputError(where, f"expected integers separated by commas, got {text!r}") from None
+
+
+def _surrogate_params(path: Path | None) -> dict[str, dict]:
+    """``--surrogate-config FILE``: {surrogate: {param: value}} (tune's best_params.yaml too)."""
+    if path is None:
+        return {}
+    from nas_surrogate.config import load_yaml
+
+    doc = load_yaml(path)
+    if "surrogate" in doc and "params" in doc:  # a single tuned surrogate
+        doc = {str(doc["surrogate"]): doc["params"]}
+    for name, params in doc.items():
+        if not isinstance(params, dict):
+            raise BadInputError(f"{path}: {name}", "expected a mapping of parameter: value")
+    return {name: dict(params) for name, params in doc.items()}
+
+
+def run_evaluate(
+    *,
+    benchmark: list[str] | str,
+    surrogate: list[str] | str,
+    features: list[str] | str,
+    train_size: list[int] | str,
+    out: Path,
+    seeds: int = 5,
+    seed: int = 0,
+    test_size: int | None = None,
+    zc_transform: str = "none",
+    pool: str = "scored",
+    ablate: str = "none",
+    metric: str = "kendall_tau",
+    surrogate_params: dict | None = None,
+    data_dir: Path | None = None,
+    n_jobs: int = 1,
+    fmt: OutputFormat = OutputFormat.table,
+    progress: bool = True,
+) -> None:
+    """Shared by ``evaluate`` and ``run CONFIG.yaml``: options -> grid -> outputs."""
+    from nas_surrogate.benchmarks import resolve_data_dir
+    from nas_surrogate.encodings import split_feature_list
+    from nas_surrogate.experiments.evaluate import EvaluateConfig, evaluate
+
+    def items(value: list | str) -> list[str]:
+        return (
+            [str(v) for v in value]
+            if isinstance(value, list)
+            else [v.strip() for v in str(value).split(",") if v.strip()]
+        )
+
+    resolved = resolve_data_dir(data_dir)
+    config = EvaluateConfig(
+        benchmarks=items(benchmark),
+        surrogates=items(surrogate),
+        features=features if isinstance(features, list) else split_feature_list(features),
+        train_sizes=train_size
+        if isinstance(train_size, list)
+        else _ints(train_size, "--train-size"),
+        seeds=seeds,
+        base_seed=seed,
+        test_size=test_size,
+        zc_transform=zc_transform,
+        pool=pool,
+        ablate=ablate,
+        metric=metric,
+        surrogate_params=surrogate_params or {},
+        data_dir=None if resolved is None else str(resolved),
+    )
+    summary = evaluate(config, out, n_jobs=n_jobs, progress=progress and fmt is OutputFormat.table)
+    if fmt is OutputFormat.json:
+        emit_json(summary)
+        return
+    typer.echo((Path(out) / "results.md").read_text())
+    for g in summary["zc_gain"]:
+        typer.echo(
+            f"{g['benchmark']} {g['surrogate']} n={g['train_size']}: {g['features']} -> "
+            f"{g['features']}+zc  {metric} {g[metric]:.3f} -> {g[metric + '_with_zc']:.3f} "
+            f"({100 * g['relative_gain']:+.1f}%)"
+        )
+    typer.echo(
+        f"{summary['n_units']} units ({summary['n_units_resumed']} resumed) in "
+        f"{summary['elapsed_seconds']:.1f} s; results in {out}/"
+    )
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    benchmark: Annotated[str, typer.Option("--benchmark", "-b", help="Id(s), comma list, or all.")],
+    surrogate: Annotated[
+        str,
+        typer.Option(
+            "--surrogate", "-s", help="xgb, lgbm, rf, gp, mlp, ensemble, vote, proxy:NAME"
+        ),
+    ],
+    features: Annotated[
+        str,
+        typer.Option(
+            "--features", "-f", help="Spec(s): onehot, zc, onehot+zc, enc+zc, zc:nwot,synflow"
+        ),
+    ],
+    train_size: Annotated[str, typer.Option("--train-size", "-n", help="N[,N...]")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (resumed if it exists).")],
+    seeds: Annotated[
+        int, typer.Option("--seeds", help="Number of seeds (splits) per setting.")
+    ] = 5,
+    seed: Annotated[int, typer.Option("--seed", help="Base seed of every random choice.")] = 0,
+    test_size: Annotated[
+        int | None, typer.Option("--test-size", help="Fixed test set size (default: the rest).")
+    ] = None,
+    zc_transform: Annotated[str, typer.Option("--zc-transform", help="none or quantile")] = "none",
+    pool: Annotated[str, typer.Option("--pool", help="scored (default) or all rows")] = "scored",
+    ablate: Annotated[str, typer.Option("--ablate", help="none, add-one, leave-one-out")] = "none",
+    metric: Annotated[str, typer.Option("--metric", help="Headline metric.")] = "kendall_tau",
+    surrogate_config: Annotated[
+        Path | None, typer.Option("--surrogate-config", help="YAML {surrogate: {param: value}}")
+    ] = None,
+    data_dir: DataDirOpt = None,
+    n_jobs: Annotated[int, typer.Option("--n-jobs", "-j", help="Parallel workers.")] = 1,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """Predictor quality: rank correlation of surrogates trained on N archs, over seeds."""
+    run_evaluate(
+        benchmark=benchmark,
+        surrogate=surrogate,
+        features=features,
+        train_size=train_size,
+        out=out,
+        seeds=seeds,
+        seed=seed,
+        test_size=test_size,
+        zc_transform=zc_transform,
+        pool=pool,
+        ablate=ablate,
+        metric=metric,
+        surrogate_params=_surrogate_params(surrogate_config),
+        data_dir=data_dir,
+        n_jobs=n_jobs,
+        fmt=fmt,
+    )
+
+
+EVALUATE_FIELDS = {
+    "command", "benchmark", "surrogate", "features", "train_size", "out", "seeds", "seed",
+    "test_size", "zc_transform", "pool", "ablate", "metric", "surrogate_params", "data_dir",
+    "n_jobs", "format",
+}  # fmt: skip
+
+
+@app.command("run")
+def run_cmd(
+    config: Annotated[Path, typer.Argument(help="A YAML config from configs/.")],
+    data_dir: DataDirOpt = None,
+    n_jobs: Annotated[int | None, typer.Option("--n-jobs", "-j")] = None,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """Run a command from a YAML config (options as keys; CLI flags here override)."""
+    from nas_surrogate.config import as_list, check_known, load_yaml, take
+
+    doc = load_yaml(config)
+    where = str(config)
+    command = take(doc, "command", str, where)
+    if command != "evaluate":
+        raise BadInputError(f"{where}: command", f"expected 'evaluate', got {command!r}")
+    check_known(doc, EVALUATE_FIELDS, where)
+    for required in ("benchmark", "surrogate", "features", "train_size", "out"):
+        if doc.get(required) in (None, "", []):
+            raise BadInputError(f"{where}: {required}", "missing")
+    params = doc.get("surrogate_params") or {}
+    if not isinstance(params, dict) or not all(isinstance(v, dict) for v in params.values()):
+        raise BadInputError(f"{where}: surrogate_params", "expected {surrogate: {param: value}}")
+    sizes = as_list(doc["train_size"], f"{where}: train_size")
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in sizes):
+        raise BadInputError(f"{where}: train_size", f"expected integers, got {sizes!r}")
+    run_evaluate(
+        benchmark=[str(v) for v in as_list(doc["benchmark"], f"{where}: benchmark")],
+        surrogate=[str(v) for v in as_list(doc["surrogate"], f"{where}: surrogate")],
+        features=[str(v) for v in as_list(doc["features"], f"{where}: features")],
+        train_size=sizes,
+        out=Path(take(doc, "out", str, where)),
+        seeds=take(doc, "seeds", int, where, 5),
+        seed=take(doc, "seed", int, where, 0),
+        test_size=take(doc, "test_size", int, where),
+        zc_transform=take(doc, "zc_transform", str, where, "none"),
+        pool=take(doc, "pool", str, where, "scored"),
+        ablate=take(doc, "ablate", str, where, "none"),
+        metric=take(doc, "metric", str, where, "kendall_tau"),
+        surrogate_params=params,
+        data_dir=data_dir or take(doc, "data_dir", str, where),
+        n_jobs=n_jobs if n_jobs is not None else take(doc, "n_jobs", int, where, 1),
+        fmt=fmt,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and map failures to the contract's exit codes."""
     try:
@@ -135,8 +332,8 @@ def main(argv: list[str] | None = None) -> int:
     except (typer.Exit, SystemExit) as e:
         code = getattr(e, "exit_code", getattr(e, "code", 0))
         return int(code or 0)
-    except typer.Abort:
-        typer.echo("error: interrupted", err=True)
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("error: interrupted; finished units are kept and resume on rerun", err=True)
         return 130
     except Exception as e:
         if hasattr(e, "show") and hasattr(e, "exit_code"):  # click usage error: exit 2

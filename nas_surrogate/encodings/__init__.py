@@ -6,7 +6,13 @@ from nas_surrogate.benchmarks.base import Benchmark
 from nas_surrogate.encodings import features as _features
 from nas_surrogate.encodings.adjacency import AdjacencyEncoding
 from nas_surrogate.encodings.base import Encoding
-from nas_surrogate.encodings.features import Features, FeatureSpec, check_usable, make_preprocessor
+from nas_surrogate.encodings.features import (
+    Features,
+    FeatureSpec,
+    check_usable,
+    make_preprocessor,
+    split_feature_list,
+)
 from nas_surrogate.encodings.onehot import CategoricalEncoding, OneHotEncoding
 from nas_surrogate.encodings.path import PathEncoding
 from nas_surrogate.registry import Registry
@@ -34,4 +40,5 @@ __all__ = [
     "check_usable",
     "make_preprocessor",
     "parse_feature_spec",
+    "split_feature_list",
 ]

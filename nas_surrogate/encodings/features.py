@@ -24,6 +24,9 @@ from nas_surrogate.errors import BadInputError
 from nas_surrogate.registry import Registry
 
 ZC = "zc"
+#: spec part meaning "this space's natural encoding" (onehot, adjacency or categorical),
+#: so one spec such as ``enc+zc`` runs on every benchmark of a grid
+DEFAULT_ENC = "enc"
 ZC_TRANSFORMS = ("none", "quantile")
 
 
@@ -54,12 +57,33 @@ def parse_feature_spec(text: str, encodings: Registry[Encoding]) -> FeatureSpec:
             continue
         if args:
             raise BadInputError(where, f"encoding {name!r} takes no ':' arguments")
-        if name not in encodings:
+        if name not in encodings and name != DEFAULT_ENC:
             encodings.get(name)  # raises with "did you mean"
         if name in names:
             raise BadInputError(where, f"{name!r} appears twice")
         names.append(name)
     return FeatureSpec(text=text, encodings=tuple(names), proxies=proxies)
+
+
+def split_feature_list(text: str) -> list[str]:
+    """Several specs in one option: ``onehot,zc:nwot,synflow,onehot+zc`` -> three specs.
+
+    A comma-separated item that is a bare proxy name continues the ``zc:`` list before
+    it; ``;`` separates specs unambiguously.
+    """
+    from nas_surrogate.proxy_names import PROXY_NAMES
+
+    if ";" in text:
+        return [s.strip() for s in text.split(";") if s.strip()]
+    specs: list[str] = []
+    for item in (s.strip() for s in text.split(",")):
+        if not item:
+            continue
+        if specs and item in PROXY_NAMES and specs[-1].rsplit("+", 1)[-1].startswith("zc:"):
+            specs[-1] += f",{item}"
+        else:
+            specs.append(item)
+    return specs
 
 
 @dataclass(frozen=True)
@@ -79,6 +103,8 @@ def build_features(
         spec = parse_feature_spec(spec, encodings)
     blocks, names = [], []
     for name in spec.encodings:
+        if name == DEFAULT_ENC:
+            name = bench.space.default_encoding
         enc = encodings.get(name)
         if not enc.applies_to(bench.space):
             usable = [n for n, e in encodings.items() if e.applies_to(bench.space)]

@@ -23,6 +23,8 @@ class SearchSpace(ABC):
 
     name: str = ""
     arch_dim: int = 0
+    #: what the feature spec ``enc`` means on this space
+    default_encoding: str = "categorical"
 
     # -- text form -----------------------------------------------------------------
     @abstractmethod

@@ -46,6 +46,7 @@ def live_nodes(adj: np.ndarray) -> np.ndarray:
 
 class NB101Space(SearchSpace):
     name = "nasbench101"
+    default_encoding = "adjacency"
     arch_dim = 56
     ops = NB101_OPS
 

@@ -20,6 +20,7 @@ NB201_EDGES: tuple[tuple[int, int], ...] = ((1, 2), (1, 3), (1, 4), (2, 3), (2, 
 
 
 class NB201Space(ProductSpace):
+    default_encoding = "onehot"
     ops = NB201_OPS
     edges = NB201_EDGES
 

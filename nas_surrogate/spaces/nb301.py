@@ -37,6 +37,7 @@ def as_pairs(archs: np.ndarray) -> np.ndarray:
 
 class NB301Space(SearchSpace):
     name = "nasbench301"
+    default_encoding = "adjacency"
     arch_dim = N_CELLS * N_EDGES * 2
     ops = NB301_OPS
 

@@ -18,6 +18,7 @@ MACRO_BLOCKS: tuple[str, ...] = ("absent", "basic", "double_channels", "downsamp
 
 
 class TransNASMicroSpace(ProductSpace):
+    default_encoding = "onehot"
     ops = MICRO_OPS
     edges = NB201_EDGES
 

@@ -1,0 +1,67 @@
+"""YAML configs -> the same settings the CLI builds, with errors naming file and field.
+
+A config names its command and the command's options (dashes or underscores):
+
+    command: evaluate
+    benchmark: nasbench201/cifar10
+    surrogate: [xgb, lgbm]
+    features: [onehot, zc, onehot+zc]
+    train_size: [10, 20, 50, 100]
+    seeds: 10
+    out: out/evaluate-nb201
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from nas_surrogate.errors import BadInputError
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except OSError as e:
+        raise BadInputError(str(path), f"cannot be read ({e.strerror})") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise BadInputError(str(path), f"not valid YAML{where}") from None
+    if not isinstance(doc, dict):
+        raise BadInputError(str(path), "expected a mapping of option: value")
+    return {str(k).replace("-", "_"): v for k, v in doc.items()}
+
+
+def as_list(value: Any, where: str) -> list:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if isinstance(value, (str, int)):
+        return [value]
+    raise BadInputError(where, f"expected a value or a list, got {type(value).__name__}")
+
+
+def take(doc: dict[str, Any], key: str, kind: type, where: str, default: Any = None) -> Any:
+    if key not in doc or doc[key] is None:
+        return default
+    value = doc[key]
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise BadInputError(f"{where}: {key}", f"expected {kind.__name__}, got {value!r}")
+    return value
+
+
+def check_known(doc: dict[str, Any], known: set[str], where: str) -> None:
+    unknown = sorted(set(doc) - known)
+    if unknown:
+        from nas_surrogate.registry import did_you_mean
+
+        raise BadInputError(
+            f"{where}: {unknown[0]}", f"unknown field{did_you_mean(unknown[0], sorted(known))}"
+        )

@@ -1,0 +1,1 @@
+"""Experiments: units of work, a resumable results store, and the commands built on them."""

@@ -1,0 +1,74 @@
+"""Run units of work in parallel into a results store, skipping finished ones."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from joblib import Parallel, delayed
+from tqdm.auto import tqdm
+
+from nas_surrogate.errors import BadInputError
+from nas_surrogate.experiments.store import ResultsStore
+from nas_surrogate.io import write_json_atomic
+
+
+def prepare_out_dir(out: Path, command: str, fingerprint: dict) -> None:
+    """Create ``out``; refuse to resume results made with different settings.
+
+    Resuming is only honest when the finished units were computed exactly as the missing
+    ones will be: same seeds, split and hyperparameters. ``run.json`` records them.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise BadInputError(f"--out {out}", "exists and is not a directory")
+    out.mkdir(parents=True, exist_ok=True)
+    record = out / "run.json"
+    wanted = {"command": command, "settings": fingerprint}
+    if record.exists() and (out / "results.csv").exists():
+        try:
+            before = json.loads(record.read_text())
+        except json.JSONDecodeError:
+            raise BadInputError(str(record), "not valid JSON") from None
+        if before != json.loads(json.dumps(wanted)):
+            changed = sorted(
+                k
+                for k in set(before.get("settings", {})) | set(fingerprint)
+                if before.get("settings", {}).get(k) != json.loads(json.dumps(fingerprint)).get(k)
+            ) or ["command"]
+            raise BadInputError(
+                f"--out {out}",
+                f"holds results made with other settings ({', '.join(changed)}); "
+                "use another --out to keep both",
+            )
+    write_json_atomic(record, wanted)
+
+
+def run_units(
+    units: Sequence[Any],
+    work: Callable[[Any], dict],
+    store: ResultsStore,
+    n_jobs: int = 1,
+    progress: bool = True,
+    desc: str = "units",
+) -> int:
+    """Run every unit not yet in ``store``; return how many ran. Flushes on any exit."""
+    done = store.done_keys()
+    todo = [u for u in units if store.key(asdict(u)) not in done]
+    if n_jobs == 0:
+        raise BadInputError("--n-jobs", "must be >= 1 (or -1 for all cores)")
+    bar = tqdm(total=len(todo), desc=desc, disable=not progress or not todo, leave=False)
+    try:
+        results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+            delayed(work)(u) for u in todo
+        )
+        for row in results:
+            store.add(row)
+            bar.update()
+    finally:
+        bar.close()
+        store.flush()
+    return len(todo)
