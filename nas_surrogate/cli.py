@@ -157,7 +157,7 @@ def run_evaluate(
     seeds: int = 5,
     seed: int = 0,
     test_size: int | None = None,
-    zc_transform: str = "none",
+    zc_transform: str = "quantile",
     pool: str = "scored",
     ablate: str = "none",
     metric: str = "kendall_tau",
@@ -238,7 +238,9 @@ def evaluate_cmd(
     test_size: Annotated[
         int | None, typer.Option("--test-size", help="Fixed test set size (default: the rest).")
     ] = None,
-    zc_transform: Annotated[str, typer.Option("--zc-transform", help="none or quantile")] = "none",
+    zc_transform: Annotated[
+        str, typer.Option("--zc-transform", help="quantile (default) or none")
+    ] = "quantile",
     pool: Annotated[str, typer.Option("--pool", help="scored (default) or all rows")] = "scored",
     ablate: Annotated[str, typer.Option("--ablate", help="none, add-one, leave-one-out")] = "none",
     metric: Annotated[str, typer.Option("--metric", help="Headline metric.")] = "kendall_tau",
@@ -311,7 +313,7 @@ def run_cmd(
         seeds=take(doc, "seeds", int, where, 5),
         seed=take(doc, "seed", int, where, 0),
         test_size=take(doc, "test_size", int, where),
-        zc_transform=take(doc, "zc_transform", str, where, "none"),
+        zc_transform=take(doc, "zc_transform", str, where, "quantile"),
         pool=take(doc, "pool", str, where, "scored"),
         ablate=take(doc, "ablate", str, where, "none"),
         metric=take(doc, "metric", str, where, "kendall_tau"),

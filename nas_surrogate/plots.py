@@ -37,6 +37,9 @@ def metric_vs_train_size(results: pd.DataFrame, metric: str, out_dir: Path) -> l
                 x, stats["mean"] - stats["std"], stats["mean"] + stats["std"], alpha=0.15
             )
         ax.set_xscale("log")
+        sizes = sorted(frame.train_size.unique())
+        ax.set_xticks(sizes, [str(n) for n in sizes])
+        ax.minorticks_off()
         ax.set_xlabel("training architectures")
         ax.set_ylabel(metric)
         ax.set_title(bench_id)

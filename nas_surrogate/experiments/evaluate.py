@@ -75,7 +75,7 @@ class EvaluateConfig:
     seeds: int = 5
     base_seed: int = 0
     test_size: int | None = None
-    zc_transform: str = "none"
+    zc_transform: str = "quantile"
     pool: str = "scored"
     ablate: str = "none"
     surrogate_params: dict[str, dict] = field(default_factory=dict)

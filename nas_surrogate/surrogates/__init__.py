@@ -35,7 +35,9 @@ class SurrogateEntry:
 SURROGATES: Registry[SurrogateEntry] = Registry("surrogate")
 SURROGATES.register("xgb", SurrogateEntry(make_xgb, "XGBoost, 300 trees, depth 4, lr 0.05"))
 SURROGATES.register("lgbm", SurrogateEntry(make_lgbm, "LightGBM, 300 trees, 15 leaves, lr 0.05"))
-SURROGATES.register("rf", SurrogateEntry(make_rf, "random forest (kind=extra_trees: extra trees)"))
+SURROGATES.register(
+    "rf", SurrogateEntry(make_rf, "random forest, 100 trees (kind=extra_trees: extra trees)")
+)
 SURROGATES.register("gp", SurrogateEntry(GPSurrogate, "Gaussian process, Matern 5/2 + noise"))
 SURROGATES.register("mlp", SurrogateEntry(MLPSurrogate, "torch MLP, early stopping"))
 SURROGATES.register("ensemble", SurrogateEntry(EnsembleSurrogate, "bootstrap ensemble (BANANAS)"))

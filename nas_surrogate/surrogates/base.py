@@ -10,6 +10,7 @@ never learns which benchmark it is on: it sees arrays.
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Iterator
 
 import numpy as np
@@ -32,7 +33,9 @@ class Predictor(RegressorMixin, BaseEstimator):
         self.surrogate = surrogate
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> Predictor:
-        self.preprocessor_ = clone(self.preprocessor).fit(X)
+        with warnings.catch_warnings():  # fewer rows than quantiles: sklearn adapts
+            warnings.filterwarnings("ignore", message="n_quantiles", category=UserWarning)
+            self.preprocessor_ = clone(self.preprocessor).fit(X)
         self.surrogate_ = clone(self.surrogate).fit(self.preprocessor_.transform(X), y)
         return self
 

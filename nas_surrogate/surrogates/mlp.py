@@ -17,11 +17,11 @@ from nas_surrogate.surrogates.base import torch_threads
 class MLPSurrogate(RegressorMixin, BaseEstimator):
     def __init__(
         self,
-        hidden: tuple[int, ...] = (128, 128),
-        lr: float = 3e-3,
+        hidden: tuple[int, ...] = (64, 64),
+        lr: float = 1e-2,
         weight_decay: float = 1e-4,
-        max_epochs: int = 400,
-        patience: int = 40,
+        max_epochs: int = 200,
+        patience: int = 20,
         val_fraction: float = 0.15,
         device: str = "cpu",
         n_threads: int = 1,

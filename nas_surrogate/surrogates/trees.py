@@ -67,7 +67,7 @@ class ExtraTreesSurrogate(_TreeSpread, ExtraTreesRegressor):
 
 def make_rf(kind: str = "random_forest", **params: object):
     defaults = dict(
-        n_estimators=300, max_features=0.5, min_samples_leaf=1, n_jobs=1, random_state=0
+        n_estimators=100, max_features=0.5, min_samples_leaf=1, n_jobs=1, random_state=0
     )
     cls = {"random_forest": ForestSurrogate, "extra_trees": ExtraTreesSurrogate}[kind]
     return cls(**{**defaults, **params})
