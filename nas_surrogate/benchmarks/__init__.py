@@ -136,12 +136,26 @@ def available_benchmarks(data_dir: str | Path | None = None) -> list[str]:
 
 
 def expand_benchmark_ids(spec: str, data_dir: str | Path | None = None) -> list[str]:
-    """``all`` -> every available id; ``a,b`` -> [a, b] (each checked against the registry)."""
-    if spec == "all":
-        return available_benchmarks(data_dir)
-    ids = [s.strip() for s in spec.split(",") if s.strip()]
-    for bench_id in ids:
-        BENCHMARKS.get(bench_id)
+    """Ids from a comma list whose items are ids or groups.
+
+    Groups: ``all`` (every available id), ``nbsz`` (the 19 NAS-Bench-Suite-Zero tasks),
+    or a space prefix such as ``transbench101_micro`` or ``nasbenchgraph`` (its tasks).
+    Unknown items get "did you mean".
+    """
+    ids: list[str] = []
+    for item in (s.strip() for s in spec.split(",")):
+        if not item:
+            continue
+        if item == "all":
+            group = available_benchmarks(data_dir)
+        elif item == "nbsz":
+            group = [b for b in BENCHMARKS if b.split("/")[0] in NBSZ_FILES]
+        elif "/" not in item and any(b.startswith(f"{item}/") for b in BENCHMARKS):
+            group = [b for b in BENCHMARKS if b.startswith(f"{item}/")]
+        else:
+            BENCHMARKS.get(item)
+            group = [item]
+        ids += [b for b in group if b not in ids]
     return ids
 
 
