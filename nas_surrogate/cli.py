@@ -324,6 +324,155 @@ def run_cmd(
     )
 
 
+def run_search(
+    *,
+    benchmark: list[str] | str,
+    searcher: list[str] | str,
+    budget: int,
+    out: Path,
+    seeds: int = 10,
+    seed: int = 0,
+    surrogate: str | None = None,
+    features: list[str] | str = "enc",
+    acquisition: str = "its",
+    train_seconds: float = 3600.0,
+    zc_warmup: str | None = None,
+    warmup_pool: int = 100,
+    searcher_params: dict | None = None,
+    surrogate_params: dict | None = None,
+    data_dir: Path | None = None,
+    n_jobs: int = 1,
+    fmt: OutputFormat = OutputFormat.table,
+    progress: bool = True,
+) -> dict:
+    """Shared by ``search``, ``demo`` and ``run CONFIG.yaml``."""
+    from nas_surrogate.benchmarks import resolve_data_dir
+    from nas_surrogate.encodings import split_feature_list
+    from nas_surrogate.experiments.search import SearchConfig, search
+
+    def items(value: list | str) -> list[str]:
+        return (
+            [str(v) for v in value]
+            if isinstance(value, list)
+            else [v.strip() for v in str(value).split(",") if v.strip()]
+        )
+
+    resolved = resolve_data_dir(data_dir)
+    config = SearchConfig(
+        benchmarks=items(benchmark),
+        searchers=items(searcher),
+        budget=budget,
+        seeds=seeds,
+        base_seed=seed,
+        surrogate=surrogate,
+        features=features if isinstance(features, list) else split_feature_list(features),
+        acquisition=acquisition,
+        train_seconds=train_seconds,
+        zc_warmup=zc_warmup,
+        warmup_pool=warmup_pool,
+        searcher_params=searcher_params or {},
+        surrogate_params=surrogate_params or {},
+        data_dir=None if resolved is None else str(resolved),
+    )
+    summary = search(config, out, n_jobs=n_jobs, progress=progress and fmt is OutputFormat.table)
+    if fmt is OutputFormat.json:
+        emit_json(summary)
+    else:
+        typer.echo((Path(out) / "results.md").read_text())
+        exhausted = [e for e in summary["searchers"] if e["exhausted"]]
+        for e in exhausted:
+            typer.echo(
+                f"note: {e['benchmark']} has only {e['queries_median']:.0f} searchable archs; "
+                f"the run stopped when all were queried (budget {budget})"
+            )
+        typer.echo(
+            f"{summary['n_units']} runs ({summary['n_units_resumed']} resumed) in "
+            f"{summary['elapsed_seconds']:.1f} s; results and plots in {out}/"
+        )
+    return summary
+
+
+@app.command("search")
+def search_cmd(
+    benchmark: Annotated[
+        str, typer.Option("--benchmark", "-b", help="Id(s), comma list or group.")
+    ],
+    searcher: Annotated[
+        str,
+        typer.Option(
+            "--searcher",
+            help="random, evolution, local_search, bo; evolution:guided, local_search:guided",
+        ),
+    ],
+    budget: Annotated[int, typer.Option("--budget", "-q", help="Queries per run.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (resumed if it exists).")],
+    seeds: Annotated[int, typer.Option("--seeds", help="Independent runs per searcher.")] = 10,
+    seed: Annotated[int, typer.Option("--seed", help="Base seed of every random choice.")] = 0,
+    surrogate: Annotated[
+        str | None, typer.Option("--surrogate", "-s", help="Surrogate for bo / guided searchers.")
+    ] = None,
+    features: Annotated[
+        str, typer.Option("--features", "-f", help="Feature spec(s) for the surrogate.")
+    ] = "enc",
+    acquisition: Annotated[str, typer.Option("--acquisition", help="its, ei, ucb (bo)")] = "its",
+    train_seconds: Annotated[
+        float, typer.Option("--train-seconds", help="Simulated cost of one query (training).")
+    ] = 3600.0,
+    zc_warmup: Annotated[
+        str | None, typer.Option("--zc-warmup", help="Start from a pool ranked by PROXY or vote.")
+    ] = None,
+    warmup_pool: Annotated[int, typer.Option("--warmup-pool")] = 100,
+    surrogate_config: Annotated[
+        Path | None, typer.Option("--surrogate-config", help="YAML {surrogate: {param: value}}")
+    ] = None,
+    data_dir: DataDirOpt = None,
+    n_jobs: Annotated[int, typer.Option("--n-jobs", "-j")] = 1,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """Run NAS searchers against tabular ground truth; best-so-far curves over seeds."""
+    run_search(
+        benchmark=benchmark,
+        searcher=searcher,
+        budget=budget,
+        out=out,
+        seeds=seeds,
+        seed=seed,
+        surrogate=surrogate,
+        features=features,
+        acquisition=acquisition,
+        train_seconds=train_seconds,
+        zc_warmup=zc_warmup,
+        warmup_pool=warmup_pool,
+        surrogate_params=_surrogate_params(surrogate_config),
+        data_dir=data_dir,
+        n_jobs=n_jobs,
+        fmt=fmt,
+    )
+
+
+@app.command("demo")
+def demo_cmd(
+    data_dir: DataDirOpt = None,
+    out: Annotated[Path, typer.Option("--out", "-o")] = Path("out/demo"),
+    seeds: Annotated[int, typer.Option("--seeds")] = 5,
+    budget: Annotated[int, typer.Option("--budget", "-q")] = 100,
+    n_jobs: Annotated[int, typer.Option("--n-jobs", "-j")] = 2,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """The main job in one command: evolution vs BO(onehot) vs BO(onehot+ZC) on NB201."""
+    run_search(
+        benchmark="nasbench201/cifar10",
+        searcher="evolution,bo",
+        budget=budget,
+        out=out,
+        seeds=seeds,
+        features=["onehot", "onehot+zc"],
+        data_dir=data_dir,
+        n_jobs=n_jobs,
+        fmt=fmt,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and map failures to the contract's exit codes."""
     try:

@@ -73,3 +73,40 @@ def task_heatmap(results: pd.DataFrame, metric: str, train_size: int, out_dir: P
             ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=6, color="w")
     fig.colorbar(im, ax=ax, label=f"{metric} (n={train_size})")
     return save(fig, out_dir / f"{metric}_heatmap_n{train_size}.png")
+
+
+def search_curves(results: pd.DataFrame, out_dir: Path, label) -> list[Path]:
+    """Per benchmark: best-so-far vs queries and vs simulated hours, median + IQR band."""
+    paths = []
+    for bench_id, frame in results.groupby("benchmark"):
+        fig, (ax_q, ax_t) = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+        for key, g in frame.groupby(["searcher", "surrogate", "features"], sort=False):
+            name = label(dict(zip(["searcher", "surrogate", "features"], key)))
+            curves = g.pivot_table(index="step", columns="seed", values="best_val_accuracy")
+            curves = curves.ffill()
+            q = curves.quantile([0.25, 0.5, 0.75], axis=1).T
+            line = ax_q.plot(q.index, q[0.5], label=name)[0]
+            ax_q.fill_between(q.index, q[0.25], q[0.75], alpha=0.15, color=line.get_color())
+            hours = g.sim_seconds.to_numpy() / 3600
+            grid = np.geomspace(max(hours.min(), 1e-3), hours.max(), 200)
+            per_seed = []
+            for _, c in g.groupby("seed"):
+                c = c.sort_values("step")
+                idx = np.searchsorted(c.sim_seconds.to_numpy() / 3600, grid, side="right") - 1
+                vals = c.best_val_accuracy.to_numpy()[np.clip(idx, 0, None)]
+                per_seed.append(np.where(idx >= 0, vals, np.nan))
+            arr = np.array(per_seed)
+            with np.errstate(all="ignore"):
+                lo, mid, hi = np.nanpercentile(arr, [25, 50, 75], axis=0)
+            ax_t.plot(grid, mid, color=line.get_color())
+            ax_t.fill_between(grid, lo, hi, alpha=0.15, color=line.get_color())
+        ax_q.set_xlabel("queries")
+        ax_t.set_xlabel("simulated hours (training + proxy cost)")
+        ax_t.set_xscale("log")
+        ax_q.set_ylabel("best validation accuracy so far")
+        for ax in (ax_q, ax_t):
+            ax.grid(alpha=0.3)
+        ax_q.legend(fontsize=7, loc="lower right")
+        fig.suptitle(f"{bench_id}: median and IQR over seeds")
+        paths.append(save(fig, out_dir / f"search--{bench_id.replace('/', '--')}.png"))
+    return paths

@@ -49,7 +49,7 @@ def prepare_out_dir(out: Path, command: str, fingerprint: dict) -> None:
 
 def run_units(
     units: Sequence[Any],
-    work: Callable[[Any], dict],
+    work: Callable[[Any], dict | list[dict]],
     store: ResultsStore,
     n_jobs: int = 1,
     progress: bool = True,
@@ -65,8 +65,8 @@ def run_units(
         results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
             delayed(work)(u) for u in todo
         )
-        for row in results:
-            store.add(row)
+        for rows in results:  # a unit gives one row (evaluate) or many (a search run)
+            store.add_many(rows if isinstance(rows, list) else [rows])
             bar.update()
     finally:
         bar.close()

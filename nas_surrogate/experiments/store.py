@@ -45,7 +45,11 @@ class ResultsStore:
         return {self.key(r) for r in self._rows}
 
     def add(self, row: dict) -> None:
-        self._rows.append(row)
+        self.add_many([row])
+
+    def add_many(self, rows: list[dict]) -> None:
+        """Rows of one finished unit, stored together (a unit is never half-stored)."""
+        self._rows.extend(rows)
         self._dirty = True
         if time.monotonic() - self._last_flush >= self.flush_seconds:
             self.flush()

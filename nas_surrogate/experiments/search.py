@@ -1,0 +1,305 @@
+"""Search experiments: run searchers against tabular ground truth over many seeds.
+
+A unit is one (benchmark, searcher, surrogate, features, seed) run; it writes one row
+per query to ``results.csv`` (the full trajectory), all at once when the run finishes,
+so a killed grid keeps every finished seed and reruns only the missing ones. Every
+random choice of a run flows from a generator seeded by (base seed, seed, benchmark,
+searcher variant), so the numbers are identical for any ``n_jobs``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import zlib
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from nas_surrogate.benchmarks import Benchmark, expand_benchmark_ids, load_benchmark
+from nas_surrogate.encodings import build_features, parse_feature_spec
+from nas_surrogate.errors import BadInputError
+from nas_surrogate.searchers import (
+    ACQUISITIONS,
+    SearchProblem,
+    make_searcher,
+    parse_searcher,
+    uses_surrogate,
+)
+from nas_surrogate.searchers.problem import distinct_networks
+from nas_surrogate.surrogates import check_params, has_dist, make_surrogate, split_name
+
+KEY_COLUMNS = ("benchmark", "searcher", "surrogate", "features", "seed")
+NONE = "-"
+DEFAULT_SURROGATE = "ensemble"
+
+
+@dataclass(frozen=True)
+class SearchUnit:
+    benchmark: str
+    searcher: str
+    surrogate: str
+    features: str
+    seed: int
+
+
+@dataclass
+class SearchConfig:
+    benchmarks: list[str]
+    searchers: list[str]
+    budget: int
+    seeds: int = 10
+    base_seed: int = 0
+    surrogate: str | None = None
+    features: list[str] = field(default_factory=lambda: ["enc"])
+    acquisition: str = "its"
+    train_seconds: float = 3600.0
+    zc_warmup: str | None = None
+    warmup_pool: int = 100
+    searcher_params: dict[str, dict] = field(default_factory=dict)
+    surrogate_params: dict[str, dict] = field(default_factory=dict)
+    data_dir: str | None = None
+
+    def fingerprint(self) -> dict:
+        keep = ("base_seed", "budget", "acquisition", "train_seconds", "zc_warmup")
+        return {
+            **{k: getattr(self, k) for k in keep},
+            "warmup_pool": self.warmup_pool,
+            "searcher_params": self.searcher_params,
+            "surrogate_params": self.surrogate_params,
+        }
+
+
+@lru_cache(maxsize=32)
+def _benchmark(bench_id: str, data_dir: str | None) -> Benchmark:
+    return distinct_networks(load_benchmark(bench_id, data_dir))
+
+
+def plan_units(config: SearchConfig) -> list[SearchUnit]:
+    if config.budget < 1:
+        raise BadInputError("--budget", f"must be >= 1, got {config.budget}")
+    if config.seeds < 1:
+        raise BadInputError("--seeds", f"must be >= 1, got {config.seeds}")
+    if config.acquisition not in ACQUISITIONS:
+        raise BadInputError(
+            "--acquisition", f"unknown {config.acquisition!r} (use {', '.join(ACQUISITIONS)})"
+        )
+    surrogate = config.surrogate or DEFAULT_SURROGATE
+    base, _ = split_name(surrogate)
+    check_params(surrogate, config.surrogate_params.get(base, {}))
+    for spec in config.features:
+        parse_feature_spec(spec)
+    variants: list[tuple[str, str, str]] = []
+    for name in config.searchers:
+        parse_searcher(name)
+        if uses_surrogate(name):
+            if name.startswith("bo") and config.acquisition != "greedy":
+                model = make_surrogate(surrogate, **config.surrogate_params.get(base, {}))
+                if not has_dist(model):
+                    raise BadInputError(
+                        f"--surrogate {surrogate}",
+                        f"bo with acquisition {config.acquisition!r} needs a predictive "
+                        "distribution: use ensemble, gp or rf",
+                    )
+            variants += [(name, surrogate, spec) for spec in config.features]
+        else:
+            variants.append((name, NONE, NONE))
+    units = []
+    for bench_id in config.benchmarks:
+        bench = _benchmark(bench_id, config.data_dir)
+        for _, _, spec in variants:
+            if spec != NONE:
+                build_features(spec, bench)  # raises if the spec cannot encode this space
+        if config.zc_warmup:
+            if not bench.proxy_names:
+                raise BadInputError(f"--zc-warmup {config.zc_warmup}", f"{bench_id} has no proxies")
+            if config.zc_warmup != "vote" and config.zc_warmup not in bench.proxy_names:
+                raise BadInputError(
+                    f"--zc-warmup {config.zc_warmup!r}",
+                    f"not a proxy of {bench_id} (use vote or {', '.join(bench.proxy_names)})",
+                )
+        for seed in range(config.seeds):
+            units += [SearchUnit(bench_id, s, m, f, seed) for s, m, f in variants]
+    return units
+
+
+def _rng(config: SearchConfig, unit: SearchUnit) -> np.random.Generator:
+    tag = zlib.crc32(f"{unit.benchmark}|{unit.searcher}|{unit.surrogate}|{unit.features}".encode())
+    return np.random.default_rng([config.base_seed, unit.seed, tag])
+
+
+def run_unit(unit: SearchUnit, config: SearchConfig) -> list[dict]:
+    bench = _benchmark(unit.benchmark, config.data_dir)
+    problem = SearchProblem(
+        bench,
+        budget=config.budget,
+        train_seconds=config.train_seconds,
+        features=None if unit.features == NONE else unit.features,
+    )
+    base_name, guided = parse_searcher(unit.searcher)
+    params = dict(config.searcher_params.get(base_name, {}))
+    if base_name == "bo":
+        params.setdefault("acquisition", config.acquisition)
+    searcher = make_searcher(
+        unit.searcher,
+        surrogate=None if unit.surrogate == NONE else unit.surrogate,
+        surrogate_params=config.surrogate_params.get(split_name(unit.surrogate)[0], {}),
+        zc_warmup=config.zc_warmup,
+        warmup_pool=config.warmup_pool,
+        **params,
+    )
+    t0 = time.perf_counter()
+    searcher.run(problem, _rng(config, unit))
+    wall = time.perf_counter() - t0
+    rows, values = problem.history()
+    best = np.maximum.accumulate(values)
+    test = bench.test_accuracy
+    return [
+        {
+            **asdict(unit),
+            "step": step + 1,
+            "arch": bench.space.format(bench.archs[row]),
+            "val_accuracy": float(values[step]),
+            "best_val_accuracy": float(best[step]),
+            "test_accuracy": float(test[row]) if test is not None else float("nan"),
+            "sim_seconds": float(problem.trajectory.seconds[step]),
+            "wall_seconds": wall,
+        }
+        for step, row in enumerate(rows)
+    ]
+
+
+# -- summaries -------------------------------------------------------------------------
+def checkpoints(budget: int) -> list[int]:
+    return sorted({b for b in (10, 25, 50, 100, 200, 300, 500, 1000) if b < budget} | {budget})
+
+
+def _first_reach(best: np.ndarray, threshold: float) -> float:
+    hit = np.flatnonzero(best >= threshold - 1e-12)
+    return float(hit[0] + 1) if len(hit) else math.inf
+
+
+def summarize(results: pd.DataFrame, config: SearchConfig) -> list[dict]:
+    out = []
+    for (bench_id, searcher, surrogate, spec), g in results.groupby(
+        ["benchmark", "searcher", "surrogate", "features"], sort=False
+    ):
+        bench = _benchmark(bench_id, config.data_dir)
+        vals = np.sort(bench.val_accuracy)[::-1]
+        optimum = float(vals[0])
+        top = float(vals[max(1, math.ceil(0.001 * len(vals))) - 1])
+        curves = {s: c.sort_values("step") for s, c in g.groupby("seed")}
+        entry: dict = {
+            "benchmark": bench_id,
+            "searcher": searcher,
+            "surrogate": surrogate,
+            "features": spec,
+            "n_seeds": len(curves),
+            "optimum": optimum,
+            "top_0.1%_threshold": top,
+        }
+        for b in checkpoints(config.budget):
+            at = [c.best_val_accuracy.to_numpy()[:b][-1] for c in curves.values()]
+            q25, q50, q75 = np.percentile(at, [25, 50, 75])
+            entry[f"best_at_{b}"] = {"median": q50, "q25": q25, "q75": q75}
+        for label, threshold in (("best", optimum), ("top_0.1%", top)):
+            reach = [
+                _first_reach(c.best_val_accuracy.to_numpy(), threshold) for c in curves.values()
+            ]
+            median = float(np.median(reach))
+            entry[f"queries_to_{label}"] = {
+                "median": median if math.isfinite(median) else None,
+                "reached": float(np.mean(np.isfinite(reach))),
+            }
+        final = np.array([c.best_val_accuracy.iloc[-1] for c in curves.values()])
+        entry["final_regret"] = {
+            "median": float(np.median(optimum - final)),
+            "q25": float(np.percentile(optimum - final, 25)),
+            "q75": float(np.percentile(optimum - final, 75)),
+        }
+        entry["queries_median"] = float(np.median([len(c) for c in curves.values()]))
+        entry["sim_hours_median"] = float(
+            np.median([c.sim_seconds.iloc[-1] for c in curves.values()]) / 3600
+        )
+        entry["wall_seconds_per_seed"] = float(
+            np.mean([c.wall_seconds.iloc[0] for c in curves.values()])
+        )
+        if bench.test_accuracy is not None:
+            finals = [c.loc[c.val_accuracy.idxmax(), "test_accuracy"] for c in curves.values()]
+            entry["test_accuracy_of_best_median"] = float(np.median(finals))
+        entry["exhausted"] = bool(entry["queries_median"] < config.budget)
+        out.append(entry)
+    return out
+
+
+def label(entry: dict | pd.Series) -> str:
+    if entry["surrogate"] == NONE:
+        return str(entry["searcher"])
+    return f"{entry['searcher']} ({entry['surrogate']}, {entry['features']})"
+
+
+def comparison_table(summary: list[dict], budget: int) -> str:
+    marks = [b for b in checkpoints(budget) if b in (25, 50, 100, 300) or b == budget]
+    header = ["benchmark", "searcher", *[f"best@{b} median [IQR]" for b in marks],
+              "queries to best (reached)", "regret", "sim h"]  # fmt: skip
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for e in summary:
+        q = e["queries_to_best"]
+        qtxt = f"{q['median']:.0f}" if q["median"] is not None else "-"
+        cells = [e["benchmark"], label(e)]
+        for b in marks:
+            s = e[f"best_at_{b}"]
+            cells.append(f"{s['median']:.2f} [{s['q25']:.2f}, {s['q75']:.2f}]")
+        cells += [f"{qtxt} ({100 * q['reached']:.0f}%)", f"{e['final_regret']['median']:.3f}",
+                  f"{e['sim_hours_median']:.0f}"]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def search(config: SearchConfig, out: Path, n_jobs: int = 1, progress: bool = True) -> dict:
+    from nas_surrogate import plots
+    from nas_surrogate.experiments.evaluate import _json_safe
+    from nas_surrogate.experiments.runner import prepare_out_dir, run_units
+    from nas_surrogate.experiments.store import ResultsStore
+    from nas_surrogate.io import write_json_atomic, write_text_atomic
+
+    started = time.perf_counter()
+    config.benchmarks = [
+        b for spec in config.benchmarks for b in expand_benchmark_ids(spec, config.data_dir)
+    ]
+    units = plan_units(config)
+    out = Path(out)
+    prepare_out_dir(out, "search", config.fingerprint())
+    store = ResultsStore(out / "results.csv", KEY_COLUMNS)
+    n_run = run_units(
+        units, _Runner(config), store, n_jobs=n_jobs, progress=progress, desc="search"
+    )
+    frame = store.frame()
+    wanted = {tuple(str(v) for v in asdict(u).values()) for u in units}
+    keys = frame[list(KEY_COLUMNS)].astype(str).apply(tuple, axis=1)
+    results = frame[keys.isin(wanted)].sort_values([*KEY_COLUMNS, "step"]).reset_index(drop=True)
+    table = summarize(results, config)
+    summary = {
+        "command": "search",
+        "config": asdict(config),
+        "n_units": len(units),
+        "n_units_run": n_run,
+        "n_units_resumed": len(units) - n_run,
+        "elapsed_seconds": time.perf_counter() - started,
+        "searchers": table,
+    }
+    write_json_atomic(out / "summary.json", _json_safe(summary))
+    write_text_atomic(out / "results.md", comparison_table(table, config.budget))
+    plots.search_curves(results, out / "plots", label)
+    return summary
+
+
+class _Runner:
+    def __init__(self, config: SearchConfig) -> None:
+        self.config = config
+
+    def __call__(self, unit: SearchUnit) -> list[dict]:
+        return run_unit(unit, self.config)

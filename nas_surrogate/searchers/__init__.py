@@ -1,0 +1,57 @@
+"""Searcher registry: the only list of searchers.
+
+``NAME:guided`` turns on the surrogate-guided variant of evolution and local search.
+"""
+
+from __future__ import annotations
+
+from nas_surrogate.errors import BadInputError
+from nas_surrogate.registry import Registry
+from nas_surrogate.searchers.base import Searcher
+from nas_surrogate.searchers.bo import ACQUISITIONS, BayesOpt
+from nas_surrogate.searchers.evolution import Evolution
+from nas_surrogate.searchers.local_search import LocalSearch
+from nas_surrogate.searchers.problem import BudgetExhausted, SearchProblem
+from nas_surrogate.searchers.random import RandomSearch
+
+SEARCHERS: Registry[type[Searcher]] = Registry("searcher")
+SEARCHERS.register("random", RandomSearch)
+SEARCHERS.register("evolution", Evolution)
+SEARCHERS.register("local_search", LocalSearch)
+SEARCHERS.register("bo", BayesOpt)
+
+
+def parse_searcher(name: str) -> tuple[str, bool]:
+    """``evolution:guided`` -> (``evolution``, True)."""
+    base, _, arg = name.partition(":")
+    SEARCHERS.get(base)
+    if arg and (arg != "guided" or base not in ("evolution", "local_search")):
+        raise BadInputError(f"searcher {name!r}", "only evolution and local_search take ':guided'")
+    return base, bool(arg)
+
+
+def uses_surrogate(name: str) -> bool:
+    base, guided = parse_searcher(name)
+    return guided or SEARCHERS.get(base).needs_surrogate
+
+
+def make_searcher(name: str, **params) -> Searcher:
+    base, guided = parse_searcher(name)
+    if guided:
+        params["guided"] = True
+    try:
+        return SEARCHERS.get(base)(**params)
+    except TypeError as e:
+        raise BadInputError(f"searcher {name!r}", f"bad parameter ({e})") from None
+
+
+__all__ = [
+    "ACQUISITIONS",
+    "SEARCHERS",
+    "BudgetExhausted",
+    "SearchProblem",
+    "Searcher",
+    "make_searcher",
+    "parse_searcher",
+    "uses_surrogate",
+]

@@ -1,0 +1,75 @@
+"""The searcher interface and the pieces every searcher shares: an optional surrogate
+over the problem's features, and an optional ZC warm-up.
+
+A searcher holds its hyperparameters (set in ``__init__``, like an estimator) and runs
+on a ``SearchProblem`` with a seeded generator; it stops at the budget or when every
+searchable architecture is queried (``BudgetExhausted``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+from nas_surrogate.encodings import make_preprocessor
+from nas_surrogate.searchers.problem import BudgetExhausted, SearchProblem
+from nas_surrogate.surrogates import Predictor, has_dist, make_surrogate
+
+
+class Searcher(ABC):
+    """``run`` queries until the budget is spent; the problem records the trajectory."""
+
+    #: whether this searcher needs a surrogate to work at all (bo)
+    needs_surrogate = False
+
+    def __init__(
+        self,
+        surrogate: str | None = None,
+        surrogate_params: dict | None = None,
+        zc_warmup: str | None = None,
+        warmup_pool: int = 100,
+    ) -> None:
+        self.surrogate = surrogate
+        self.surrogate_params = surrogate_params or {}
+        self.zc_warmup = zc_warmup
+        self.warmup_pool = warmup_pool
+
+    def run(self, problem: SearchProblem, rng: np.random.Generator) -> None:
+        with contextlib.suppress(BudgetExhausted):
+            self._run(problem, rng)
+
+    @abstractmethod
+    def _run(self, problem: SearchProblem, rng: np.random.Generator) -> None: ...
+
+    # -- shared pieces -------------------------------------------------------------
+    def starting_rows(self, problem: SearchProblem, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` first rows: random, or the top of a random pool ranked by a ZC proxy."""
+        if not self.zc_warmup:
+            return problem.sample(n, rng)
+        pool = problem.sample(max(self.warmup_pool, n), rng)
+        scores = problem.proxy_scores(pool, self.zc_warmup)
+        return pool[np.argsort(-scores, kind="stable")[:n]]
+
+    def fit_predictor(self, problem: SearchProblem, rng: np.random.Generator) -> Predictor:
+        """A surrogate fit on everything queried so far (features charged on first use)."""
+        rows, values = problem.history()
+        model = make_surrogate(
+            self.surrogate or "ensemble",
+            random_state=int(rng.integers(2**31 - 1)),
+            **self.surrogate_params,
+        )
+        predictor = Predictor(make_preprocessor(problem.preprocessor_spec), model)
+        return predictor.fit(problem.features(rows), values)
+
+    @staticmethod
+    def check_dist(predictor: Predictor, acquisition: str) -> None:
+        if not has_dist(predictor.surrogate):
+            from nas_surrogate.errors import BadInputError
+
+            raise BadInputError(
+                f"--acquisition {acquisition}",
+                f"needs a surrogate with predict_dist (ensemble, gp, rf); "
+                f"{type(predictor.surrogate).__name__} has none",
+            )

@@ -1,0 +1,56 @@
+"""``evolution``: regularised (aging) evolution, Real et al. (2019).
+
+A population of ``population`` random (or ZC-warmed-up) architectures; each step, the
+best of ``sample_size`` random members is the parent, its mutation is queried, joins
+the population, and the oldest member leaves. ``evolution:guided`` (predictor-guided
+evolution) mutates the parent ``n_children`` times, scores the children with the
+surrogate fit on all queries so far, and queries only the best-predicted child.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from nas_surrogate.searchers.base import Searcher
+from nas_surrogate.searchers.problem import SearchProblem
+
+
+class Evolution(Searcher):
+    def __init__(
+        self,
+        population: int = 20,
+        sample_size: int = 5,
+        guided: bool = False,
+        n_children: int = 10,
+        **common,
+    ) -> None:
+        super().__init__(**common)
+        self.population = population
+        self.sample_size = sample_size
+        self.guided = guided
+        self.n_children = n_children
+
+    def _run(self, problem: SearchProblem, rng: np.random.Generator) -> None:
+        pop: deque[tuple[int, float]] = deque()
+        for row in self.starting_rows(problem, self.population, rng):
+            pop.append((int(row), problem.query(row)))
+        while True:
+            idx = rng.choice(len(pop), size=min(self.sample_size, len(pop)), replace=False)
+            parent = max((pop[i] for i in idx), key=lambda rv: rv[1])[0]
+            child = self._child(problem, parent, rng)
+            pop.append((child, problem.query(child)))
+            if len(pop) > self.population:
+                pop.popleft()
+
+    def _child(self, problem: SearchProblem, parent: int, rng: np.random.Generator) -> int:
+        if not self.guided:
+            child = problem.mutate(parent, rng)
+            return child if child is not None else int(problem.sample(1, rng)[0])
+        children = {problem.mutate(parent, rng) for _ in range(self.n_children)} - {None}
+        if not children:
+            return int(problem.sample(1, rng)[0])
+        cand = np.array(sorted(children))
+        predictor = self.fit_predictor(problem, rng)
+        return int(cand[np.argmax(predictor.predict(problem.features(cand)))])

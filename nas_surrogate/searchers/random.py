@@ -1,0 +1,14 @@
+"""``random``: uniform random search without repeats (the baseline every NAS paper owes)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nas_surrogate.searchers.base import Searcher
+from nas_surrogate.searchers.problem import SearchProblem
+
+
+class RandomSearch(Searcher):
+    def _run(self, problem: SearchProblem, rng: np.random.Generator) -> None:
+        for row in self.starting_rows(problem, min(problem.budget, problem.n), rng):
+            problem.query(row)
