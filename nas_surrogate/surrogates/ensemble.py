@@ -1,11 +1,18 @@
 """``ensemble``: several members of one registered surrogate, each fit on a bootstrap
 resample with its own seed; the spread of their predictions is the predictive
-distribution (BANANAS uses 5 MLPs; trees are the fast default here)."""
+distribution (BANANAS uses 5 MLPs; trees are the fast default here).
+
+With ``base_params=None`` XGBoost members use 100 trees at learning rate 0.1 instead of
+the stand-alone 300 at 0.05: a BO step refits the whole ensemble, and this keeps a step
+at 300 points near 0.15 s on one core with the same rank quality (see README)."""
 
 from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
+
+#: member hyperparameters used when ``base_params`` is None
+MEMBER_DEFAULTS: dict[str, dict] = {"xgb": {"n_estimators": 100, "learning_rate": 0.1}}
 
 
 class EnsembleSurrogate(RegressorMixin, BaseEstimator):
@@ -32,9 +39,10 @@ class EnsembleSurrogate(RegressorMixin, BaseEstimator):
         self.members_ = []
         for i in range(self.n_members):
             rows = rng.integers(len(X), size=len(X)) if self.bootstrap else np.arange(len(X))
-            member = make_surrogate(
-                self.base, random_state=self.random_state * 1000 + i, **(self.base_params or {})
-            )
+            params = self.base_params
+            if params is None:
+                params = MEMBER_DEFAULTS.get(self.base, {})
+            member = make_surrogate(self.base, random_state=self.random_state * 1000 + i, **params)
             self.members_.append(member.fit(X[rows], y[rows]))
         return self
 
