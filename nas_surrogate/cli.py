@@ -9,7 +9,6 @@ anything unexpected with exit code 1.
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
 import traceback
@@ -47,21 +46,10 @@ DataDirOpt = Annotated[
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="table or json")]
 
 
-def _clean(value: Any) -> Any:
-    """JSON-safe: NaN/inf -> null, numpy scalars -> Python."""
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def emit_json(obj: Any) -> None:
-    typer.echo(json.dumps(_clean(obj), indent=2))
+    from nas_surrogate.io import json_safe
+
+    typer.echo(json.dumps(json_safe(obj), indent=2))
 
 
 @app.command("benchmarks")
@@ -125,6 +113,13 @@ def proxies_cmd(
         typer.echo("")
 
 
+def items(value: list | str) -> list[str]:
+    """A YAML list as it is, or a comma-separated CLI value split into items."""
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return [v.strip() for v in str(value).split(",") if v.strip()]
+
+
 def _ints(text: str, where: str) -> list[int]:
     try:
         return [int(v) for v in str(text).split(",") if v.strip()]
@@ -171,13 +166,6 @@ def run_evaluate(
     from nas_surrogate.benchmarks import resolve_data_dir
     from nas_surrogate.encodings import split_feature_list
     from nas_surrogate.experiments.evaluate import EvaluateConfig, evaluate
-
-    def items(value: list | str) -> list[str]:
-        return (
-            [str(v) for v in value]
-            if isinstance(value, list)
-            else [v.strip() for v in str(value).split(",") if v.strip()]
-        )
 
     resolved = resolve_data_dir(data_dir)
     config = EvaluateConfig(
@@ -277,6 +265,18 @@ EVALUATE_FIELDS = {
     "test_size", "zc_transform", "pool", "ablate", "metric", "surrogate_params", "data_dir",
     "n_jobs", "format",
 }  # fmt: skip
+SEARCH_FIELDS = {
+    "command", "benchmark", "searcher", "budget", "out", "seeds", "seed", "surrogate",
+    "features", "acquisition", "train_seconds", "zc_warmup", "warmup_pool", "searcher_params",
+    "surrogate_params", "data_dir", "n_jobs", "format",
+}  # fmt: skip
+
+
+def _nested_params(doc: dict, key: str, where: str) -> dict:
+    params = doc.get(key) or {}
+    if not isinstance(params, dict) or not all(isinstance(v, dict) for v in params.values()):
+        raise BadInputError(f"{where}: {key}", "expected {name: {param: value}}")
+    return params
 
 
 @app.command("run")
@@ -286,41 +286,63 @@ def run_cmd(
     n_jobs: Annotated[int | None, typer.Option("--n-jobs", "-j")] = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
-    """Run a command from a YAML config (options as keys; CLI flags here override)."""
+    """Run evaluate or search from a YAML config (options as keys; flags here override)."""
     from nas_surrogate.config import as_list, check_known, load_yaml, take
 
     doc = load_yaml(config)
     where = str(config)
     command = take(doc, "command", str, where)
-    if command != "evaluate":
-        raise BadInputError(f"{where}: command", f"expected 'evaluate', got {command!r}")
-    check_known(doc, EVALUATE_FIELDS, where)
-    for required in ("benchmark", "surrogate", "features", "train_size", "out"):
-        if doc.get(required) in (None, "", []):
-            raise BadInputError(f"{where}: {required}", "missing")
-    params = doc.get("surrogate_params") or {}
-    if not isinstance(params, dict) or not all(isinstance(v, dict) for v in params.values()):
-        raise BadInputError(f"{where}: surrogate_params", "expected {surrogate: {param: value}}")
+    if command not in ("evaluate", "search"):
+        raise BadInputError(f"{where}: command", f"expected evaluate or search, got {command!r}")
+    check_known(doc, EVALUATE_FIELDS if command == "evaluate" else SEARCH_FIELDS, where)
+    required = ("benchmark", "train_size", "surrogate", "features", "out")
+    if command == "search":
+        required = ("benchmark", "searcher", "budget", "out")
+    for key in required:
+        if doc.get(key) in (None, "", []):
+            raise BadInputError(f"{where}: {key}", "missing")
+
+    def strings(key: str) -> list[str]:
+        return [str(v) for v in as_list(doc[key], f"{where}: {key}")]
+
+    common = dict(
+        benchmark=strings("benchmark"),
+        out=Path(take(doc, "out", str, where)),
+        seed=take(doc, "seed", int, where, 0),
+        surrogate_params=_nested_params(doc, "surrogate_params", where),
+        data_dir=data_dir or take(doc, "data_dir", str, where),
+        n_jobs=n_jobs if n_jobs is not None else take(doc, "n_jobs", int, where, 1),
+        fmt=fmt,
+    )
+    if command == "search":
+        run_search(
+            searcher=strings("searcher"),
+            budget=take(doc, "budget", int, where),
+            seeds=take(doc, "seeds", int, where, 10),
+            surrogate=take(doc, "surrogate", str, where),
+            features=strings("features") if doc.get("features") else ["enc"],
+            acquisition=take(doc, "acquisition", str, where, "its"),
+            train_seconds=take(doc, "train_seconds", float, where, 3600.0),
+            zc_warmup=take(doc, "zc_warmup", str, where),
+            warmup_pool=take(doc, "warmup_pool", int, where, 100),
+            searcher_params=_nested_params(doc, "searcher_params", where),
+            **common,
+        )
+        return
     sizes = as_list(doc["train_size"], f"{where}: train_size")
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in sizes):
         raise BadInputError(f"{where}: train_size", f"expected integers, got {sizes!r}")
     run_evaluate(
-        benchmark=[str(v) for v in as_list(doc["benchmark"], f"{where}: benchmark")],
-        surrogate=[str(v) for v in as_list(doc["surrogate"], f"{where}: surrogate")],
-        features=[str(v) for v in as_list(doc["features"], f"{where}: features")],
+        surrogate=strings("surrogate"),
+        features=strings("features"),
         train_size=sizes,
-        out=Path(take(doc, "out", str, where)),
         seeds=take(doc, "seeds", int, where, 5),
-        seed=take(doc, "seed", int, where, 0),
         test_size=take(doc, "test_size", int, where),
         zc_transform=take(doc, "zc_transform", str, where, "quantile"),
         pool=take(doc, "pool", str, where, "scored"),
         ablate=take(doc, "ablate", str, where, "none"),
         metric=take(doc, "metric", str, where, "kendall_tau"),
-        surrogate_params=params,
-        data_dir=data_dir or take(doc, "data_dir", str, where),
-        n_jobs=n_jobs if n_jobs is not None else take(doc, "n_jobs", int, where, 1),
-        fmt=fmt,
+        **common,
     )
 
 
@@ -349,13 +371,6 @@ def run_search(
     from nas_surrogate.benchmarks import resolve_data_dir
     from nas_surrogate.encodings import split_feature_list
     from nas_surrogate.experiments.search import SearchConfig, search
-
-    def items(value: list | str) -> list[str]:
-        return (
-            [str(v) for v in value]
-            if isinstance(value, list)
-            else [v.strip() for v in str(value).split(",") if v.strip()]
-        )
 
     resolved = resolve_data_dir(data_dir)
     config = SearchConfig(
@@ -471,6 +486,70 @@ def demo_cmd(
         n_jobs=n_jobs,
         fmt=fmt,
     )
+
+
+@app.command("tune")
+def tune_cmd(
+    benchmark: Annotated[str, typer.Option("--benchmark", "-b", help="One benchmark id.")],
+    surrogate: Annotated[str, typer.Option("--surrogate", "-s", help="xgb, lgbm, rf, gp, mlp")],
+    features: Annotated[str, typer.Option("--features", "-f", help="One feature spec.")],
+    train_size: Annotated[int, typer.Option("--train-size", "-n", help="Training archs.")],
+    trials: Annotated[int, typer.Option("--trials", "-t", help="Trials to add to the study.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    storage: Annotated[
+        str | None, typer.Option("--storage", help="Optuna RDB URL (default sqlite in --out).")
+    ] = None,
+    study_name: Annotated[str | None, typer.Option("--study-name")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Split, folds and sampler seed.")] = 0,
+    folds: Annotated[int, typer.Option("--folds", help="Validation folds per trial.")] = 3,
+    pruner: Annotated[str, typer.Option("--pruner", help="median, hyperband or none")] = "median",
+    report_seeds: Annotated[int, typer.Option("--report-seeds")] = 10,
+    space: Annotated[
+        Path | None, typer.Option("--space", help="YAML {param: [kind, low, high, log]}")
+    ] = None,
+    data_dir: DataDirOpt = None,
+    n_jobs: Annotated[int, typer.Option("--n-jobs", "-j", help="Parallel trials.")] = 1,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """Tune a surrogate with Optuna on development folds; report tuned vs default on test."""
+    from nas_surrogate.benchmarks import resolve_data_dir
+    from nas_surrogate.experiments.tune import TuneConfig, tune
+
+    resolved = resolve_data_dir(data_dir)
+    overrides: dict = {}
+    if space is not None:
+        from nas_surrogate.config import load_yaml
+
+        overrides = {k: tuple(v) if isinstance(v, list) else v for k, v in load_yaml(space).items()}
+    config = TuneConfig(
+        benchmark=benchmark,
+        surrogate=surrogate,
+        features=features,
+        train_size=train_size,
+        trials=trials,
+        seed=seed,
+        folds=folds,
+        pruner=pruner,
+        report_seeds=report_seeds,
+        space=overrides,
+        data_dir=None if resolved is None else str(resolved),
+    )
+    summary = tune(config, out, storage=storage, study_name=study_name, n_jobs=n_jobs)
+    if fmt is OutputFormat.json:
+        emit_json(summary)
+        return
+    t = summary["test_kendall_tau"]
+    typer.echo(
+        f"{summary['n_trials']} trials in the study ({summary['n_pruned']} pruned, "
+        f"{summary['n_failed']} failed); best validation tau {summary['best_value_validation']:.3f}"
+    )
+    typer.echo(f"best params: {summary['best_params']}")
+    typer.echo(
+        f"held-out test tau over {summary['report_seeds']} seeds: default "
+        f"{t['default']['mean']:.3f} ± {t['default']['std']:.3f}, tuned "
+        f"{t['tuned']['mean']:.3f} ± {t['tuned']['std']:.3f}"
+    )
+    typer.echo(f"use it: --surrogate-config {Path(out) / 'best_params.yaml'}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -110,3 +110,21 @@ def search_curves(results: pd.DataFrame, out_dir: Path, label) -> list[Path]:
         fig.suptitle(f"{bench_id}: median and IQR over seeds")
         paths.append(save(fig, out_dir / f"search--{bench_id.replace('/', '--')}.png"))
     return paths
+
+
+def optuna_plots(study, out_dir: Path) -> list[Path]:
+    """Optuna's own matplotlib views: optimisation history and parameter importances."""
+    import warnings
+
+    from optuna.visualization import matplotlib as ovm
+
+    paths = []
+    with warnings.catch_warnings():  # Optuna marks its matplotlib backend experimental
+        warnings.simplefilter("ignore")
+        ax = ovm.plot_optimization_history(study)
+        paths.append(save(ax.figure, out_dir / "optimization_history.png"))
+        complete = [t for t in study.trials if t.state.name == "COMPLETE"]
+        if len(complete) >= 2 and len(study.best_params) >= 2:
+            ax = ovm.plot_param_importances(study)
+            paths.append(save(ax.figure, out_dir / "param_importances.png"))
+    return paths

@@ -297,8 +297,7 @@ def heatmap_size(train_sizes: list[int]) -> int:
 def evaluate(config: EvaluateConfig, out: Path, n_jobs: int = 1, progress: bool = True) -> dict:
     """Run (or resume) an evaluation grid into ``out``; return the summary."""
     from nas_surrogate import plots
-    from nas_surrogate.experiments.runner import prepare_out_dir, run_units
-    from nas_surrogate.experiments.store import ResultsStore
+    from nas_surrogate.experiments.runner import run_experiment
     from nas_surrogate.io import write_json_atomic, write_text_atomic
 
     started = time.perf_counter()
@@ -307,15 +306,10 @@ def evaluate(config: EvaluateConfig, out: Path, n_jobs: int = 1, progress: bool 
     ]
     units = plan_units(config)
     out = Path(out)
-    prepare_out_dir(out, "evaluate", config.fingerprint())
-    store = ResultsStore(out / "results.csv", KEY_COLUMNS)
-    n_run = run_units(
-        units, _UnitRunner(config), store, n_jobs=n_jobs, progress=progress, desc="evaluate"
-    )
-    wanted = {tuple(str(v) for v in asdict(u).values()) for u in units}
-    frame = store.frame()
-    keys = frame[list(KEY_COLUMNS)].astype(str).apply(tuple, axis=1)
-    results = frame[keys.isin(wanted)].reset_index(drop=True)
+    results, n_run = run_experiment(
+        units, _UnitRunner(config), out, "evaluate", config.fingerprint(), KEY_COLUMNS,
+        n_jobs=n_jobs, progress=progress,
+    )  # fmt: skip
 
     summary = {
         "command": "evaluate",
@@ -327,7 +321,7 @@ def evaluate(config: EvaluateConfig, out: Path, n_jobs: int = 1, progress: bool 
         "n_jobs": n_jobs,
         **summarize(results, config.metric),
     }
-    write_json_atomic(out / "summary.json", _json_safe(summary))
+    write_json_atomic(out / "summary.json", summary)
     write_text_atomic(out / "results.md", markdown_table(results, config.metric))
     plots.metric_vs_train_size(results, config.metric, out / "plots")
     if len(config.benchmarks) > 1:
@@ -343,15 +337,3 @@ class _UnitRunner:
 
     def __call__(self, unit: Unit) -> dict:
         return run_unit(unit, self.config)
-
-
-def _json_safe(obj):
-    if isinstance(obj, dict):
-        return {k: _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    if isinstance(obj, np.generic):
-        return _json_safe(obj.item())
-    return obj

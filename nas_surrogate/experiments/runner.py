@@ -8,6 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
@@ -45,6 +46,28 @@ def prepare_out_dir(out: Path, command: str, fingerprint: dict) -> None:
                 "use another --out to keep both",
             )
     write_json_atomic(record, wanted)
+
+
+def run_experiment(
+    units: Sequence[Any],
+    work: Callable[[Any], dict | list[dict]],
+    out: Path,
+    command: str,
+    fingerprint: dict,
+    key_columns: Sequence[str],
+    n_jobs: int = 1,
+    progress: bool = True,
+) -> tuple[pd.DataFrame, int]:
+    """Prepare ``out``, run the missing units into ``out/results.csv``, and return the
+    rows of exactly these units (a folder may hold a bigger earlier grid) and how many
+    units ran now."""
+    prepare_out_dir(out, command, fingerprint)
+    store = ResultsStore(Path(out) / "results.csv", key_columns)
+    n_run = run_units(units, work, store, n_jobs=n_jobs, progress=progress, desc=command)
+    frame = store.frame()
+    wanted = {tuple(str(v) for v in asdict(u).values()) for u in units}
+    keys = frame[list(key_columns)].astype(str).apply(tuple, axis=1)
+    return frame[keys.isin(wanted)].reset_index(drop=True), n_run
 
 
 def run_units(

@@ -263,9 +263,7 @@ def comparison_table(summary: list[dict], budget: int) -> str:
 
 def search(config: SearchConfig, out: Path, n_jobs: int = 1, progress: bool = True) -> dict:
     from nas_surrogate import plots
-    from nas_surrogate.experiments.evaluate import _json_safe
-    from nas_surrogate.experiments.runner import prepare_out_dir, run_units
-    from nas_surrogate.experiments.store import ResultsStore
+    from nas_surrogate.experiments.runner import run_experiment
     from nas_surrogate.io import write_json_atomic, write_text_atomic
 
     started = time.perf_counter()
@@ -274,15 +272,11 @@ def search(config: SearchConfig, out: Path, n_jobs: int = 1, progress: bool = Tr
     ]
     units = plan_units(config)
     out = Path(out)
-    prepare_out_dir(out, "search", config.fingerprint())
-    store = ResultsStore(out / "results.csv", KEY_COLUMNS)
-    n_run = run_units(
-        units, _Runner(config), store, n_jobs=n_jobs, progress=progress, desc="search"
-    )
-    frame = store.frame()
-    wanted = {tuple(str(v) for v in asdict(u).values()) for u in units}
-    keys = frame[list(KEY_COLUMNS)].astype(str).apply(tuple, axis=1)
-    results = frame[keys.isin(wanted)].sort_values([*KEY_COLUMNS, "step"]).reset_index(drop=True)
+    results, n_run = run_experiment(
+        units, _Runner(config), out, "search", config.fingerprint(), KEY_COLUMNS,
+        n_jobs=n_jobs, progress=progress,
+    )  # fmt: skip
+    results = results.sort_values([*KEY_COLUMNS, "step"]).reset_index(drop=True)
     table = summarize(results, config)
     summary = {
         "command": "search",
@@ -293,7 +287,7 @@ def search(config: SearchConfig, out: Path, n_jobs: int = 1, progress: bool = Tr
         "elapsed_seconds": time.perf_counter() - started,
         "searchers": table,
     }
-    write_json_atomic(out / "summary.json", _json_safe(summary))
+    write_json_atomic(out / "summary.json", summary)
     write_text_atomic(out / "results.md", comparison_table(table, config.budget))
     plots.search_curves(results, out / "plots", label)
     return summary

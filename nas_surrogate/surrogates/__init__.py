@@ -18,9 +18,18 @@ from nas_surrogate.registry import Registry
 from nas_surrogate.surrogates.base import Predictor, has_dist
 from nas_surrogate.surrogates.baselines import ProxySurrogate, VoteSurrogate
 from nas_surrogate.surrogates.ensemble import EnsembleSurrogate
+from nas_surrogate.surrogates.gp import TUNE_SPACE as GP_SPACE
 from nas_surrogate.surrogates.gp import GPSurrogate
+from nas_surrogate.surrogates.mlp import TUNE_SPACE as MLP_SPACE
 from nas_surrogate.surrogates.mlp import MLPSurrogate
-from nas_surrogate.surrogates.trees import make_lgbm, make_rf, make_xgb
+from nas_surrogate.surrogates.trees import (
+    LGBM_SPACE,
+    RF_SPACE,
+    XGB_SPACE,
+    make_lgbm,
+    make_rf,
+    make_xgb,
+)
 
 
 @dataclass(frozen=True)
@@ -30,16 +39,28 @@ class SurrogateEntry:
     #: feature spec the surrogate is always given (baselines), or None: the user's spec
     fixed_features: Callable[[str], str] | None = None
     seeded: bool = True  # takes random_state
+    #: Optuna search space {param: (kind, ...)}; None: nothing to tune
+    tune_space: dict[str, tuple] | None = None
 
 
 SURROGATES: Registry[SurrogateEntry] = Registry("surrogate")
-SURROGATES.register("xgb", SurrogateEntry(make_xgb, "XGBoost, 300 trees, depth 4, lr 0.05"))
-SURROGATES.register("lgbm", SurrogateEntry(make_lgbm, "LightGBM, 300 trees, 15 leaves, lr 0.05"))
 SURROGATES.register(
-    "rf", SurrogateEntry(make_rf, "random forest, 100 trees (kind=extra_trees: extra trees)")
+    "xgb", SurrogateEntry(make_xgb, "XGBoost, 300 trees, depth 4, lr 0.05", tune_space=XGB_SPACE)
 )
-SURROGATES.register("gp", SurrogateEntry(GPSurrogate, "Gaussian process, Matern 5/2 + noise"))
-SURROGATES.register("mlp", SurrogateEntry(MLPSurrogate, "torch MLP, early stopping"))
+SURROGATES.register(
+    "lgbm",
+    SurrogateEntry(make_lgbm, "LightGBM, 300 trees, 15 leaves, lr 0.05", tune_space=LGBM_SPACE),
+)
+SURROGATES.register(
+    "rf",
+    SurrogateEntry(make_rf, "random forest, 100 trees (kind=extra_trees)", tune_space=RF_SPACE),
+)
+SURROGATES.register(
+    "gp", SurrogateEntry(GPSurrogate, "Gaussian process, Matern 5/2 + noise", tune_space=GP_SPACE)
+)
+SURROGATES.register(
+    "mlp", SurrogateEntry(MLPSurrogate, "torch MLP, early stopping", tune_space=MLP_SPACE)
+)
 SURROGATES.register("ensemble", SurrogateEntry(EnsembleSurrogate, "bootstrap ensemble (BANANAS)"))
 SURROGATES.register(
     "proxy",

@@ -16,6 +16,14 @@ from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel, Matern, WhiteKernel
 from sklearn.preprocessing import StandardScaler
 
+#: Optuna search space (see ``experiments/tune.py`` for the format)
+TUNE_SPACE: dict[str, tuple] = {
+    "kernel": ("categorical", ["matern", "rbf"]),
+    "nu": ("categorical", [0.5, 1.5, 2.5]),
+    "length_scale": ("float", 0.1, 10.0, True),
+    "noise": ("float", 1e-4, 1.0, True),
+}
+
 
 class GPSurrogate(RegressorMixin, BaseEstimator):
     def __init__(

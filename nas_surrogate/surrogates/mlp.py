@@ -13,11 +13,20 @@ from sklearn.base import BaseEstimator, RegressorMixin
 
 from nas_surrogate.surrogates.base import torch_threads
 
+#: Optuna search space (see ``experiments/tune.py`` for the format)
+TUNE_SPACE: dict[str, tuple] = {
+    "width": ("int", 16, 256, True),
+    "depth": ("int", 1, 4),
+    "lr": ("float", 1e-4, 3e-2, True),
+    "weight_decay": ("float", 1e-6, 1e-2, True),
+}
+
 
 class MLPSurrogate(RegressorMixin, BaseEstimator):
     def __init__(
         self,
-        hidden: tuple[int, ...] = (64, 64),
+        width: int = 64,
+        depth: int = 2,
         lr: float = 1e-2,
         weight_decay: float = 1e-4,
         max_epochs: int = 200,
@@ -27,7 +36,8 @@ class MLPSurrogate(RegressorMixin, BaseEstimator):
         n_threads: int = 1,
         random_state: int = 0,
     ) -> None:
-        self.hidden = hidden
+        self.width = width
+        self.depth = depth
         self.lr = lr
         self.weight_decay = weight_decay
         self.max_epochs = max_epochs
@@ -42,9 +52,9 @@ class MLPSurrogate(RegressorMixin, BaseEstimator):
 
         layers: list[torch.nn.Module] = []
         width = n_in
-        for h in self.hidden:
-            layers += [torch.nn.Linear(width, h), torch.nn.ReLU()]
-            width = h
+        for _ in range(self.depth):
+            layers += [torch.nn.Linear(width, self.width), torch.nn.ReLU()]
+            width = self.width
         layers.append(torch.nn.Linear(width, 1))
         return torch.nn.Sequential(*layers)
 

@@ -12,6 +12,31 @@ from __future__ import annotations
 import numpy as np
 from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
 
+#: Optuna search spaces (see ``experiments/tune.py`` for the format)
+XGB_SPACE: dict[str, tuple] = {
+    "n_estimators": ("int", 50, 800, True),
+    "max_depth": ("int", 2, 8),
+    "learning_rate": ("float", 0.005, 0.3, True),
+    "subsample": ("float", 0.5, 1.0),
+    "colsample_bytree": ("float", 0.3, 1.0),
+    "min_child_weight": ("float", 0.1, 10.0, True),
+    "reg_lambda": ("float", 1e-3, 10.0, True),
+}
+LGBM_SPACE: dict[str, tuple] = {
+    "n_estimators": ("int", 50, 800, True),
+    "num_leaves": ("int", 4, 64, True),
+    "learning_rate": ("float", 0.005, 0.3, True),
+    "min_child_samples": ("int", 2, 30, True),
+    "colsample_bytree": ("float", 0.3, 1.0),
+    "reg_lambda": ("float", 1e-3, 10.0, True),
+}
+RF_SPACE: dict[str, tuple] = {
+    "kind": ("categorical", ["random_forest", "extra_trees"]),
+    "n_estimators": ("int", 50, 500, True),
+    "max_features": ("float", 0.1, 1.0),
+    "min_samples_leaf": ("int", 1, 10),
+}
+
 
 def make_xgb(**params: object):
     from xgboost import XGBRegressor

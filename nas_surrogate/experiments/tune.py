@@ -1,0 +1,304 @@
+"""Optuna tuning of a surrogate's hyperparameters, nested so the test set is never seen.
+
+The evaluation pool of the benchmark is split once (``--seed``) into a development part
+and a held-out test part (``test_fraction``, default half). Tuning only ever touches the
+development part: each of ``folds`` folds draws ``train_size`` training archs from it and
+scores Kendall tau on the other development archs; the trial's value is the mean over
+folds, reported fold by fold so the pruner (median or Hyperband) can stop bad trials.
+The final report fits the best and the default parameters on ``report_seeds`` fresh
+training sets drawn from the development part and scores both on the untouched test
+part, so the tuned-vs-default gain is measured on archs no trial saw.
+
+Studies live in an Optuna RDB storage (default ``sqlite:///OUT/study.db``): rerunning
+continues the study, and several worker processes or machines can join one study. The
+study records what it tunes (benchmark, surrogate, features, train size, seed) and
+refuses to mix in trials of another setting.
+
+Search spaces are declared next to each surrogate as ``{param: (kind, ...)}``:
+``("float", low, high[, log])``, ``("int", low, high[, log])``,
+``("categorical", [choices])``; a YAML file can override or extend them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from nas_surrogate.encodings import build_features, check_usable, make_preprocessor
+from nas_surrogate.errors import BadInputError
+from nas_surrogate.experiments.evaluate import _benchmark, evaluation_pool
+from nas_surrogate.metrics import prediction_metrics
+from nas_surrogate.surrogates import SURROGATES, Predictor, make_surrogate, split_name
+
+PRUNERS = ("median", "hyperband", "none")
+
+
+@dataclass
+class TuneConfig:
+    benchmark: str
+    surrogate: str
+    features: str
+    train_size: int
+    trials: int
+    seed: int = 0
+    folds: int = 3
+    test_fraction: float = 0.5
+    report_seeds: int = 10
+    pruner: str = "median"
+    zc_transform: str = "quantile"
+    space: dict[str, tuple] = field(default_factory=dict)  # overrides of the declared space
+    data_dir: str | None = None
+
+    def identity(self) -> dict:
+        """What a study tunes; a study of another setting must not receive these trials."""
+        return {
+            "benchmark": self.benchmark,
+            "surrogate": self.surrogate,
+            "features": self.features,
+            "train_size": self.train_size,
+            "seed": self.seed,
+            "folds": self.folds,
+            "test_fraction": self.test_fraction,
+            "zc_transform": self.zc_transform,
+        }
+
+
+def search_space(config: TuneConfig) -> dict[str, tuple]:
+    base, _ = split_name(config.surrogate)
+    declared = SURROGATES.get(base).tune_space
+    if declared is None:
+        raise BadInputError(f"--surrogate {config.surrogate}", "has no hyperparameters to tune")
+    space = {**declared, **config.space}
+    for name, spec in space.items():
+        ok = (
+            isinstance(spec, (tuple, list))
+            and len(spec) >= 2
+            and spec[0] in ("float", "int", "categorical")
+            and (spec[0] == "categorical" or len(spec) in (3, 4))
+        )
+        if not ok:
+            raise BadInputError(
+                f"search space {name!r}",
+                f"expected (float|int, low, high[, log]) or (categorical, [choices]), got {spec!r}",
+            )
+    return space
+
+
+def suggest(trial, space: dict[str, tuple]) -> dict:
+    params = {}
+    for name, spec in space.items():
+        kind = spec[0]
+        if kind == "categorical":
+            params[name] = trial.suggest_categorical(name, list(spec[1]))
+        elif kind == "int":
+            params[name] = trial.suggest_int(
+                name, int(spec[1]), int(spec[2]), log=bool(spec[3:4] and spec[3])
+            )
+        else:
+            params[name] = trial.suggest_float(
+                name, float(spec[1]), float(spec[2]), log=bool(spec[3:4] and spec[3])
+            )
+    return params
+
+
+def dev_test_split(config: TuneConfig) -> tuple[np.ndarray, np.ndarray]:
+    pool = evaluation_pool(config.benchmark, config.data_dir, "scored")
+    rng = np.random.default_rng([config.seed, 7919])
+    perm = pool[rng.permutation(len(pool))]
+    n_test = int(round(config.test_fraction * len(perm)))
+    return perm[n_test:], perm[:n_test]
+
+
+def _score(
+    config: TuneConfig, params: dict, train: np.ndarray, test: np.ndarray, seed: int
+) -> float:
+    bench = _benchmark(config.benchmark, config.data_dir)
+    feats = build_features(config.features, bench)
+    model = make_surrogate(config.surrogate, random_state=seed, **params)
+    predictor = Predictor(make_preprocessor(feats, config.zc_transform), model)
+    predictor.fit(feats.X[train], bench.val_accuracy[train])
+    pred = predictor.predict(feats.X[test])
+    return prediction_metrics(bench.val_accuracy[test], pred)["kendall_tau"]
+
+
+def validate(config: TuneConfig) -> tuple[np.ndarray, np.ndarray]:
+    if config.trials < 1:
+        raise BadInputError("--trials", f"must be >= 1, got {config.trials}")
+    if config.folds < 1:
+        raise BadInputError("--folds", f"must be >= 1, got {config.folds}")
+    if config.pruner not in PRUNERS:
+        raise BadInputError("--pruner", f"must be one of {PRUNERS}, got {config.pruner!r}")
+    if not 0 < config.test_fraction < 1:
+        raise BadInputError("--test-fraction", f"must be in (0, 1), got {config.test_fraction}")
+    search_space(config)
+    bench = _benchmark(config.benchmark, config.data_dir)
+    feats = build_features(config.features, bench)
+    dev, test = dev_test_split(config)
+    check_usable(feats, dev)
+    if config.train_size < 3 or config.train_size >= len(dev) - 2:
+        raise BadInputError(
+            f"--train-size {config.train_size}",
+            f"must be in [3, {len(dev) - 3}]: the development part of {config.benchmark} "
+            f"has {len(dev)} archs (the other {len(test)} are the held-out test set)",
+        )
+    return dev, test
+
+
+def _rdb_storage(url: str):
+    """Optuna's RDB storage; SQLite waits for locks (several workers on one file)."""
+    import optuna
+
+    kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
+    return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+
+
+def open_study(config: TuneConfig, storage: str, study_name: str):
+    import optuna
+
+    pruner = {
+        "median": optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0),
+        "hyperband": optuna.pruners.HyperbandPruner(min_resource=1, max_resource=config.folds),
+        "none": optuna.pruners.NopPruner(),
+    }[config.pruner]
+    study = None
+    for attempt in range(5):
+        try:
+            study = optuna.create_study(
+                storage=_rdb_storage(storage),
+                study_name=study_name,
+                direction="maximize",
+                load_if_exists=True,
+                sampler=optuna.samplers.TPESampler(seed=config.seed),
+                pruner=pruner,
+            )
+            break
+        except Exception as e:  # a URL that cannot be opened: driver, path, permissions
+            # two workers creating one fresh database race on its schema; the loser
+            # finds it ready on the next attempt
+            racing = any(m in str(e) for m in ("UNIQUE constraint", "already exists", "locked"))
+            if attempt == 4 or not racing:
+                why = f"cannot be opened ({type(e).__name__}: {str(e).splitlines()[0]})"
+                raise BadInputError(f"--storage {storage}", why) from None
+            time.sleep(0.5 * (attempt + 1))
+    recorded = study.user_attrs.get("tunes")
+    if recorded is None:
+        study.set_user_attr("tunes", config.identity())
+    elif recorded != config.identity():
+        diff = sorted(k for k in recorded if recorded.get(k) != config.identity().get(k))
+        raise BadInputError(
+            f"--study-name {study_name}",
+            f"exists in {storage} for another setting ({', '.join(diff)}: "
+            f"{', '.join(str(recorded[k]) for k in diff)})",
+        )
+    return study
+
+
+def run_trials(config: TuneConfig, storage: str, study_name: str, n_jobs: int = 1):
+    """Add ``config.trials`` trials to the study (continuing whatever it already holds)."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    dev, _ = validate(config)
+    space = search_space(config)
+    study = open_study(config, storage, study_name)
+
+    def objective(trial) -> float:
+        params = suggest(trial, space)
+        scores = []
+        for fold in range(config.folds):
+            rng = np.random.default_rng([config.seed, 104729, fold])
+            perm = dev[rng.permutation(len(dev))]
+            train, val = perm[: config.train_size], perm[config.train_size :]
+            tau = _score(config, params, train, val, seed=config.seed * 1000 + fold)
+            scores.append(tau if np.isfinite(tau) else -1.0)
+            trial.report(float(np.mean(scores)), fold)
+            if trial.should_prune():
+                raise optuna.TrialPruned
+        return float(np.mean(scores))
+
+    study.optimize(objective, n_trials=config.trials, n_jobs=n_jobs, gc_after_trial=False)
+    return study
+
+
+def report(config: TuneConfig, best_params: dict) -> pd.DataFrame:
+    """Default vs tuned Kendall tau on the held-out test part, over ``report_seeds``."""
+    dev, test = dev_test_split(config)
+    rows = []
+    for seed in range(config.report_seeds):
+        rng = np.random.default_rng([config.seed, 15485863, seed])
+        train = dev[rng.permutation(len(dev))[: config.train_size]]
+        for label, params in (("default", {}), ("tuned", best_params)):
+            tau = _score(config, params, train, test, seed=seed)
+            rows.append({"seed": seed, "parameters": label, "kendall_tau": tau})
+    return pd.DataFrame(rows)
+
+
+def tune(
+    config: TuneConfig,
+    out: Path,
+    storage: str | None = None,
+    study_name: str | None = None,
+    n_jobs: int = 1,
+) -> dict:
+    import optuna
+    import yaml
+
+    from nas_surrogate import plots
+    from nas_surrogate.benchmarks import expand_benchmark_ids
+    from nas_surrogate.io import write_json_atomic, write_text_atomic
+
+    started = time.perf_counter()
+    ids = expand_benchmark_ids(config.benchmark, config.data_dir)
+    if len(ids) != 1:
+        raise BadInputError(f"--benchmark {config.benchmark}", "tune takes exactly one id")
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise BadInputError(f"--out {out}", "exists and is not a directory")
+    validate(config)
+    out.mkdir(parents=True, exist_ok=True)
+    storage = storage or f"sqlite:///{(out / 'study.db').resolve()}"
+    study_name = study_name or (
+        f"{config.benchmark}|{config.surrogate}|{config.features}|n{config.train_size}"
+    )
+    study = run_trials(config, storage, study_name, n_jobs=n_jobs)
+    states = pd.Series([t.state.name for t in study.trials])
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    if not complete:
+        raise BadInputError("--trials", "no trial completed (all pruned or failed)")
+    best = study.best_trial
+    final = report(config, best.params)
+    stats = final.groupby("parameters").kendall_tau.agg(["mean", "std"])
+    summary = {
+        "command": "tune",
+        "config": asdict(config),
+        "storage": storage,
+        "study_name": study_name,
+        "n_trials": len(study.trials),
+        "n_complete": int((states == "COMPLETE").sum()),
+        "n_pruned": int((states == "PRUNED").sum()),
+        "n_failed": int((states == "FAIL").sum()),
+        "best_value_validation": best.value,
+        "best_params": best.params,
+        "test_kendall_tau": {
+            label: {"mean": float(stats.loc[label, "mean"]), "std": float(stats.loc[label, "std"])}
+            for label in ("default", "tuned")
+        },
+        "report_seeds": config.report_seeds,
+        "elapsed_seconds": time.perf_counter() - started,
+    }
+    best_yaml = {
+        "surrogate": split_name(config.surrogate)[0],
+        "params": best.params,
+        "tuned_on": config.identity(),
+        "validation_kendall_tau": best.value,
+    }
+    write_text_atomic(out / "best_params.yaml", yaml.safe_dump(best_yaml, sort_keys=False))
+    write_text_atomic(out / "trials.csv", study.trials_dataframe().to_csv(index=False))
+    write_text_atomic(out / "report.csv", final.to_csv(index=False))
+    write_json_atomic(out / "summary.json", summary)
+    plots.optuna_plots(study, out / "plots")
+    return summary

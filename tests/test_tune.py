@@ -1,0 +1,128 @@
+"""`nas-surrogate tune`: nested (the test set is never seen), resumable, shared by
+concurrent workers, and its best_params.yaml drives evaluate."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+
+from nas_surrogate.cli import main
+from nas_surrogate.experiments import tune as tune_module
+from nas_surrogate.experiments.tune import TuneConfig, dev_test_split
+
+
+def cli(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+BASE = ["tune", "-b", "nasbench201/cifar10", "-s", "xgb", "-f", "onehot+zc", "-n", "40",
+        "--folds", "2", "--report-seeds", "2"]  # fmt: skip
+
+
+def test_tuning_never_touches_the_test_split(monkeypatch, tmp_path, data_dir):
+    config = TuneConfig("nasbench201/cifar10", "xgb", "onehot+zc", 40, trials=3, folds=2,
+                        data_dir=str(data_dir))  # fmt: skip
+    dev, test = dev_test_split(config)
+    assert not set(dev) & set(test)
+    seen = []
+    real = tune_module._score
+
+    def spy(cfg, params, train, val, seed):
+        seen.append(np.concatenate([train, val]))
+        return real(cfg, params, train, val, seed)
+
+    monkeypatch.setattr(tune_module, "_score", spy)
+    tune_module.run_trials(config, f"sqlite:///{tmp_path / 's.db'}", "s")
+    used = np.unique(np.concatenate(seen))
+    assert len(seen) >= 2 and not set(used) & set(test)
+
+
+def test_tune_outputs_resume_and_feed_evaluate(capsys, tmp_path):
+    out = tmp_path / "tune"
+    code, stdout, err = cli(capsys, *BASE, "--trials", 3, "--out", out, "--format", "json")
+    assert code == 0, err
+    summary = json.loads(stdout)
+    assert summary["n_trials"] == 3
+    assert set(summary["test_kendall_tau"]) == {"default", "tuned"}
+    for name in ("best_params.yaml", "trials.csv", "summary.json", "study.db"):
+        assert (out / name).exists()
+    assert (out / "plots" / "optimization_history.png").exists()
+    # rerunning continues the study instead of starting over
+    code, stdout, _ = cli(capsys, *BASE, "--trials", 2, "--out", out, "--format", "json")
+    assert code == 0 and json.loads(stdout)["n_trials"] == 5
+    assert len(pd.read_csv(out / "trials.csv")) == 5
+    # the tuned parameters drop straight into evaluate
+    tuned = tmp_path / "eval-tuned"
+    default = tmp_path / "eval-default"
+    argv = ["evaluate", "-b", "nasbench201/cifar10", "-s", "xgb", "-f", "onehot+zc",
+            "-n", "40", "--seeds", "2"]  # fmt: skip
+    assert (
+        cli(capsys, *argv, "--out", tuned, "--surrogate-config", out / "best_params.yaml")[0] == 0
+    )
+    assert cli(capsys, *argv, "--out", default)[0] == 0
+    a = pd.read_csv(tuned / "results.csv").kendall_tau
+    b = pd.read_csv(default / "results.csv").kendall_tau
+    assert not np.allclose(a, b)  # other hyperparameters, other predictions
+
+
+def test_two_concurrent_workers_share_one_study(tmp_path, data_dir):
+    storage = f"sqlite:///{tmp_path / 'shared.db'}"
+    argv = [sys.executable, "-m", "nas_surrogate.cli", *BASE, "--trials", "4",
+            "--storage", storage, "--study-name", "shared", "--report-seeds", "1"]  # fmt: skip
+    env = {**os.environ, "NAS_SURROGATE_DATA": str(data_dir)}
+    procs = [
+        subprocess.Popen([*argv, "--out", str(tmp_path / f"w{i}")], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for i in range(2)
+    ]  # fmt: skip
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+    study = optuna.load_study(study_name="shared", storage=storage)
+    assert len(study.trials) == 8  # all trials of both workers recorded, none lost
+    assert len({t.number for t in study.trials}) == 8
+
+
+@pytest.mark.parametrize(
+    "extra,fragments",
+    [
+        (["--trials", "0"], ["--trials", ">= 1"]),
+        (["--trials", "2", "-s", "xgbb"], ["unknown name 'xgbb'"]),
+        (["--trials", "2", "-s", "vote"], ["has no hyperparameters"]),
+        (
+            ["--trials", "2", "--storage", "sqlite:////no/such/dir/s.db"],
+            ["--storage", "cannot be opened"],
+        ),
+        (
+            ["--trials", "2", "--storage", "postgresql://u@localhost:1/x"],
+            ["--storage", "cannot be opened"],
+        ),
+        (["--trials", "2", "-n", "600"], ["--train-size 600", "held-out test set"]),
+        (["--trials", "2", "--pruner", "asha"], ["--pruner"]),
+    ],
+)
+def test_bad_tune_input(capsys, tmp_path, extra, fragments):
+    code, _, err = cli(capsys, *BASE, *extra, "--out", tmp_path / "o")
+    assert code == 2, err
+    line = err.strip().splitlines()
+    assert len(line) == 1 and line[0].startswith("error: ")
+    for fragment in fragments:
+        assert fragment in line[0]
+
+
+def test_study_of_another_setting_is_refused(capsys, tmp_path):
+    storage = f"sqlite:///{tmp_path / 's.db'}"
+    common = ["--trials", "1", "--storage", storage, "--study-name", "s"]
+    assert cli(capsys, *BASE, *common, "--out", tmp_path / "a")[0] == 0
+    code, _, err = cli(capsys, "tune", "-b", "nasbench201/cifar10", "-s", "lgbm", "-f",
+                       "onehot+zc", "-n", "40", *common, "--out", tmp_path / "b")  # fmt: skip
+    assert code == 2 and "another setting" in err and "surrogate" in err
