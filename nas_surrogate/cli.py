@@ -129,13 +129,18 @@ def _ints(text: str, where: str) -> list[int]:
 
 def _surrogate_params(path: Path | None) -> dict[str, dict]:
     """``--surrogate-config FILE``: {surrogate: {param: value}} (tune's best_params.yaml too)."""
+    return _named_params(path, "surrogate")
+
+
+def _named_params(path: Path | None, kind: str) -> dict[str, dict]:
+    """{name: {param: value}} from YAML, or tune's ``best_params.yaml`` ({kind, params})."""
     if path is None:
         return {}
     from nas_surrogate.config import load_yaml
 
     doc = load_yaml(path)
-    if "surrogate" in doc and "params" in doc:  # a single tuned surrogate
-        doc = {str(doc["surrogate"]): doc["params"]}
+    if kind in doc and "params" in doc:  # one tuned surrogate / searcher
+        doc = {str(doc[kind]): doc["params"]}
     for name, params in doc.items():
         if not isinstance(params, dict):
             raise BadInputError(f"{path}: {name}", "expected a mapping of parameter: value")
@@ -440,6 +445,9 @@ def search_cmd(
     surrogate_config: Annotated[
         Path | None, typer.Option("--surrogate-config", help="YAML {surrogate: {param: value}}")
     ] = None,
+    searcher_config: Annotated[
+        Path | None, typer.Option("--searcher-config", help="YAML {searcher: {param: value}}")
+    ] = None,
     data_dir: DataDirOpt = None,
     n_jobs: Annotated[int, typer.Option("--n-jobs", "-j")] = 1,
     fmt: FormatOpt = OutputFormat.table,
@@ -459,6 +467,7 @@ def search_cmd(
         zc_warmup=zc_warmup,
         warmup_pool=warmup_pool,
         surrogate_params=_surrogate_params(surrogate_config),
+        searcher_params=_named_params(searcher_config, "searcher"),
         data_dir=data_dir,
         n_jobs=n_jobs,
         fmt=fmt,
@@ -491,11 +500,23 @@ def demo_cmd(
 @app.command("tune")
 def tune_cmd(
     benchmark: Annotated[str, typer.Option("--benchmark", "-b", help="One benchmark id.")],
-    surrogate: Annotated[str, typer.Option("--surrogate", "-s", help="xgb, lgbm, rf, gp, mlp")],
-    features: Annotated[str, typer.Option("--features", "-f", help="One feature spec.")],
-    train_size: Annotated[int, typer.Option("--train-size", "-n", help="Training archs.")],
     trials: Annotated[int, typer.Option("--trials", "-t", help="Trials to add to the study.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    surrogate: Annotated[
+        str | None, typer.Option("--surrogate", "-s", help="xgb, lgbm, rf, gp, mlp")
+    ] = None,
+    features: Annotated[str, typer.Option("--features", "-f", help="One feature spec.")] = "enc",
+    train_size: Annotated[
+        int | None, typer.Option("--train-size", "-n", help="Training archs (predictor).")
+    ] = None,
+    target: Annotated[
+        str, typer.Option("--target", help="predictor (a surrogate) or search (a searcher)")
+    ] = "predictor",
+    searcher: Annotated[str | None, typer.Option("--searcher", help="For --target search.")] = None,
+    budget: Annotated[int, typer.Option("--budget", "-q", help="For --target search.")] = 100,
+    tune_seeds: Annotated[
+        int, typer.Option("--tune-seeds", help="Search runs per trial (--target search).")
+    ] = 5,
     storage: Annotated[
         str | None, typer.Option("--storage", help="Optuna RDB URL (default sqlite in --out).")
     ] = None,
@@ -511,9 +532,9 @@ def tune_cmd(
     n_jobs: Annotated[int, typer.Option("--n-jobs", "-j", help="Parallel trials.")] = 1,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
-    """Tune a surrogate with Optuna on development folds; report tuned vs default on test."""
+    """Tune a surrogate (or, with --target search, a searcher) with Optuna."""
     from nas_surrogate.benchmarks import resolve_data_dir
-    from nas_surrogate.experiments.tune import TuneConfig, tune
+    from nas_surrogate.experiments.tune import SearchTuneConfig, TuneConfig, tune, tune_search
 
     resolved = resolve_data_dir(data_dir)
     overrides: dict = {}
@@ -521,6 +542,43 @@ def tune_cmd(
         from nas_surrogate.config import load_yaml
 
         overrides = {k: tuple(v) if isinstance(v, list) else v for k, v in load_yaml(space).items()}
+    if target not in ("predictor", "search"):
+        raise BadInputError("--target", f"must be predictor or search, got {target!r}")
+    if target == "search":
+        if searcher is None:
+            raise BadInputError("--searcher", "required with --target search")
+        summary = tune_search(
+            SearchTuneConfig(
+                benchmark=benchmark,
+                searcher=searcher,
+                budget=budget,
+                trials=trials,
+                seed=seed,
+                tune_seeds=tune_seeds,
+                report_seeds=report_seeds,
+                features=features,
+                surrogate=surrogate,
+                space=overrides,
+                data_dir=None if resolved is None else str(resolved),
+            ),
+            out,
+            storage=storage,
+            study_name=study_name,
+            n_jobs=n_jobs,
+        )
+        if fmt is OutputFormat.json:
+            emit_json(summary)
+            return
+        r = summary["report_best_val_accuracy"]
+        typer.echo(f"{summary['n_trials']} trials; best params: {summary['best_params']}")
+        typer.echo(
+            f"mean best val accuracy at {budget} queries over {report_seeds} fresh seeds: "
+            f"default {r['default']:.3f}, tuned {r['tuned']:.3f}"
+        )
+        typer.echo(f"use it: --searcher-config {Path(out) / 'best_params.yaml'}")
+        return
+    if surrogate is None or train_size is None:
+        raise BadInputError("--surrogate/--train-size", "required with --target predictor")
     config = TuneConfig(
         benchmark=benchmark,
         surrogate=surrogate,

@@ -126,3 +126,24 @@ def test_study_of_another_setting_is_refused(capsys, tmp_path):
     code, _, err = cli(capsys, "tune", "-b", "nasbench201/cifar10", "-s", "lgbm", "-f",
                        "onehot+zc", "-n", "40", *common, "--out", tmp_path / "b")  # fmt: skip
     assert code == 2 and "another setting" in err and "surrogate" in err
+
+
+def test_tune_a_searcher_and_feed_search(capsys, tmp_path):
+    out = tmp_path / "ts"
+    code, stdout, err = cli(capsys, "tune", "--target", "search", "--searcher", "evolution",
+                            "-b", "nasbench201/cifar10", "--budget", 30, "--trials", 3,
+                            "--tune-seeds", 2, "--report-seeds", 2, "--out", out,
+                            "--format", "json")  # fmt: skip
+    assert code == 0, err
+    summary = json.loads(stdout)
+    assert summary["n_trials"] == 3 and set(summary["best_params"]) == {"population", "sample_size"}
+    code, stdout, err = cli(capsys, "search", "-b", "nasbench201/cifar10", "--searcher",
+                            "evolution", "--budget", 30, "--seeds", 1, "--format", "json",
+                            "--searcher-config", out / "best_params.yaml",
+                            "--out", tmp_path / "s")  # fmt: skip
+    assert code == 0, err
+    assert json.loads(stdout)["config"]["searcher_params"] == {"evolution": summary["best_params"]}
+    code, _, err = cli(capsys, "tune", "--target", "search", "--searcher", "random",
+                       "-b", "nasbench201/cifar10", "--trials", 2,
+                       "--out", tmp_path / "r")  # fmt: skip
+    assert code == 2 and "has no parameters to tune" in err

@@ -156,14 +156,20 @@ def _rdb_storage(url: str):
     return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
 
 
-def open_study(config: TuneConfig, storage: str, study_name: str):
+def make_pruner(name: str, max_resource: int):
     import optuna
 
-    pruner = {
+    return {
         "median": optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0),
-        "hyperband": optuna.pruners.HyperbandPruner(min_resource=1, max_resource=config.folds),
+        "hyperband": optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max_resource),
         "none": optuna.pruners.NopPruner(),
-    }[config.pruner]
+    }[name]
+
+
+def open_study(config: TuneConfig | SearchTuneConfig, storage: str, study_name: str, pruner=None):
+    """Create or continue the study; refuse one that tunes another setting."""
+    import optuna
+
     study = None
     for attempt in range(5):
         try:
@@ -204,7 +210,7 @@ def run_trials(config: TuneConfig, storage: str, study_name: str, n_jobs: int = 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     dev, _ = validate(config)
     space = search_space(config)
-    study = open_study(config, storage, study_name)
+    study = open_study(config, storage, study_name, make_pruner(config.pruner, config.folds))
 
     def objective(trial) -> float:
         params = suggest(trial, space)
@@ -299,6 +305,128 @@ def tune(
     write_text_atomic(out / "best_params.yaml", yaml.safe_dump(best_yaml, sort_keys=False))
     write_text_atomic(out / "trials.csv", study.trials_dataframe().to_csv(index=False))
     write_text_atomic(out / "report.csv", final.to_csv(index=False))
+    write_json_atomic(out / "summary.json", summary)
+    plots.optuna_plots(study, out / "plots")
+    return summary
+
+
+# -- tuning a searcher's own parameters ---------------------------------------------------
+@dataclass
+class SearchTuneConfig:
+    """Tune a searcher on mean best-found validation accuracy at ``budget`` over
+    ``tune_seeds`` runs; report tuned vs default on ``report_seeds`` other seeds (a
+    tabular benchmark has no held-out architectures for search, so fresh seeds are the
+    honest test)."""
+
+    benchmark: str
+    searcher: str
+    budget: int
+    trials: int
+    seed: int = 0
+    tune_seeds: int = 5
+    report_seeds: int = 10
+    features: str = "enc"
+    surrogate: str | None = None
+    space: dict[str, tuple] = field(default_factory=dict)
+    data_dir: str | None = None
+
+    def identity(self) -> dict:
+        keep = ("benchmark", "searcher", "budget", "seed", "tune_seeds", "features", "surrogate")
+        return {"target": "search", **{k: getattr(self, k) for k in keep}}
+
+
+def _search_score(config: SearchTuneConfig, params: dict, seeds: range) -> float:
+    from nas_surrogate.experiments.search import SearchConfig, SearchUnit, run_unit
+    from nas_surrogate.searchers import uses_surrogate
+
+    guided = uses_surrogate(config.searcher)
+    sconfig = SearchConfig(
+        benchmarks=[config.benchmark],
+        searchers=[config.searcher],
+        budget=config.budget,
+        base_seed=config.seed,
+        surrogate=config.surrogate,
+        features=[config.features],
+        searcher_params={config.searcher.split(":")[0]: params},
+        data_dir=config.data_dir,
+    )
+    best = []
+    for s in seeds:
+        unit = SearchUnit(
+            config.benchmark,
+            config.searcher,
+            (config.surrogate or "ensemble") if guided else "-",
+            config.features if guided else "-",
+            s,
+        )
+        best.append(max(r["val_accuracy"] for r in run_unit(unit, sconfig)))
+    return float(np.mean(best))
+
+
+def tune_search(
+    config: SearchTuneConfig,
+    out: Path,
+    storage: str | None = None,
+    study_name: str | None = None,
+    n_jobs: int = 1,
+) -> dict:
+    import optuna
+    import yaml
+
+    from nas_surrogate import plots
+    from nas_surrogate.experiments.search import SearchConfig, plan_units
+    from nas_surrogate.io import write_json_atomic, write_text_atomic
+    from nas_surrogate.searchers import SEARCHERS, parse_searcher
+
+    started = time.perf_counter()
+    if config.trials < 1:
+        raise BadInputError("--trials", f"must be >= 1, got {config.trials}")
+    base, _ = parse_searcher(config.searcher)
+    declared = SEARCHERS.get(base).TUNE_SPACE
+    if not declared:
+        raise BadInputError(f"--searcher {config.searcher}", "has no parameters to tune")
+    space = {**declared, **config.space}
+    plan_units(  # every check of `search` before any work
+        SearchConfig(
+            benchmarks=[config.benchmark],
+            searchers=[config.searcher],
+            budget=config.budget,
+            surrogate=config.surrogate,
+            features=[config.features],
+            data_dir=config.data_dir,
+        )
+    )
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    storage = storage or f"sqlite:///{(out / 'study.db').resolve()}"
+    study_name = study_name or f"{config.benchmark}|{config.searcher}|q{config.budget}"
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = open_study(config, storage, study_name, make_pruner("none", 1))
+    tune_seeds = range(config.tune_seeds)
+
+    def objective(trial) -> float:
+        return _search_score(config, suggest(trial, space), tune_seeds)
+
+    study.optimize(objective, n_trials=config.trials, n_jobs=n_jobs)
+    report_seeds = range(10_000, 10_000 + config.report_seeds)
+    default = _search_score(config, {}, report_seeds)
+    tuned = _search_score(config, study.best_params, report_seeds)
+    summary = {
+        "command": "tune",
+        "target": "search",
+        "config": asdict(config),
+        "storage": storage,
+        "study_name": study_name,
+        "n_trials": len(study.trials),
+        "best_value_tuning_seeds": study.best_value,
+        "best_params": study.best_params,
+        "report_best_val_accuracy": {"default": default, "tuned": tuned},
+        "report_seeds": config.report_seeds,
+        "elapsed_seconds": time.perf_counter() - started,
+    }
+    best_yaml = {"searcher": base, "params": study.best_params, "tuned_on": config.identity()}
+    write_text_atomic(out / "best_params.yaml", yaml.safe_dump(best_yaml, sort_keys=False))
+    write_text_atomic(out / "trials.csv", study.trials_dataframe().to_csv(index=False))
     write_json_atomic(out / "summary.json", summary)
     plots.optuna_plots(study, out / "plots")
     return summary

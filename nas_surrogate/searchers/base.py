@@ -23,6 +23,8 @@ class Searcher(ABC):
 
     #: whether this searcher needs a surrogate to work at all (bo)
     needs_surrogate = False
+    #: Optuna search space of the searcher's own parameters (None: nothing to tune)
+    TUNE_SPACE: dict[str, tuple] | None = None
 
     def __init__(
         self,

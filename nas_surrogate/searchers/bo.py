@@ -23,6 +23,15 @@ ACQUISITIONS = ("its", "ei", "ucb")
 
 
 class BayesOpt(Searcher):
+    #: Optuna search space for ``tune --target search`` (format: experiments/tune.py)
+    TUNE_SPACE = {
+        "acquisition": ("categorical", list(ACQUISITIONS)),
+        "init": ("int", 2, 30, True),
+        "top_k": ("int", 1, 20, True),
+        "n_mutations": ("int", 1, 10),
+        "n_random": ("int", 0, 100),
+    }
+
     needs_surrogate = True
 
     def __init__(

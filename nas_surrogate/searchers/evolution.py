@@ -18,6 +18,12 @@ from nas_surrogate.searchers.problem import SearchProblem
 
 
 class Evolution(Searcher):
+    #: Optuna search space for ``tune --target search`` (format: experiments/tune.py)
+    TUNE_SPACE = {
+        "population": ("int", 5, 100, True),
+        "sample_size": ("int", 2, 25, True),
+    }
+
     def __init__(
         self,
         population: int = 20,

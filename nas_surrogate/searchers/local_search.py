@@ -15,6 +15,9 @@ from nas_surrogate.searchers.problem import SearchProblem
 
 
 class LocalSearch(Searcher):
+    #: Optuna search space for ``tune --target search`` (format: experiments/tune.py)
+    TUNE_SPACE = {"mode": ("categorical", ["first", "best"])}
+
     def __init__(self, mode: str = "first", guided: bool = False, **common) -> None:
         super().__init__(**common)
         self.mode = mode
