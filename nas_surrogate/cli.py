@@ -610,6 +610,91 @@ def tune_cmd(
     typer.echo(f"use it: --surrogate-config {Path(out) / 'best_params.yaml'}")
 
 
+@app.command("analyze")
+def analyze_cmd(
+    analysis: Annotated[str, typer.Argument(help="correlations, information or bias")],
+    benchmark: Annotated[str, typer.Option("--benchmark", "-b", help="Ids, list or group.")],
+    out: Annotated[Path, typer.Option("--out", "-o")],
+    bins: Annotated[int, typer.Option("--bins", help="Equal-frequency bins (information).")] = 8,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    data_dir: DataDirOpt = None,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """Proxy analyses: correlation tables, information / complementarity, size bias."""
+    from nas_surrogate.benchmarks import resolve_data_dir
+    from nas_surrogate.experiments.analyze import analyze
+
+    resolved = resolve_data_dir(data_dir)
+    summary = analyze(
+        analysis, benchmark, out, None if resolved is None else str(resolved), bins=bins, seed=seed
+    )
+    if fmt is OutputFormat.json:
+        emit_json(summary)
+        return
+    typer.echo((Path(out) / "results.md").read_text())
+    typer.echo(f"tables, summary.json and plots in {out}/")
+
+
+@app.command("evolve-proxy")
+def evolve_proxy_cmd(
+    benchmark: Annotated[str, typer.Option("--benchmark", "-b", help="Task(s) to evolve on.")],
+    out: Annotated[Path, typer.Option("--out", "-o")],
+    seeds: Annotated[int, typer.Option("--seeds", help="Independent GP runs per task.")] = 1,
+    sample: Annotated[int, typer.Option("--sample", help="Labelled archs the GP sees.")] = 50,
+    population: Annotated[int, typer.Option("--population")] = 200,
+    generations: Annotated[int, typer.Option("--generations")] = 30,
+    ops: Annotated[str, typer.Option("--ops", help="Operators, comma separated.")] = (
+        "add,sub,mul,div,log,sqrt,abs,neg,min,max"
+    ),
+    parsimony: Annotated[float, typer.Option("--parsimony", help="Fitness cost per node.")] = 0.002,
+    transfer: Annotated[
+        str, typer.Option("--transfer", help="Tasks for the transfer table (ids or group).")
+    ] = "nbsz",
+    common_terminals: Annotated[
+        bool,
+        typer.Option(
+            "--common-terminals/--task-terminals",
+            help="Use only proxies every transfer task has (so the result applies to all).",
+        ),
+    ] = True,
+    data_dir: DataDirOpt = None,
+    n_jobs: Annotated[int, typer.Option("--n-jobs", "-j")] = 1,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """Evolve a training-free proxy by genetic programming, with rule-based pruning."""
+    from nas_surrogate.benchmarks import resolve_data_dir
+    from nas_surrogate.experiments.analyze import evolve_proxy
+
+    resolved = resolve_data_dir(data_dir)
+    if seeds < 1:
+        raise BadInputError("--seeds", f"must be >= 1, got {seeds}")
+    summary = evolve_proxy(
+        benchmark,
+        out,
+        None if resolved is None else str(resolved),
+        seeds=seeds,
+        transfer=transfer,
+        common_terminals=common_terminals,
+        n_jobs=n_jobs,
+        sample=sample,
+        population=population,
+        generations=generations,
+        ops=items(ops),
+        parsimony=parsimony,
+    )
+    if fmt is OutputFormat.json:
+        emit_json(summary)
+        return
+    typer.echo((Path(out) / "results.md").read_text())
+    pruned = summary["pruned_total"]
+    typer.echo(
+        f"{summary['runs']} GP runs ({summary['runs_resumed']} resumed), "
+        f"{summary['mean_run_seconds']:.1f} s each; evaluated {summary['evaluated_total']}, "
+        f"pruned {sum(pruned.values())} ({pruned})"
+    )
+    typer.echo(f"use it: --features zc+evolved:{Path(out) / 'evolved.json'}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and map failures to the contract's exit codes."""
     try:

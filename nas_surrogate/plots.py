@@ -128,3 +128,44 @@ def optuna_plots(study, out_dir: Path) -> list[Path]:
             ax = ovm.plot_param_importances(study)
             paths.append(save(ax.figure, out_dir / "param_importances.png"))
     return paths
+
+
+def matrix(table: pd.DataFrame, path: Path, title: str) -> Path:
+    """A labelled heatmap of a table (rows x columns), values printed in the cells."""
+    values = table.to_numpy(dtype=float)
+    fig, ax = plt.subplots(figsize=(1.5 + 0.55 * values.shape[1], 1.2 + 0.38 * values.shape[0]))
+    im = ax.imshow(
+        values,
+        cmap="coolwarm",
+        vmin=-1 if np.nanmin(values) < 0 else 0,
+        vmax=max(1, np.nanmax(values)),
+        aspect="auto",
+    )
+    ax.set_xticks(
+        np.arange(values.shape[1]),
+        [str(c) for c in table.columns],
+        rotation=60,
+        ha="right",
+        fontsize=7,
+    )
+    ax.set_yticks(np.arange(values.shape[0]), [str(i) for i in table.index], fontsize=7)
+    for (i, j), v in np.ndenumerate(values):
+        if np.isfinite(v):
+            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=6)
+    fig.colorbar(im, ax=ax)
+    ax.set_title(title, fontsize=9)
+    return save(fig, path)
+
+
+def transfer_bars(table: pd.DataFrame, path: Path) -> Path:
+    """Evolved proxy vs best hand-crafted proxy vs vote, Kendall tau per task."""
+    x = np.arange(len(table))
+    fig, ax = plt.subplots(figsize=(1.2 + 0.5 * len(table), 4))
+    ax.bar(x - 0.27, table.evolved.astype(float).fillna(0), 0.27, label="evolved")
+    ax.bar(x, table.best_proxy_tau, 0.27, label="best hand-crafted proxy")
+    ax.bar(x + 0.27, table.vote_tau, 0.27, label="vote")
+    ax.set_xticks(x, table.task, rotation=60, ha="right", fontsize=7)
+    ax.set_ylabel("Kendall tau with accuracy")
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=7)
+    return save(fig, path)

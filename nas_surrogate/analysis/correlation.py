@@ -27,3 +27,18 @@ def proxy_correlations(bench: Benchmark) -> pd.DataFrame:
         rows.append({"proxy": name, "spearman": rho, "kendall": tau, "n": int(ok.sum())})
     table = pd.DataFrame(rows, columns=["proxy", "spearman", "kendall", "n"])
     return table.sort_values("spearman", ascending=False, na_position="last").reset_index(drop=True)
+
+
+def task_proxy_table(benches: list[Benchmark], method: str = "spearman") -> pd.DataFrame:
+    """Tasks x proxies: each proxy's rank correlation with accuracy (NaN where absent)."""
+    rows = {}
+    for bench in benches:
+        table = proxy_correlations(bench).set_index("proxy")
+        rows[bench.id] = table[method]
+    return pd.DataFrame(rows).T
+
+
+def proxy_proxy_matrix(bench: Benchmark) -> pd.DataFrame:
+    """Spearman correlation between every pair of proxies, on rows where both are scored."""
+    frame = pd.DataFrame(bench.proxy_scores, columns=list(bench.proxy_names))
+    return frame.corr(method="spearman", min_periods=3)

@@ -30,15 +30,28 @@ DEFAULT_ENC = "enc"
 ZC_TRANSFORMS = ("none", "quantile")
 
 
+EVOLVED = "evolved"
+
+
 @dataclass(frozen=True)
 class FeatureSpec:
     text: str
     encodings: tuple[str, ...]
     proxies: tuple[str, ...] | None  # None: no ZC part; () : all proxies of the task
+    evolved: tuple[str, ...] = ()  # files of evolved proxies (``evolved:FILE``)
 
     @property
     def uses_zc(self) -> bool:
         return self.proxies is not None
+
+    def proxies_used(self, bench: Benchmark) -> list[str]:
+        """Every hand-crafted proxy this spec reads, directly or inside evolved ones."""
+        from nas_surrogate.analysis.evolve import EvolvedProxy
+
+        used = list(self.proxies or bench.proxy_names) if self.uses_zc else []
+        for path in self.evolved:
+            used += [t for t in EvolvedProxy.load(path).terminals if t not in used]
+        return used
 
 
 def parse_feature_spec(text: str, encodings: Registry[Encoding]) -> FeatureSpec:
@@ -48,8 +61,14 @@ def parse_feature_spec(text: str, encodings: Registry[Encoding]) -> FeatureSpec:
         raise BadInputError(where, "expected parts joined by '+', e.g. onehot+zc")
     names: list[str] = []
     proxies: tuple[str, ...] | None = None
+    evolved: list[str] = []
     for part in parts:
         name, _, args = part.partition(":")
+        if name == EVOLVED:
+            if not args:
+                raise BadInputError(where, "write evolved:FILE (an evolve-proxy result)")
+            evolved.append(args)
+            continue
         if name == ZC:
             if proxies is not None:
                 raise BadInputError(where, "'zc' appears twice")
@@ -62,7 +81,7 @@ def parse_feature_spec(text: str, encodings: Registry[Encoding]) -> FeatureSpec:
         if name in names:
             raise BadInputError(where, f"{name!r} appears twice")
         names.append(name)
-    return FeatureSpec(text=text, encodings=tuple(names), proxies=proxies)
+    return FeatureSpec(text=text, encodings=tuple(names), proxies=proxies, evolved=tuple(evolved))
 
 
 def split_feature_list(text: str) -> list[str]:
@@ -124,6 +143,12 @@ def build_features(
             )
         blocks.append(bench.proxy_columns(proxies))
         names += [f"zc:{p}" for p in proxies]
+    for path in spec.evolved:
+        from nas_surrogate.analysis.evolve import EvolvedProxy
+
+        column = EvolvedProxy.load(path).score(bench)
+        blocks.append(np.where(np.isfinite(column), column, np.nan)[:, None])
+        names.append(f"evolved:{path}")
     X = np.concatenate(blocks, axis=1) if blocks else np.empty((bench.n_archs, 0))
     return Features(spec=spec, X=X, names=names, zc_columns=np.arange(n_enc, len(names)))
 

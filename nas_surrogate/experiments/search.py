@@ -116,7 +116,11 @@ def plan_units(config: SearchConfig) -> list[SearchUnit]:
         if config.zc_warmup:
             if not bench.proxy_names:
                 raise BadInputError(f"--zc-warmup {config.zc_warmup}", f"{bench_id} has no proxies")
-            if config.zc_warmup != "vote" and config.zc_warmup not in bench.proxy_names:
+            if config.zc_warmup.startswith("evolved:"):
+                from nas_surrogate.analysis.evolve import EvolvedProxy
+
+                EvolvedProxy.load(config.zc_warmup.split(":", 1)[1]).score(bench)
+            elif config.zc_warmup != "vote" and config.zc_warmup not in bench.proxy_names:
                 raise BadInputError(
                     f"--zc-warmup {config.zc_warmup!r}",
                     f"not a proxy of {bench_id} (use vote or {', '.join(bench.proxy_names)})",

@@ -5,6 +5,11 @@ best of ``sample_size`` random members is the parent, its mutation is queried, j
 the population, and the oldest member leaves. ``evolution:guided`` (predictor-guided
 evolution) mutates the parent ``n_children`` times, scores the children with the
 surrogate fit on all queries so far, and queries only the best-predicted child.
+
+``objective=PROXY`` (a proxy name, ``vote`` or ``evolved:FILE``) makes it training-free:
+the same aging evolution runs ``proxy_steps`` steps on the proxy's score instead of
+accuracy (paying only proxy seconds), and the query budget then trains the visited
+architectures best-proxy-first.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ class Evolution(Searcher):
         sample_size: int = 5,
         guided: bool = False,
         n_children: int = 10,
+        objective: str | None = None,
+        proxy_steps: int = 1000,
         **common,
     ) -> None:
         super().__init__(**common)
@@ -37,8 +44,13 @@ class Evolution(Searcher):
         self.sample_size = sample_size
         self.guided = guided
         self.n_children = n_children
+        self.objective = objective
+        self.proxy_steps = proxy_steps
 
     def _run(self, problem: SearchProblem, rng: np.random.Generator) -> None:
+        if self.objective:
+            self._run_training_free(problem, rng)
+            return
         pop: deque[tuple[int, float]] = deque()
         for row in self.starting_rows(problem, self.population, rng):
             pop.append((int(row), problem.query(row)))
@@ -49,6 +61,30 @@ class Evolution(Searcher):
             pop.append((child, problem.query(child)))
             if len(pop) > self.population:
                 pop.popleft()
+
+    def _run_training_free(self, problem: SearchProblem, rng: np.random.Generator) -> None:
+        objective = str(self.objective)
+
+        def score(row: int) -> float:
+            return float(problem.proxy_scores(np.array([row]), objective)[0])
+
+        start = self.starting_rows(problem, self.population, rng)
+        pop: deque[tuple[int, float]] = deque((int(r), score(r)) for r in start)
+        seen = {r: v for r, v in pop}
+        for _ in range(self.proxy_steps):
+            idx = rng.choice(len(pop), size=min(self.sample_size, len(pop)), replace=False)
+            parent = max((pop[i] for i in idx), key=lambda rv: rv[1])[0]
+            nbrs = problem.neighbours(parent)
+            child = int(rng.choice(nbrs)) if len(nbrs) else int(problem.sample(1, rng)[0])
+            seen.setdefault(child, score(child))
+            pop.append((child, seen[child]))
+            if len(pop) > self.population:
+                pop.popleft()
+        ranked = sorted(seen, key=lambda r: -seen[r])
+        for row in ranked:
+            problem.query(row)
+        for row in problem.sample(problem.budget, rng):  # visited set smaller than budget
+            problem.query(row)
 
     def _child(self, problem: SearchProblem, parent: int, rng: np.random.Generator) -> int:
         if not self.guided:

@@ -68,11 +68,12 @@ class SearchProblem:
         self.sim_seconds = 0.0
         self._X: np.ndarray | None = None
         self._zc_cost = np.zeros(self.n)
+        self._proxy_cache: dict[str, tuple[np.ndarray, list[int]]] = {}
         if features is not None:
             feats = build_features(features, self.bench)
             self._X = feats.X
-            if feats.spec.uses_zc:
-                proxies = list(feats.spec.proxies) or list(self.bench.proxy_names)
+            proxies = feats.spec.proxies_used(self.bench)
+            if proxies:
                 cols = [self.bench.proxy_names.index(p) for p in proxies]
                 self._zc_cost = np.nan_to_num(self.bench.proxy_seconds[:, cols]).sum(axis=1)
             self.preprocessor_spec = feats
@@ -103,27 +104,53 @@ class SearchProblem:
         self._charged[fresh] = True
         return self._X[rows]
 
-    def proxy_scores(self, rows: np.ndarray, proxy: str) -> np.ndarray:
-        """One proxy's scores (or ``vote``: mean rank of all), charging their seconds."""
-        rows = np.asarray(rows)
+    def _proxy_values(self, proxy: str) -> tuple[np.ndarray, list[int]]:
+        """Label-free score of every row for ``proxy`` (a proxy name, ``vote`` or
+        ``evolved:FILE``) and the proxy columns it reads; cached per name.
+
+        Single proxies and vote are ranks over the whole table scaled to [0, 1] (a missing
+        score ranks last for a single proxy and in the middle inside vote)."""
+        if proxy in self._proxy_cache:
+            return self._proxy_cache[proxy]
         bench = self.bench
-        if proxy == "vote":
-            cols = list(range(len(bench.proxy_names)))
-        elif proxy in bench.proxy_names:
-            cols = [bench.proxy_names.index(proxy)]
+        if proxy.startswith("evolved:"):
+            from nas_surrogate.analysis.evolve import EvolvedProxy
+
+            evolved = EvolvedProxy.load(proxy.split(":", 1)[1])
+            values = evolved.score(bench)
+            values = np.where(np.isfinite(values), values, -np.inf)
+            cols = [bench.proxy_names.index(t) for t in evolved.terminals]
+        elif proxy == "vote" or proxy in bench.proxy_names:
+            cols = (
+                list(range(len(bench.proxy_names)))
+                if proxy == "vote"
+                else [bench.proxy_names.index(proxy)]
+            )
+            from nas_surrogate.analysis.evolve import rank_terminals
+
+            ranks = rank_terminals(bench, [bench.proxy_names[c] for c in cols])
+            if proxy != "vote":
+                ranks[~np.isfinite(bench.proxy_scores[:, cols])] = 0.0
+            values = ranks.mean(axis=1)
         else:
             raise BadInputError(
-                f"--zc-warmup {proxy!r}",
-                f"not a proxy of {bench.id} (use vote or one of {', '.join(bench.proxy_names)})",
+                f"proxy {proxy!r}",
+                f"not a proxy of {bench.id} (use vote, evolved:FILE or one of "
+                f"{', '.join(bench.proxy_names)})",
             )
-        fresh = rows[~self._charged[rows]]
-        self.sim_seconds += float(np.nan_to_num(bench.proxy_seconds[np.ix_(fresh, cols)]).sum())
-        self._charged[fresh] = True
-        scores = bench.proxy_scores[np.ix_(rows, cols)]
-        ranks = np.column_stack(
-            [np.argsort(np.argsort(np.nan_to_num(c, nan=np.nanmin(c)))) for c in scores.T]
+        self._proxy_cache[proxy] = (values, cols)
+        return values, cols
+
+    def proxy_scores(self, rows: np.ndarray, proxy: str) -> np.ndarray:
+        """Training-free scores of ``rows``; the first use of a row's proxies is charged."""
+        rows = np.asarray(rows)
+        values, cols = self._proxy_values(proxy)
+        fresh = np.unique(rows[~self._charged[rows]])
+        self.sim_seconds += float(
+            np.nan_to_num(self.bench.proxy_seconds[np.ix_(fresh, cols)]).sum()
         )
-        return ranks.mean(axis=1)
+        self._charged[fresh] = True
+        return values[rows]
 
     def query(self, row: int) -> float:
         """Ground-truth validation accuracy of ``row``; each row at most once."""

@@ -64,7 +64,12 @@ SURROGATES.register(
 SURROGATES.register("ensemble", SurrogateEntry(EnsembleSurrogate, "bootstrap ensemble (BANANAS)"))
 SURROGATES.register(
     "proxy",
-    SurrogateEntry(ProxySurrogate, "one proxy as the prediction", lambda arg: f"zc:{arg}", False),
+    SurrogateEntry(
+        ProxySurrogate,
+        "one proxy (or evolved:FILE) as the prediction",
+        lambda arg: arg if arg.startswith("evolved:") else f"zc:{arg}",
+        False,
+    ),
 )
 SURROGATES.register(
     "vote", SurrogateEntry(VoteSurrogate, "mean rank of all proxies", lambda _: "zc", False)
