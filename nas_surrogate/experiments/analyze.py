@@ -118,7 +118,7 @@ def evolve_proxy(
     data_dir: str | None,
     seeds: int = 1,
     transfer: str | None = "nbsz",
-    common_terminals: bool = False,
+    common_terminals: bool = True,
     n_jobs: int = 1,
     **gp_params,
 ) -> dict:
