@@ -166,6 +166,7 @@ def run_evaluate(
     n_jobs: int = 1,
     fmt: OutputFormat = OutputFormat.table,
     progress: bool = True,
+    scheduler: str | None = None,
 ) -> None:
     """Shared by ``evaluate`` and ``run CONFIG.yaml``: options -> grid -> outputs."""
     from nas_surrogate.benchmarks import resolve_data_dir
@@ -190,7 +191,8 @@ def run_evaluate(
         surrogate_params=surrogate_params or {},
         data_dir=None if resolved is None else str(resolved),
     )
-    summary = evaluate(config, out, n_jobs=n_jobs, progress=progress and fmt is OutputFormat.table)
+    show = progress and fmt is OutputFormat.table
+    summary = evaluate(config, out, n_jobs=n_jobs, progress=show, scheduler=scheduler)
     if fmt is OutputFormat.json:
         emit_json(summary)
         return
@@ -240,6 +242,10 @@ def evaluate_cmd(
     surrogate_config: Annotated[
         Path | None, typer.Option("--surrogate-config", help="YAML {surrogate: {param: value}}")
     ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="dask.distributed scheduler address (tcp://host:8786)."),
+    ] = None,
     data_dir: DataDirOpt = None,
     n_jobs: Annotated[int, typer.Option("--n-jobs", "-j", help="Parallel workers.")] = 1,
     fmt: FormatOpt = OutputFormat.table,
@@ -261,6 +267,7 @@ def evaluate_cmd(
         surrogate_params=_surrogate_params(surrogate_config),
         data_dir=data_dir,
         n_jobs=n_jobs,
+        scheduler=scheduler,
         fmt=fmt,
     )
 
@@ -268,12 +275,12 @@ def evaluate_cmd(
 EVALUATE_FIELDS = {
     "command", "benchmark", "surrogate", "features", "train_size", "out", "seeds", "seed",
     "test_size", "zc_transform", "pool", "ablate", "metric", "surrogate_params", "data_dir",
-    "n_jobs", "format",
+    "n_jobs", "format", "scheduler",
 }  # fmt: skip
 SEARCH_FIELDS = {
     "command", "benchmark", "searcher", "budget", "out", "seeds", "seed", "surrogate",
     "features", "acquisition", "train_seconds", "zc_warmup", "warmup_pool", "searcher_params",
-    "surrogate_params", "data_dir", "n_jobs", "format",
+    "surrogate_params", "data_dir", "n_jobs", "format", "scheduler",
 }  # fmt: skip
 
 
@@ -318,6 +325,7 @@ def run_cmd(
         data_dir=data_dir or take(doc, "data_dir", str, where),
         n_jobs=n_jobs if n_jobs is not None else take(doc, "n_jobs", int, where, 1),
         fmt=fmt,
+        scheduler=take(doc, "scheduler", str, where),
     )
     if command == "search":
         run_search(
@@ -371,6 +379,7 @@ def run_search(
     n_jobs: int = 1,
     fmt: OutputFormat = OutputFormat.table,
     progress: bool = True,
+    scheduler: str | None = None,
 ) -> dict:
     """Shared by ``search``, ``demo`` and ``run CONFIG.yaml``."""
     from nas_surrogate.benchmarks import resolve_data_dir
@@ -394,7 +403,8 @@ def run_search(
         surrogate_params=surrogate_params or {},
         data_dir=None if resolved is None else str(resolved),
     )
-    summary = search(config, out, n_jobs=n_jobs, progress=progress and fmt is OutputFormat.table)
+    show = progress and fmt is OutputFormat.table
+    summary = search(config, out, n_jobs=n_jobs, progress=show, scheduler=scheduler)
     if fmt is OutputFormat.json:
         emit_json(summary)
     else:
@@ -448,6 +458,10 @@ def search_cmd(
     searcher_config: Annotated[
         Path | None, typer.Option("--searcher-config", help="YAML {searcher: {param: value}}")
     ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="dask.distributed scheduler address (tcp://host:8786)."),
+    ] = None,
     data_dir: DataDirOpt = None,
     n_jobs: Annotated[int, typer.Option("--n-jobs", "-j")] = 1,
     fmt: FormatOpt = OutputFormat.table,
@@ -470,6 +484,7 @@ def search_cmd(
         searcher_params=_named_params(searcher_config, "searcher"),
         data_dir=data_dir,
         n_jobs=n_jobs,
+        scheduler=scheduler,
         fmt=fmt,
     )
 

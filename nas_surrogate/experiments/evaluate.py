@@ -294,7 +294,13 @@ def heatmap_size(train_sizes: list[int]) -> int:
     return max(small) if small else min(train_sizes)
 
 
-def evaluate(config: EvaluateConfig, out: Path, n_jobs: int = 1, progress: bool = True) -> dict:
+def evaluate(
+    config: EvaluateConfig,
+    out: Path,
+    n_jobs: int = 1,
+    progress: bool = True,
+    scheduler: str | None = None,
+) -> dict:
     """Run (or resume) an evaluation grid into ``out``; return the summary."""
     from nas_surrogate import plots
     from nas_surrogate.experiments.runner import run_experiment
@@ -308,7 +314,7 @@ def evaluate(config: EvaluateConfig, out: Path, n_jobs: int = 1, progress: bool 
     out = Path(out)
     results, n_run = run_experiment(
         units, _UnitRunner(config), out, "evaluate", config.fingerprint(), KEY_COLUMNS,
-        n_jobs=n_jobs, progress=progress,
+        n_jobs=n_jobs, progress=progress, scheduler=scheduler,
     )  # fmt: skip
 
     summary = {

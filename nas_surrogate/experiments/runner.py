@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -57,13 +57,16 @@ def run_experiment(
     key_columns: Sequence[str],
     n_jobs: int = 1,
     progress: bool = True,
+    scheduler: str | None = None,
 ) -> tuple[pd.DataFrame, int]:
     """Prepare ``out``, run the missing units into ``out/results.csv``, and return the
     rows of exactly these units (a folder may hold a bigger earlier grid) and how many
     units ran now."""
     prepare_out_dir(out, command, fingerprint)
     store = ResultsStore(Path(out) / "results.csv", key_columns)
-    n_run = run_units(units, work, store, n_jobs=n_jobs, progress=progress, desc=command)
+    n_run = run_units(
+        units, work, store, n_jobs=n_jobs, progress=progress, desc=command, scheduler=scheduler
+    )
     frame = store.frame()
     wanted = {tuple(str(v) for v in asdict(u).values()) for u in units}
     keys = frame[list(key_columns)].astype(str).apply(tuple, axis=1)
@@ -77,17 +80,28 @@ def run_units(
     n_jobs: int = 1,
     progress: bool = True,
     desc: str = "units",
+    scheduler: str | None = None,
 ) -> int:
-    """Run every unit not yet in ``store``; return how many ran. Flushes on any exit."""
+    """Run every unit not yet in ``store``; return how many ran. Flushes on any exit.
+
+    Locally, units go to joblib workers; with ``scheduler`` (a ``dask.distributed``
+    address, e.g. ``tcp://host:8786``) they go to that cluster as futures, and results
+    stream back into the same store as they finish. A unit's numbers depend only on the
+    unit, so both give identical results; a worker lost mid-grid has its unfinished
+    units rescheduled by dask, and finished ones are already in the store.
+    """
     done = store.done_keys()
     todo = [u for u in units if store.key(asdict(u)) not in done]
     if n_jobs == 0:
         raise BadInputError("--n-jobs", "must be >= 1 (or -1 for all cores)")
     bar = tqdm(total=len(todo), desc=desc, disable=not progress or not todo, leave=False)
     try:
-        results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-            delayed(work)(u) for u in todo
-        )
+        if scheduler:
+            results = _dask_results(scheduler, work, todo)
+        else:
+            results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+                delayed(work)(u) for u in todo
+            )
         for rows in results:  # a unit gives one row (evaluate) or many (a search run)
             store.add_many(rows if isinstance(rows, list) else [rows])
             bar.update()
@@ -95,3 +109,24 @@ def run_units(
         bar.close()
         store.flush()
     return len(todo)
+
+
+def _dask_results(scheduler: str, work: Callable, todo: list) -> Iterator:
+    """Submit every unit to a dask.distributed cluster; yield results as they finish."""
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise BadInputError(
+            f"--scheduler {scheduler}", "needs dask.distributed: pip install 'nas-surrogate[dask]'"
+        ) from None
+    try:
+        client = Client(scheduler, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as e:
+        raise BadInputError(f"--scheduler {scheduler}", f"cannot connect ({e})") from None
+    try:
+        futures = client.map(work, todo, pure=False)
+        for future in as_completed(futures):
+            yield future.result()
+            future.release()
+    finally:
+        client.close()

@@ -265,7 +265,13 @@ def comparison_table(summary: list[dict], budget: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def search(config: SearchConfig, out: Path, n_jobs: int = 1, progress: bool = True) -> dict:
+def search(
+    config: SearchConfig,
+    out: Path,
+    n_jobs: int = 1,
+    progress: bool = True,
+    scheduler: str | None = None,
+) -> dict:
     from nas_surrogate import plots
     from nas_surrogate.experiments.runner import run_experiment
     from nas_surrogate.io import write_json_atomic, write_text_atomic
@@ -278,7 +284,7 @@ def search(config: SearchConfig, out: Path, n_jobs: int = 1, progress: bool = Tr
     out = Path(out)
     results, n_run = run_experiment(
         units, _Runner(config), out, "search", config.fingerprint(), KEY_COLUMNS,
-        n_jobs=n_jobs, progress=progress,
+        n_jobs=n_jobs, progress=progress, scheduler=scheduler,
     )  # fmt: skip
     results = results.sort_values([*KEY_COLUMNS, "step"]).reset_index(drop=True)
     table = summarize(results, config)
