@@ -119,6 +119,7 @@ def make_surrogate(name: str, random_state: int | None = None, **params: object)
 
 __all__ = [
     "SURROGATES",
+    "SurrogateEntry",
     "Predictor",
     "check_params",
     "fixed_features",

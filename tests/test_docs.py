@@ -1,0 +1,44 @@
+"""The worked example of docs/extending.md runs: a surrogate added in one module with
+one registration works in evaluate and search."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from nas_surrogate import build_features, load_benchmark, make_preprocessor
+from nas_surrogate.searchers import SearchProblem, make_searcher
+from nas_surrogate.surrogates import SURROGATES, Predictor, SurrogateEntry, make_surrogate
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "extending.md"
+
+
+def test_extending_example(data_dir, monkeypatch):
+    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.S)
+    namespace: dict = {"SurrogateEntry": SurrogateEntry}
+    exec(blocks[0], namespace)  # the module
+    monkeypatch.setattr(SURROGATES, "_items", dict(SURROGATES._items))  # undone after
+    namespace["SURROGATES"] = SURROGATES
+    exec(blocks[1], namespace)  # the registration line
+    bench = load_benchmark("nasbench201/cifar10", data_dir)
+    feats = build_features("onehot+zc", bench)
+    model = Predictor(make_preprocessor(feats), make_surrogate("knn", n_neighbors=3))
+    model.fit(feats.X[:100], bench.val_accuracy[:100])
+    mean, std = model.predict_dist(feats.X[100:])
+    assert mean.shape == std.shape == (625,) and (std >= 0).all()
+    problem = SearchProblem(bench, budget=15, features="onehot+zc")
+    make_searcher("bo", surrogate="knn", init=5).run(problem, np.random.default_rng(0))
+    assert len(set(problem.trajectory.rows)) == 15
+
+
+def test_python_api_page_runs(tmp_path, monkeypatch, data_dir):
+    doc = DOC.parent / "python-api.md"
+    (block,) = re.findall(r"```python\n(.*?)```", doc.read_text(), re.S)
+    monkeypatch.chdir(tmp_path)
+    block = block.replace("../shared/data/nbsz", str(data_dir))
+    namespace: dict = {}
+    exec(block, namespace)
+    assert namespace["summary"]["n_units"] == 6
+    assert len(namespace["problem"].trajectory.rows) == 50
