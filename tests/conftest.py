@@ -18,6 +18,8 @@ DEFAULT_DATA = REPO.parent / "shared" / "data" / "nbsz"
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("NAS_SURROGATE_DATA", str(DEFAULT_DATA))
+    # absolute, as notebook kernels and dask workers start in other folders
+    os.environ["NAS_SURROGATE_DATA"] = str(Path(os.environ["NAS_SURROGATE_DATA"]).resolve())
 
 
 @pytest.fixture(scope="session", autouse=True)

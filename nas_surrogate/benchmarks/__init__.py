@@ -115,7 +115,7 @@ def resolve_data_dir(data_dir: str | Path | None = None) -> Path | None:
     known = [f for f, _, _ in NBSZ_FILES.values()]
     for candidate in (path, path / "nbsz"):
         if any((candidate / f).is_file() for f in known):
-            return candidate
+            return candidate.resolve()  # absolute: workers and kernels may run elsewhere
     raise BadInputError(f"{where} {path}", f"holds none of the files {', '.join(known)}")
 
 
