@@ -672,6 +672,10 @@ def evolve_proxy_cmd(
             help="Use only proxies every transfer task has (so the result applies to all).",
         ),
     ] = True,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="dask.distributed scheduler address (tcp://host:8786)."),
+    ] = None,
     data_dir: DataDirOpt = None,
     n_jobs: Annotated[int, typer.Option("--n-jobs", "-j")] = 1,
     fmt: FormatOpt = OutputFormat.table,
@@ -691,6 +695,7 @@ def evolve_proxy_cmd(
         transfer=transfer,
         common_terminals=common_terminals,
         n_jobs=n_jobs,
+        scheduler=scheduler,
         sample=sample,
         population=population,
         generations=generations,

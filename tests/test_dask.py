@@ -4,6 +4,7 @@ worker killed mid-grid loses no finished unit."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import threading
 import time
@@ -73,3 +74,19 @@ def test_unreachable_scheduler_is_bad_input(tmp_path, capsys):
     code = main([*GRID, "--out", str(tmp_path / "o"), "--scheduler", "tcp://127.0.0.1:1"])
     assert code == 2
     assert "--scheduler tcp://127.0.0.1:1: cannot connect" in capsys.readouterr().err
+
+
+def test_evolve_proxy_runs_on_the_cluster(cluster, tmp_path, capsys):
+    argv = ["evolve-proxy", "-b", "nasbench201/cifar10", "--seeds", "2", "--population", "30",
+            "--generations", "3", "--transfer", "nasbench201", "--format", "json"]  # fmt: skip
+    assert main([*argv, "--out", str(tmp_path / "local")]) == 0
+    assert (
+        main([*argv, "--out", str(tmp_path / "dask"), "--scheduler", cluster.scheduler_address])
+        == 0
+    )
+    capsys.readouterr()
+    for seed in (0, 1):
+        name = f"runs/nasbench201--cifar10--seed{seed}.json"
+        a = json.loads((tmp_path / "local" / name).read_text())
+        b = json.loads((tmp_path / "dask" / name).read_text())
+        assert a["expression"] == b["expression"] and a["tau_rest"] == b["tau_rest"]

@@ -112,6 +112,17 @@ def analyze(
     return summary
 
 
+def _evolve_unit(unit: tuple):
+    from nas_surrogate.analysis.evolve import evolve
+
+    bench, cfg = unit
+    return evolve(cfg, bench)
+
+
+def _evolve_and_save(bench: Benchmark, cfg, path: Path) -> None:
+    _evolve_unit((bench, cfg)).save(path)
+
+
 def evolve_proxy(
     spec: str,
     out: Path,
@@ -120,13 +131,14 @@ def evolve_proxy(
     transfer: str | None = "nbsz",
     common_terminals: bool = True,
     n_jobs: int = 1,
+    scheduler: str | None = None,
     **gp_params,
 ) -> dict:
     """Seeded GP runs on each task of ``spec`` (resumable per run) plus a transfer table."""
     from joblib import Parallel, delayed
 
     from nas_surrogate import plots
-    from nas_surrogate.analysis.evolve import EvolveConfig, EvolvedProxy, evolve, transfer_table
+    from nas_surrogate.analysis.evolve import EvolveConfig, EvolvedProxy, transfer_table
 
     started = time.perf_counter()
     sources = _benches(spec, data_dir)
@@ -148,11 +160,16 @@ def evolve_proxy(
 
         primitive_set(cfg.terminals or ["a", "b", "c"], cfg.ops)
 
-    def one(bench: Benchmark, cfg: EvolveConfig, path: Path) -> None:
-        evolve(cfg, bench).save(path)
-
     missing = [t for t in todo if not t[2].exists()]  # finished runs are kept (resume)
-    Parallel(n_jobs=n_jobs)(delayed(one)(*t) for t in missing)
+    if scheduler:  # each run is a unit on the dask cluster; files are written here
+        from nas_surrogate.experiments.runner import _dask_results
+
+        done = _dask_results(scheduler, _evolve_unit, [(b, c) for b, c, _ in missing])
+        paths = {(c.benchmark, c.seed): p for _, c, p in missing}
+        for result in done:
+            result.save(paths[(result.evolved_on, result.seed)])
+    else:
+        Parallel(n_jobs=n_jobs)(delayed(_evolve_and_save)(*t) for t in missing)
     results = [EvolvedProxy.load(p) for _, _, p in todo]
     runs = pd.DataFrame([{**asdict(r), "pruned": sum(r.pruned.values())} for r in results])
     write_text_atomic(out / "results.csv", runs.to_csv(index=False))
