@@ -113,6 +113,20 @@ def proxies_cmd(
         typer.echo("")
 
 
+def _resolved(data_dir: Path | None) -> str | None:
+    """The data dir every command hands on: checked, absolute, or None for the demo."""
+    from nas_surrogate.benchmarks import resolve_data_dir
+
+    resolved = resolve_data_dir(data_dir)
+    return None if resolved is None else str(resolved)
+
+
+def _specs(features: list[str] | str) -> list[str]:
+    from nas_surrogate.encodings import split_feature_list
+
+    return features if isinstance(features, list) else split_feature_list(features)
+
+
 def items(value: list | str) -> list[str]:
     """A YAML list as it is, or a comma-separated CLI value split into items."""
     if isinstance(value, list):
@@ -169,15 +183,12 @@ def run_evaluate(
     scheduler: str | None = None,
 ) -> None:
     """Shared by ``evaluate`` and ``run CONFIG.yaml``: options -> grid -> outputs."""
-    from nas_surrogate.benchmarks import resolve_data_dir
-    from nas_surrogate.encodings import split_feature_list
     from nas_surrogate.experiments.evaluate import EvaluateConfig, evaluate
 
-    resolved = resolve_data_dir(data_dir)
     config = EvaluateConfig(
         benchmarks=items(benchmark),
         surrogates=items(surrogate),
-        features=features if isinstance(features, list) else split_feature_list(features),
+        features=_specs(features),
         train_sizes=train_size
         if isinstance(train_size, list)
         else _ints(train_size, "--train-size"),
@@ -189,7 +200,7 @@ def run_evaluate(
         ablate=ablate,
         metric=metric,
         surrogate_params=surrogate_params or {},
-        data_dir=None if resolved is None else str(resolved),
+        data_dir=_resolved(data_dir),
     )
     show = progress and fmt is OutputFormat.table
     summary = evaluate(config, out, n_jobs=n_jobs, progress=show, scheduler=scheduler)
@@ -382,11 +393,8 @@ def run_search(
     scheduler: str | None = None,
 ) -> dict:
     """Shared by ``search``, ``demo`` and ``run CONFIG.yaml``."""
-    from nas_surrogate.benchmarks import resolve_data_dir
-    from nas_surrogate.encodings import split_feature_list
     from nas_surrogate.experiments.search import SearchConfig, search
 
-    resolved = resolve_data_dir(data_dir)
     config = SearchConfig(
         benchmarks=items(benchmark),
         searchers=items(searcher),
@@ -394,14 +402,14 @@ def run_search(
         seeds=seeds,
         base_seed=seed,
         surrogate=surrogate,
-        features=features if isinstance(features, list) else split_feature_list(features),
+        features=_specs(features),
         acquisition=acquisition,
         train_seconds=train_seconds,
         zc_warmup=zc_warmup,
         warmup_pool=warmup_pool,
         searcher_params=searcher_params or {},
         surrogate_params=surrogate_params or {},
-        data_dir=None if resolved is None else str(resolved),
+        data_dir=_resolved(data_dir),
     )
     show = progress and fmt is OutputFormat.table
     summary = search(config, out, n_jobs=n_jobs, progress=show, scheduler=scheduler)
@@ -548,10 +556,8 @@ def tune_cmd(
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Tune a surrogate (or, with --target search, a searcher) with Optuna."""
-    from nas_surrogate.benchmarks import resolve_data_dir
     from nas_surrogate.experiments.tune import SearchTuneConfig, TuneConfig, tune, tune_search
 
-    resolved = resolve_data_dir(data_dir)
     overrides: dict = {}
     if space is not None:
         from nas_surrogate.config import load_yaml
@@ -574,7 +580,7 @@ def tune_cmd(
                 features=features,
                 surrogate=surrogate,
                 space=overrides,
-                data_dir=None if resolved is None else str(resolved),
+                data_dir=_resolved(data_dir),
             ),
             out,
             storage=storage,
@@ -605,7 +611,7 @@ def tune_cmd(
         pruner=pruner,
         report_seeds=report_seeds,
         space=overrides,
-        data_dir=None if resolved is None else str(resolved),
+        data_dir=_resolved(data_dir),
     )
     summary = tune(config, out, storage=storage, study_name=study_name, n_jobs=n_jobs)
     if fmt is OutputFormat.json:
@@ -636,13 +642,9 @@ def analyze_cmd(
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Proxy analyses: correlation tables, information / complementarity, size bias."""
-    from nas_surrogate.benchmarks import resolve_data_dir
     from nas_surrogate.experiments.analyze import analyze
 
-    resolved = resolve_data_dir(data_dir)
-    summary = analyze(
-        analysis, benchmark, out, None if resolved is None else str(resolved), bins=bins, seed=seed
-    )
+    summary = analyze(analysis, benchmark, out, _resolved(data_dir), bins=bins, seed=seed)
     if fmt is OutputFormat.json:
         emit_json(summary)
         return
@@ -681,16 +683,14 @@ def evolve_proxy_cmd(
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Evolve a training-free proxy by genetic programming, with rule-based pruning."""
-    from nas_surrogate.benchmarks import resolve_data_dir
     from nas_surrogate.experiments.analyze import evolve_proxy
 
-    resolved = resolve_data_dir(data_dir)
     if seeds < 1:
         raise BadInputError("--seeds", f"must be >= 1, got {seeds}")
     summary = evolve_proxy(
         benchmark,
         out,
-        None if resolved is None else str(resolved),
+        _resolved(data_dir),
         seeds=seeds,
         transfer=transfer,
         common_terminals=common_terminals,

@@ -243,6 +243,20 @@ def report(config: TuneConfig, best_params: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def write_study_outputs(out: Path, study, best_yaml: dict, summary: dict) -> dict:
+    """best_params.yaml, trials.csv, summary.json and Optuna's plots, all atomic."""
+    import yaml
+
+    from nas_surrogate import plots
+    from nas_surrogate.io import write_json_atomic, write_text_atomic
+
+    write_text_atomic(out / "best_params.yaml", yaml.safe_dump(best_yaml, sort_keys=False))
+    write_text_atomic(out / "trials.csv", study.trials_dataframe().to_csv(index=False))
+    write_json_atomic(out / "summary.json", summary)
+    plots.optuna_plots(study, out / "plots")
+    return summary
+
+
 def tune(
     config: TuneConfig,
     out: Path,
@@ -251,11 +265,9 @@ def tune(
     n_jobs: int = 1,
 ) -> dict:
     import optuna
-    import yaml
 
-    from nas_surrogate import plots
     from nas_surrogate.benchmarks import expand_benchmark_ids
-    from nas_surrogate.io import write_json_atomic, write_text_atomic
+    from nas_surrogate.io import write_text_atomic
 
     started = time.perf_counter()
     ids = expand_benchmark_ids(config.benchmark, config.data_dir)
@@ -302,12 +314,8 @@ def tune(
         "tuned_on": config.identity(),
         "validation_kendall_tau": best.value,
     }
-    write_text_atomic(out / "best_params.yaml", yaml.safe_dump(best_yaml, sort_keys=False))
-    write_text_atomic(out / "trials.csv", study.trials_dataframe().to_csv(index=False))
     write_text_atomic(out / "report.csv", final.to_csv(index=False))
-    write_json_atomic(out / "summary.json", summary)
-    plots.optuna_plots(study, out / "plots")
-    return summary
+    return write_study_outputs(out, study, best_yaml, summary)
 
 
 # -- tuning a searcher's own parameters ---------------------------------------------------
@@ -371,11 +379,8 @@ def tune_search(
     n_jobs: int = 1,
 ) -> dict:
     import optuna
-    import yaml
 
-    from nas_surrogate import plots
     from nas_surrogate.experiments.search import SearchConfig, plan_units
-    from nas_surrogate.io import write_json_atomic, write_text_atomic
     from nas_surrogate.searchers import SEARCHERS, parse_searcher
 
     started = time.perf_counter()
@@ -425,8 +430,4 @@ def tune_search(
         "elapsed_seconds": time.perf_counter() - started,
     }
     best_yaml = {"searcher": base, "params": study.best_params, "tuned_on": config.identity()}
-    write_text_atomic(out / "best_params.yaml", yaml.safe_dump(best_yaml, sort_keys=False))
-    write_text_atomic(out / "trials.csv", study.trials_dataframe().to_csv(index=False))
-    write_json_atomic(out / "summary.json", summary)
-    plots.optuna_plots(study, out / "plots")
-    return summary
+    return write_study_outputs(out, study, best_yaml, summary)
