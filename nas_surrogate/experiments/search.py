@@ -96,7 +96,7 @@ def plan_units(config: SearchConfig) -> list[SearchUnit]:
     for name in config.searchers:
         parse_searcher(name)
         if uses_surrogate(name):
-            if name.startswith("bo") and config.acquisition != "greedy":
+            if parse_searcher(name)[0] == "bo":  # every acquisition needs predict_dist
                 model = make_surrogate(surrogate, **config.surrogate_params.get(base, {}))
                 if not has_dist(model):
                     raise BadInputError(
