@@ -20,6 +20,7 @@ import argparse
 import datetime
 import os
 import platform
+import shutil
 import time
 from pathlib import Path
 
@@ -172,6 +173,21 @@ def main() -> None:
         sections += ["", "## The full grid", "", full_grid(data_dir, out)]
     docs = HERE.parent / "docs"
     docs.mkdir(exist_ok=True)
+    if args.full_grid:
+        img = docs / "img"
+        img.mkdir(exist_ok=True)
+        plots = out / "full-grid" / "plots"
+        shutil.copy(plots / "kendall_tau_heatmap_n100.png", img / "evaluate_heatmap_n100.png")
+        shutil.copy(
+            plots / "kendall_tau_vs_train_size--nasbench201--cifar10.png",
+            img / "evaluate_nb201_cifar10.png",
+        )
+        sections += [
+            "",
+            "![tau heatmap at n=100](img/evaluate_heatmap_n100.png)",
+            "",
+            "![tau vs train size on nasbench201/cifar10](img/evaluate_nb201_cifar10.png)",
+        ]
     (docs / "evaluate.md").write_text("\n".join(sections) + "\n")
     print("\n".join(sections))
 

@@ -72,7 +72,10 @@ def main() -> None:
             "other tasks.",
         ]
     docs = HERE.parent / "docs"
-    docs.mkdir(exist_ok=True)
+    (docs / "img").mkdir(parents=True, exist_ok=True)
+    shutil.copy(HERE / "out" / "evolve" / "nasbench201--cifar10" / "plots" / "transfer.png",
+                docs / "img" / "evolve_transfer_nb201.png")  # fmt: skip
+    lines += ["", "![transfer of the proxy evolved on NB201](img/evolve_transfer_nb201.png)"]
     (docs / "proxies.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -19,6 +19,7 @@ import argparse
 import datetime
 import os
 import platform
+import shutil
 import time
 from pathlib import Path
 
@@ -147,7 +148,21 @@ def main() -> None:
         step_cost(data_dir),
     ]
     docs = HERE.parent / "docs"
-    docs.mkdir(exist_ok=True)
+    (docs / "img").mkdir(parents=True, exist_ok=True)
+    for run, name in (
+        ("nb201-table", "nasbench201--cifar10"),
+        ("nb201-full", "nasbench201_full--cifar10"),
+    ):
+        shutil.copy(
+            out / run / "plots" / f"search--{name}.png",
+            docs / "img" / f"search_{run.replace('-', '_')}.png",
+        )
+    sections += [
+        "",
+        "![search on the NB201 table](img/search_nb201_table.png)",
+        "",
+        "![search on the full NB201 space](img/search_nb201_full.png)",
+    ]
     (docs / "search.md").write_text("\n".join(sections) + "\n")
     print("\n".join(sections))
 

@@ -63,7 +63,10 @@ def main() -> None:
             f"| {s['n_pruned']} of {s['n_trials']} | {time.perf_counter() - t:.0f} |"
         )
     docs = HERE.parent / "docs"
-    docs.mkdir(exist_ok=True)
+    (docs / "img").mkdir(parents=True, exist_ok=True)
+    shutil.copy(HERE / "out" / "tune" / "xgb" / "plots" / "optimization_history.png",
+                docs / "img" / "tune_xgb_history.png")  # fmt: skip
+    lines += ["", "![xgb optimisation history](img/tune_xgb_history.png)"]
     (docs / "tune.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
