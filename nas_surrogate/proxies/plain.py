@@ -1,0 +1,10 @@
+"""``plain``: sum of w * dL/dw without the absolute value (Abdelfattah et al., 2021)."""
+
+from __future__ import annotations
+
+from nas_surrogate.proxies.base import loss_backward, weighted_layers
+
+
+def score(net, batch) -> float:
+    loss_backward(net, batch)
+    return float(sum((m.weight.detach() * m.weight.grad).sum() for m in weighted_layers(net)))

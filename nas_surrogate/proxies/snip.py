@@ -1,0 +1,10 @@
+"""``snip``: connection sensitivity, sum |w * dL/dw| (Lee et al., ICLR 2019)."""
+
+from __future__ import annotations
+
+from nas_surrogate.proxies.base import loss_backward, weighted_layers
+
+
+def score(net, batch) -> float:
+    loss_backward(net, batch)
+    return float(sum((m.weight.detach() * m.weight.grad).abs().sum() for m in weighted_layers(net)))
