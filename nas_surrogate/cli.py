@@ -74,15 +74,27 @@ def benchmarks_cmd(data_dir: DataDirOpt = None, fmt: FormatOpt = OutputFormat.ta
     typer.echo(table[cols].to_string(index=False, max_colwidth=44))
 
 
-@app.command("proxies")
+proxies_app = typer.Typer(
+    help="Per-proxy correlation with accuracy (-b ID), or `proxies compute` to score archs.",
+    add_completion=False,
+)
+app.add_typer(proxies_app, name="proxies")
+
+
+@proxies_app.callback(invoke_without_command=True)
 def proxies_cmd(
+    ctx: typer.Context,
     benchmark: Annotated[
-        str, typer.Option("--benchmark", "-b", help="Benchmark id, a comma list, or 'all'.")
-    ],
+        str | None, typer.Option("--benchmark", "-b", help="Benchmark id, a comma list, or 'all'.")
+    ] = None,
     data_dir: DataDirOpt = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Per-proxy Spearman and Kendall correlation with validation accuracy."""
+    if ctx.invoked_subcommand:
+        return
+    if benchmark is None:
+        raise BadInputError("--benchmark", "required (or: nas-surrogate proxies compute --help)")
     from nas_surrogate.analysis.correlation import proxy_correlations
     from nas_surrogate.benchmarks import expand_benchmark_ids, load_benchmark
 
@@ -159,6 +171,47 @@ def _named_params(path: Path | None, kind: str) -> dict[str, dict]:
         if not isinstance(params, dict):
             raise BadInputError(f"{path}: {name}", "expected a mapping of parameter: value")
     return {name: dict(params) for name, params in doc.items()}
+
+
+@proxies_app.command("compute")
+def proxies_compute_cmd(
+    out: Annotated[Path, typer.Option("--out", "-o", help="CSV table (resumed if it exists).")],
+    space: Annotated[str, typer.Option("--space", help="Search space.")] = "nasbench201",
+    archs: Annotated[
+        str, typer.Option("--archs", help="'all' or a file with one arch string per line.")
+    ] = "all",
+    proxies: Annotated[
+        str, typer.Option("--proxies", help="Comma list (default: all 13).")
+    ] = "epe_nas,fisher,flops,grad_norm,grasp,jacov,l2_norm,nwot,params,plain,snip,synflow,zen",
+    device: Annotated[str, typer.Option("--device", help="cpu or cuda")] = "cpu",
+    batch: Annotated[
+        Path | None, typer.Option("--batch", help="npz with images and labels (else synthetic).")
+    ] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size")] = 16,
+    n_classes: Annotated[int, typer.Option("--n-classes", help="Head size: 10, 100, 120.")] = 10,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    n_jobs: Annotated[int, typer.Option("--n-jobs", "-j")] = 1,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """Compute zero-cost proxies from scratch (torch) for NB201 cells into a CSV table."""
+    import time
+
+    from nas_surrogate.proxies.compute import compute_table
+
+    t = time.perf_counter()
+    table = compute_table(
+        space, archs, items(proxies), out, batch_path=None if batch is None else str(batch),
+        batch_size=batch_size, n_classes=n_classes, seed=seed, device=device, n_jobs=n_jobs,
+        progress=fmt is OutputFormat.table,
+    )  # fmt: skip
+    seconds = {p: float(table[f"{p}_seconds"].mean()) for p in items(proxies)}
+    summary = {"out": str(out), "n_archs": len(table), "seconds_per_arch": seconds,
+               "elapsed_seconds": time.perf_counter() - t}  # fmt: skip
+    if fmt is OutputFormat.json:
+        emit_json(summary)
+        return
+    typer.echo(f"{len(table)} archs in {out} ({summary['elapsed_seconds']:.1f} s this run)")
+    typer.echo("mean seconds per arch: " + ", ".join(f"{p} {v:.3f}" for p, v in seconds.items()))
 
 
 def run_evaluate(

@@ -1,0 +1,126 @@
+"""`nas-surrogate proxies compute`: score architectures with the torch proxies into a
+resumable on-disk table (one row per arch: the scores and the seconds each took).
+
+Rows are written through the experiments' results store: atomically, at most every 2 s
+and at exit, so an interrupted run keeps what it finished and a rerun skips it. Each
+arch's networks are seeded by ``seed``, so results do not depend on ``n_jobs`` or on
+which archs were computed before.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from nas_surrogate.errors import BadInputError
+from nas_surrogate.spaces import get_space
+
+SPACES_WITH_NETWORKS = ("nasbench201",)
+
+
+def read_arch_list(spec: str, space_name: str) -> np.ndarray:
+    """``all`` (the whole space) or a file with one arch string per line."""
+    space = get_space(space_name)
+    if spec == "all":
+        return space.all_archs()
+    path = Path(spec)
+    try:
+        lines = [ln.strip() for ln in path.read_text().splitlines() if ln.strip()]
+    except OSError as e:
+        raise BadInputError(f"--archs {spec}", f"cannot be read ({e.strerror})") from None
+    if not lines:
+        raise BadInputError(f"--archs {spec}", "holds no architecture")
+    return space.parse_many(lines)
+
+
+def _chunk(
+    archs: np.ndarray, proxies: list[str], batch_spec: dict, seed: int, device: str
+) -> list[dict]:
+    import torch
+
+    from nas_surrogate.proxies import compute_proxies, load_batch, synthetic_batch
+
+    torch.set_num_threads(1)  # one thread per worker; workers run side by side
+    batch = (
+        load_batch(batch_spec["path"], batch_spec["n_classes"], batch_spec["size"], device)
+        if batch_spec["path"]
+        else synthetic_batch(batch_spec["size"], batch_spec["n_classes"], seed, device)
+    )
+    scores, seconds = compute_proxies(archs, proxies, batch=batch, seed=seed, device=device)
+    space = get_space("nasbench201")
+    rows = []
+    for arch, s, t in zip(archs, scores, seconds):
+        row = {"arch": space.format(arch)}
+        row.update({p: float(v) for p, v in zip(proxies, s)})
+        row.update({f"{p}_seconds": float(v) for p, v in zip(proxies, t)})
+        rows.append(row)
+    return rows
+
+
+def compute_table(
+    space_name: str,
+    archs_spec: str,
+    proxies: list[str],
+    out: Path,
+    batch_path: str | None = None,
+    batch_size: int = 16,
+    n_classes: int = 10,
+    seed: int = 0,
+    device: str = "cpu",
+    n_jobs: int = 1,
+    chunk: int = 32,
+    progress: bool = True,
+) -> pd.DataFrame:
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+
+    from nas_surrogate.experiments.store import ResultsStore
+    from nas_surrogate.proxies import PROXIES
+
+    if space_name not in SPACES_WITH_NETWORKS:
+        raise BadInputError(
+            f"--space {space_name}",
+            f"networks are implemented for {', '.join(SPACES_WITH_NETWORKS)}",
+        )
+    for p in proxies:
+        PROXIES.get(p)
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise BadInputError(f"--device {device}", "no CUDA device is available here")
+    if batch_size < 2:
+        raise BadInputError("--batch-size", f"must be >= 2, got {batch_size}")
+    archs = read_arch_list(archs_spec, space_name)
+    out = Path(out)
+    if out.exists() and out.is_dir():
+        raise BadInputError(f"--out {out}", "is a directory; give a .csv file")
+    store = ResultsStore(out, ["arch"])
+    if len(store):
+        have = set(pd.read_csv(out, nrows=0).columns)
+        missing = [p for p in proxies if p not in have]
+        if missing:
+            raise BadInputError(
+                f"--out {out}", f"holds a table without {missing}; use another file"
+            )
+    done = store.done_keys()
+    space = get_space(space_name)
+    todo = np.array([a for a in archs if (space.format(a),) not in done]).reshape(
+        -1, space.arch_dim
+    )
+    spec = {"path": batch_path, "size": batch_size, "n_classes": n_classes}
+    chunks = [todo[i : i + chunk] for i in range(0, len(todo), chunk)]
+    bar = tqdm(total=len(todo), desc="proxies", disable=not progress or not len(todo), leave=False)
+    try:
+        results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+            delayed(_chunk)(c, proxies, spec, seed, device) for c in chunks
+        )
+        for rows in results:
+            store.add_many(rows)
+            bar.update(len(rows))
+    finally:
+        bar.close()
+        store.flush()
+    return store.frame()
