@@ -234,6 +234,7 @@ def run_evaluate(
     fmt: OutputFormat = OutputFormat.table,
     progress: bool = True,
     scheduler: str | None = None,
+    proxy_table: Path | None = None,
 ) -> None:
     """Shared by ``evaluate`` and ``run CONFIG.yaml``: options -> grid -> outputs."""
     from nas_surrogate.experiments.evaluate import EvaluateConfig, evaluate
@@ -254,6 +255,7 @@ def run_evaluate(
         metric=metric,
         surrogate_params=surrogate_params or {},
         data_dir=_resolved(data_dir),
+        proxy_table=None if proxy_table is None else str(Path(proxy_table).resolve()),
     )
     show = progress and fmt is OutputFormat.table
     summary = evaluate(config, out, n_jobs=n_jobs, progress=show, scheduler=scheduler)
@@ -310,6 +312,10 @@ def evaluate_cmd(
         str | None,
         typer.Option("--scheduler", help="dask.distributed scheduler address (tcp://host:8786)."),
     ] = None,
+    proxy_table: Annotated[
+        Path | None,
+        typer.Option("--proxy-table", help="CSV from `proxies compute`: computed ZC columns."),
+    ] = None,
     data_dir: DataDirOpt = None,
     n_jobs: Annotated[int, typer.Option("--n-jobs", "-j", help="Parallel workers.")] = 1,
     fmt: FormatOpt = OutputFormat.table,
@@ -331,6 +337,7 @@ def evaluate_cmd(
         surrogate_params=_surrogate_params(surrogate_config),
         data_dir=data_dir,
         n_jobs=n_jobs,
+        proxy_table=proxy_table,
         scheduler=scheduler,
         fmt=fmt,
     )
@@ -444,6 +451,7 @@ def run_search(
     fmt: OutputFormat = OutputFormat.table,
     progress: bool = True,
     scheduler: str | None = None,
+    proxy_table: Path | None = None,
 ) -> dict:
     """Shared by ``search``, ``demo`` and ``run CONFIG.yaml``."""
     from nas_surrogate.experiments.search import SearchConfig, search
@@ -463,6 +471,7 @@ def run_search(
         searcher_params=searcher_params or {},
         surrogate_params=surrogate_params or {},
         data_dir=_resolved(data_dir),
+        proxy_table=None if proxy_table is None else str(Path(proxy_table).resolve()),
     )
     show = progress and fmt is OutputFormat.table
     summary = search(config, out, n_jobs=n_jobs, progress=show, scheduler=scheduler)
@@ -523,6 +532,10 @@ def search_cmd(
         str | None,
         typer.Option("--scheduler", help="dask.distributed scheduler address (tcp://host:8786)."),
     ] = None,
+    proxy_table: Annotated[
+        Path | None,
+        typer.Option("--proxy-table", help="CSV from `proxies compute`: computed ZC columns."),
+    ] = None,
     data_dir: DataDirOpt = None,
     n_jobs: Annotated[int, typer.Option("--n-jobs", "-j")] = 1,
     fmt: FormatOpt = OutputFormat.table,
@@ -545,6 +558,7 @@ def search_cmd(
         searcher_params=_named_params(searcher_config, "searcher"),
         data_dir=data_dir,
         n_jobs=n_jobs,
+        proxy_table=proxy_table,
         scheduler=scheduler,
         fmt=fmt,
     )

@@ -81,6 +81,7 @@ class EvaluateConfig:
     surrogate_params: dict[str, dict] = field(default_factory=dict)
     data_dir: str | None = None
     metric: str = "kendall_tau"
+    proxy_table: str | None = None  # computed proxies attached to every benchmark
 
     def fingerprint(self) -> dict:
         """Settings that change a unit's numbers without changing its key."""
@@ -90,23 +91,33 @@ class EvaluateConfig:
             "zc_transform": self.zc_transform,
             "pool": self.pool,
             "surrogate_params": self.surrogate_params,
+            "proxy_table": self.proxy_table,
         }
 
 
 # -- data, cached per process (pure functions of their arguments) ----------------------
 @lru_cache(maxsize=32)
-def _benchmark(bench_id: str, data_dir: str | None) -> Benchmark:
-    return load_benchmark(bench_id, data_dir)
+def _benchmark(bench_id: str, data_dir: str | None, proxy_table: str | None = None) -> Benchmark:
+    bench = load_benchmark(bench_id, data_dir)
+    if proxy_table:
+        from nas_surrogate.benchmarks.computed import attach_proxy_table
+
+        bench = attach_proxy_table(bench, proxy_table)
+    return bench
 
 
 @lru_cache(maxsize=128)
-def _features(bench_id: str, data_dir: str | None, spec: str) -> Features:
-    return build_features(spec, _benchmark(bench_id, data_dir))
+def _features(
+    bench_id: str, data_dir: str | None, spec: str, proxy_table: str | None = None
+) -> Features:
+    return build_features(spec, _benchmark(bench_id, data_dir, proxy_table))
 
 
 @lru_cache(maxsize=32)
-def evaluation_pool(bench_id: str, data_dir: str | None, pool: str) -> np.ndarray:
-    bench = _benchmark(bench_id, data_dir)
+def evaluation_pool(
+    bench_id: str, data_dir: str | None, pool: str, proxy_table: str | None = None
+) -> np.ndarray:
+    bench = _benchmark(bench_id, data_dir, proxy_table)
     if pool == "all" or not bench.proxy_names:
         return np.arange(bench.n_archs)
     return np.flatnonzero(np.isfinite(bench.proxy_scores).mean(axis=1) >= 0.5)
@@ -169,8 +180,8 @@ def plan_units(config: EvaluateConfig) -> list[Unit]:
 
     units: list[Unit] = []
     for bench_id in config.benchmarks:
-        bench = _benchmark(bench_id, config.data_dir)
-        pool = evaluation_pool(bench_id, config.data_dir, config.pool)
+        bench = _benchmark(bench_id, config.data_dir, config.proxy_table)
+        pool = evaluation_pool(bench_id, config.data_dir, config.pool, config.proxy_table)
         n_test_max = len(pool) - max(config.train_sizes)
         need = config.test_size or 1
         if n_test_max < need:
@@ -193,7 +204,7 @@ def plan_units(config: EvaluateConfig) -> list[Unit]:
                 if (surrogate, spec) not in pairs:
                     pairs.append((surrogate, spec))
         for spec in {spec for _, spec in pairs}:
-            check_usable(_features(bench_id, config.data_dir, spec), pool)
+            check_usable(_features(bench_id, config.data_dir, spec, config.proxy_table), pool)
         for n in config.train_sizes:
             for seed in range(config.seeds):
                 units += [Unit(bench_id, s, spec, n, seed) for s, spec in pairs]
@@ -202,9 +213,9 @@ def plan_units(config: EvaluateConfig) -> list[Unit]:
 
 # -- one unit of work ------------------------------------------------------------------
 def run_unit(unit: Unit, config: EvaluateConfig) -> dict:
-    bench = _benchmark(unit.benchmark, config.data_dir)
-    feats = _features(unit.benchmark, config.data_dir, unit.features)
-    pool = evaluation_pool(unit.benchmark, config.data_dir, config.pool)
+    bench = _benchmark(unit.benchmark, config.data_dir, config.proxy_table)
+    feats = _features(unit.benchmark, config.data_dir, unit.features, config.proxy_table)
+    pool = evaluation_pool(unit.benchmark, config.data_dir, config.pool, config.proxy_table)
     train, test = split(
         pool, unit.benchmark, unit.train_size, unit.seed, config.base_seed, config.test_size
     )

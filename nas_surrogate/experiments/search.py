@@ -62,6 +62,7 @@ class SearchConfig:
     searcher_params: dict[str, dict] = field(default_factory=dict)
     surrogate_params: dict[str, dict] = field(default_factory=dict)
     data_dir: str | None = None
+    proxy_table: str | None = None  # computed proxies attached to every benchmark
 
     def fingerprint(self) -> dict:
         keep = ("base_seed", "budget", "acquisition", "train_seconds", "zc_warmup")
@@ -70,12 +71,18 @@ class SearchConfig:
             "warmup_pool": self.warmup_pool,
             "searcher_params": self.searcher_params,
             "surrogate_params": self.surrogate_params,
+            "proxy_table": self.proxy_table,
         }
 
 
 @lru_cache(maxsize=32)
-def _benchmark(bench_id: str, data_dir: str | None) -> Benchmark:
-    return distinct_networks(load_benchmark(bench_id, data_dir))
+def _benchmark(bench_id: str, data_dir: str | None, proxy_table: str | None = None) -> Benchmark:
+    bench = load_benchmark(bench_id, data_dir)
+    if proxy_table:
+        from nas_surrogate.benchmarks.computed import attach_proxy_table
+
+        bench = attach_proxy_table(bench, proxy_table)
+    return distinct_networks(bench)
 
 
 def plan_units(config: SearchConfig) -> list[SearchUnit]:
@@ -109,7 +116,7 @@ def plan_units(config: SearchConfig) -> list[SearchUnit]:
             variants.append((name, NONE, NONE))
     units = []
     for bench_id in config.benchmarks:
-        bench = _benchmark(bench_id, config.data_dir)
+        bench = _benchmark(bench_id, config.data_dir, config.proxy_table)
         for _, _, spec in variants:
             if spec != NONE:
                 build_features(spec, bench)  # raises if the spec cannot encode this space
@@ -138,7 +145,7 @@ def _rng(config: SearchConfig, unit: SearchUnit) -> np.random.Generator:
 
 
 def run_unit(unit: SearchUnit, config: SearchConfig) -> list[dict]:
-    bench = _benchmark(unit.benchmark, config.data_dir)
+    bench = _benchmark(unit.benchmark, config.data_dir, config.proxy_table)
     problem = SearchProblem(
         bench,
         budget=config.budget,
@@ -193,7 +200,7 @@ def summarize(results: pd.DataFrame, config: SearchConfig) -> list[dict]:
     for (bench_id, searcher, surrogate, spec), g in results.groupby(
         ["benchmark", "searcher", "surrogate", "features"], sort=False
     ):
-        bench = _benchmark(bench_id, config.data_dir)
+        bench = _benchmark(bench_id, config.data_dir, config.proxy_table)
         vals = np.sort(bench.val_accuracy)[::-1]
         optimum = float(vals[0])
         top = float(vals[max(1, math.ceil(0.001 * len(vals))) - 1])

@@ -30,6 +30,7 @@ from nas_surrogate.proxies import (
 )
 from nas_surrogate.proxies.base import Batch, synthetic_batch
 from nas_surrogate.proxies.network import build
+from nas_surrogate.proxy_names import sanitize_scores
 from nas_surrogate.registry import Registry
 
 PROXIES: Registry[Callable[..., float]] = Registry("proxy")
@@ -91,7 +92,7 @@ def compute_proxies(
             except (RuntimeError, ValueError, np.linalg.LinAlgError):
                 scores[i, j] = np.nan  # a proxy that fails on an arch is missing, as in NASLib
             seconds[i, j] = time.perf_counter() - t
-    return scores, seconds
+    return sanitize_scores(scores), seconds  # -inf/inf (a dead cell) -> NaN, as published
 
 
 __all__ = ["PROXIES", "Batch", "compute_proxies", "load_batch", "synthetic_batch"]

@@ -10,7 +10,10 @@ from nas_surrogate.proxies.base import input_jacobian
 
 def score(net, batch) -> float:
     jac = input_jacobian(net, batch).cpu().numpy()
-    corr = np.corrcoef(jac)
-    v = np.linalg.eigvalsh(np.nan_to_num(corr))
+    with np.errstate(all="ignore"):
+        corr = np.corrcoef(jac)
+    if not np.isfinite(corr).all():  # a constant output: no Jacobian to compare
+        return float("nan")
+    v = np.linalg.eigvalsh(corr)
     k = 1e-5
     return float(-np.sum(np.log(v + k) + 1.0 / (v + k)))

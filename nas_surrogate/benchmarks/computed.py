@@ -1,0 +1,64 @@
+"""Attach a table of computed proxy scores (``nas-surrogate proxies compute``) to a
+benchmark, so that ``evaluate`` and ``search`` use them as its ZC columns
+(``--proxy-table FILE``). Archs of the benchmark missing from the table get NaN, as a
+failed proxy does; table proxies replace published ones of the same name."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from nas_surrogate.benchmarks.base import Benchmark
+from nas_surrogate.errors import BadInputError
+from nas_surrogate.proxy_names import PROXY_NAMES, sanitize_scores
+
+
+@lru_cache(maxsize=8)
+def _read(path: str) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise BadInputError(f"--proxy-table {path}", f"cannot be read ({e})") from None
+    if "arch" not in frame.columns:
+        raise BadInputError(f"--proxy-table {path}", "has no 'arch' column")
+    return frame
+
+
+def attach_proxy_table(bench: Benchmark, path: str) -> Benchmark:
+    frame = _read(str(path))
+    proxies = [c for c in frame.columns if c in PROXY_NAMES]
+    if not proxies:
+        raise BadInputError(
+            f"--proxy-table {path}", f"has no proxy column ({', '.join(PROXY_NAMES)})"
+        )
+    try:
+        archs = bench.space.parse_many([str(a) for a in frame.arch])
+    except BadInputError as e:
+        raise BadInputError(f"--proxy-table {path}: {e.where}", e.why) from None
+    rows = bench.index_of(archs)
+    if (rows < 0).all():
+        raise BadInputError(f"--proxy-table {path}", f"none of its archs is in {bench.id}")
+    keep = rows >= 0
+    names = [p for p in bench.proxy_names if p not in proxies] + proxies
+    scores = np.full((bench.n_archs, len(names)), np.nan)
+    seconds = np.full_like(scores, np.nan)
+    for j, name in enumerate(names):
+        if name in proxies:
+            scores[rows[keep], j] = sanitize_scores(frame[name].to_numpy())[keep]
+            col = f"{name}_seconds"
+            if col in frame.columns:
+                seconds[rows[keep], j] = frame[col].to_numpy()[keep]
+        else:
+            k = bench.proxy_names.index(name)
+            scores[:, j], seconds[:, j] = bench.proxy_scores[:, k], bench.proxy_seconds[:, k]
+    order = [names.index(p) for p in PROXY_NAMES if p in names]
+    return replace(
+        bench,
+        proxy_names=tuple(names[i] for i in order),
+        proxy_scores=scores[:, order],
+        proxy_seconds=seconds[:, order],
+        source=f"{bench.source} + proxies computed in {path} ({int(keep.sum())} archs)",
+    )
