@@ -2,8 +2,10 @@
 
     python benchmarks/make_docs.py --data-dir ../shared/data/nbsz [--quick]
 
-Runs load_time.py, evaluate_quality.py --full-grid, search_quality.py, tune_quality.py
-and evolve_quality.py (about 35 minutes on 2 cores; --quick skips the evaluate full grid
+Runs load_time.py, evaluate_quality.py --full-grid, search_quality.py, tune_quality.py,
+evolve_quality.py and proxies_quality.py (about 40 minutes on 2 cores, after
+`proxies compute --archs all --proxies params,flops,synflow` into
+benchmarks/out/proxies/nb201_full_params_flops_synflow.csv, 12 more; --quick skips the evaluate full grid
 and the 50-seed search), then writes docs/cli.md from the commands' own --help.
 """
 
@@ -57,6 +59,7 @@ def main() -> None:
         + (["--seeds", "10", "--full-space-seeds", "5"] if args.quick else []),
         ["tune_quality.py"],
         ["evolve_quality.py"],
+        ["proxies_quality.py"],
     ]
     log = []
     for script in scripts:

@@ -77,8 +77,9 @@ def main() -> None:
     lines += [
         "",
         f"params: max |ours - published| = {d_params:.2g} M (the table rounds to 6 decimals). "
-        f"flops: published - ours = {d_flops.min():.6f} .. {d_flops.max():.6f} M on every arch: "
-        "a constant 0.001088 M (0.001-0.01%) that no module of the network accounts for.",
+        f"flops: ours - published = {d_flops.min():.6f} .. {d_flops.max():.6f} M: the published "
+        "count is a constant 0.001088 M higher on every arch (0.001-0.01%), an offset no module "
+        "of the network accounts for.",
     ]
     full_table = out / "nb201_full_params_flops_synflow.csv"
     if full_table.exists():

@@ -1,8 +1,9 @@
 """``flops``: operations of one 32x32 forward pass, in millions, counted as NAS-Bench-201's
 tables count them: multiply-adds of convolutions and the linear head, k*k per output of
 an average pool, 2 per BN output, 1 per ReLU output, 1 per input of global pooling.
-On the 725 NB201 archs this reproduces the published values up to a constant 0.001088 M
-(checked in tests; the source of that constant is not in the network's modules)."""
+On NB201 cells this reproduces the published values up to a constant: the published
+count is 0.001088 M higher on every arch (checked in tests; no module of the network
+accounts for it)."""
 
 from __future__ import annotations
 

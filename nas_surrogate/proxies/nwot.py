@@ -10,7 +10,7 @@ from torch import nn
 
 def score(net, batch) -> float:
     n = len(batch.images)
-    kernel = torch.zeros(n, n, dtype=torch.float64)
+    kernel = torch.zeros(n, n, dtype=torch.float64, device=batch.images.device)
 
     def count(module, inputs, output) -> None:
         codes = (inputs[0].detach().reshape(n, -1) > 0).double()
@@ -23,4 +23,4 @@ def score(net, batch) -> float:
     finally:
         for h in handles:
             h.remove()
-    return float(np.linalg.slogdet(kernel.numpy())[1])
+    return float(np.linalg.slogdet(kernel.cpu().numpy())[1])
