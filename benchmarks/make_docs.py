@@ -5,8 +5,9 @@
 Runs load_time.py, evaluate_quality.py --full-grid, search_quality.py, tune_quality.py,
 evolve_quality.py and proxies_quality.py (about 40 minutes on 2 cores, after
 `proxies compute --archs all --proxies params,flops,synflow` into
-benchmarks/out/proxies/nb201_full_params_flops_synflow.csv, 12 more; --quick skips the evaluate full grid
-and the 50-seed search), then writes docs/cli.md from the commands' own --help.
+benchmarks/out/proxies/nb201_full_params_flops_synflow.csv, 12 more; --quick skips the
+evaluate full grid and the 50-seed search), then writes docs/cli.md from the commands'
+own --help.
 """
 
 from __future__ import annotations
