@@ -44,6 +44,18 @@ DataDirOpt = Annotated[
     ),
 ]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="table or json")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Base seed of every random choice.")]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option("--scheduler", help="dask.distributed scheduler address (tcp://host:8786)."),
+]
+ProxyTableOpt = Annotated[
+    Path | None,
+    typer.Option("--proxy-table", help="CSV from `proxies compute`: computed ZC columns."),
+]
+SurrogateConfigOpt = Annotated[
+    Path | None, typer.Option("--surrogate-config", help="YAML {surrogate: {param: value}}")
+]
 
 
 def emit_json(obj: Any) -> None:
@@ -295,7 +307,7 @@ def evaluate_cmd(
     seeds: Annotated[
         int, typer.Option("--seeds", help="Number of seeds (splits) per setting.")
     ] = 5,
-    seed: Annotated[int, typer.Option("--seed", help="Base seed of every random choice.")] = 0,
+    seed: SeedOpt = 0,
     test_size: Annotated[
         int | None, typer.Option("--test-size", help="Fixed test set size (default: the rest).")
     ] = None,
@@ -305,17 +317,9 @@ def evaluate_cmd(
     pool: Annotated[str, typer.Option("--pool", help="scored (default) or all rows")] = "scored",
     ablate: Annotated[str, typer.Option("--ablate", help="none, add-one, leave-one-out")] = "none",
     metric: Annotated[str, typer.Option("--metric", help="Headline metric.")] = "kendall_tau",
-    surrogate_config: Annotated[
-        Path | None, typer.Option("--surrogate-config", help="YAML {surrogate: {param: value}}")
-    ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option("--scheduler", help="dask.distributed scheduler address (tcp://host:8786)."),
-    ] = None,
-    proxy_table: Annotated[
-        Path | None,
-        typer.Option("--proxy-table", help="CSV from `proxies compute`: computed ZC columns."),
-    ] = None,
+    surrogate_config: SurrogateConfigOpt = None,
+    scheduler: SchedulerOpt = None,
+    proxy_table: ProxyTableOpt = None,
     data_dir: DataDirOpt = None,
     n_jobs: Annotated[int, typer.Option("--n-jobs", "-j", help="Parallel workers.")] = 1,
     fmt: FormatOpt = OutputFormat.table,
@@ -507,7 +511,7 @@ def search_cmd(
     budget: Annotated[int, typer.Option("--budget", "-q", help="Queries per run.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (resumed if it exists).")],
     seeds: Annotated[int, typer.Option("--seeds", help="Independent runs per searcher.")] = 10,
-    seed: Annotated[int, typer.Option("--seed", help="Base seed of every random choice.")] = 0,
+    seed: SeedOpt = 0,
     surrogate: Annotated[
         str | None, typer.Option("--surrogate", "-s", help="Surrogate for bo / guided searchers.")
     ] = None,
@@ -522,20 +526,12 @@ def search_cmd(
         str | None, typer.Option("--zc-warmup", help="Start from a pool ranked by PROXY or vote.")
     ] = None,
     warmup_pool: Annotated[int, typer.Option("--warmup-pool")] = 100,
-    surrogate_config: Annotated[
-        Path | None, typer.Option("--surrogate-config", help="YAML {surrogate: {param: value}}")
-    ] = None,
+    surrogate_config: SurrogateConfigOpt = None,
     searcher_config: Annotated[
         Path | None, typer.Option("--searcher-config", help="YAML {searcher: {param: value}}")
     ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option("--scheduler", help="dask.distributed scheduler address (tcp://host:8786)."),
-    ] = None,
-    proxy_table: Annotated[
-        Path | None,
-        typer.Option("--proxy-table", help="CSV from `proxies compute`: computed ZC columns."),
-    ] = None,
+    scheduler: SchedulerOpt = None,
+    proxy_table: ProxyTableOpt = None,
     data_dir: DataDirOpt = None,
     n_jobs: Annotated[int, typer.Option("--n-jobs", "-j")] = 1,
     fmt: FormatOpt = OutputFormat.table,
@@ -741,10 +737,7 @@ def evolve_proxy_cmd(
             help="Use only proxies every transfer task has (so the result applies to all).",
         ),
     ] = True,
-    scheduler: Annotated[
-        str | None,
-        typer.Option("--scheduler", help="dask.distributed scheduler address (tcp://host:8786)."),
-    ] = None,
+    scheduler: SchedulerOpt = None,
     data_dir: DataDirOpt = None,
     n_jobs: Annotated[int, typer.Option("--n-jobs", "-j")] = 1,
     fmt: FormatOpt = OutputFormat.table,
