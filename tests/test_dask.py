@@ -47,7 +47,7 @@ def test_dask_grid_gives_the_local_numbers(cluster, tmp_path, capsys):
 def test_killed_worker_loses_no_finished_unit(cluster, tmp_path, capsys):
     out = tmp_path / "killed"
     codes = []
-    argv = [*GRID, "-s", "xgb,rf,gp", "--seeds", "8", "--out", str(out),
+    argv = [*GRID, "-s", "xgb,rf,gp", "--seeds", "16", "--out", str(out),
             "--scheduler", cluster.scheduler_address]  # fmt: skip
     thread = threading.Thread(target=lambda: codes.append(main(argv)))
     thread.start()
@@ -64,7 +64,7 @@ def test_killed_worker_loses_no_finished_unit(cluster, tmp_path, capsys):
     assert codes == [0]
     final = pd.read_csv(out / "results.csv")
     keys = ["benchmark", "surrogate", "features", "train_size", "seed"]
-    assert len(final) == 3 * 2 * 2 * 8 and not final.duplicated(keys).any()
+    assert len(final) == 3 * 2 * 2 * 16 and not final.duplicated(keys).any()
     assert main([*argv[:-2], "--out", str(tmp_path / "ref")]) == 0  # same grid, locally
     capsys.readouterr()
     pd.testing.assert_frame_equal(results(out), results(tmp_path / "ref"))
