@@ -190,7 +190,7 @@ def evolve(config: EvolveConfig, bench: Benchmark) -> EvolvedProxy:
     missing = [t for t in terminals if t not in bench.proxy_names]
     if missing:
         raise BadInputError(f"terminal {missing[0]!r}", f"not a proxy of {bench.id}")
-    scored = np.flatnonzero(np.isfinite(bench.proxy_columns(terminals)).mean(axis=1) >= 0.5)
+    scored = bench.scored_rows(terminals)
     if not 3 <= config.sample < len(scored):
         raise BadInputError(
             f"--sample {config.sample}", f"must be in [3, {len(scored) - 1}] on {bench.id}"
@@ -295,7 +295,7 @@ def transfer_table(proxy: EvolvedProxy, benches: list[Benchmark]) -> list[dict]:
 
     rows = []
     for bench in benches:
-        rows_ok = np.flatnonzero(np.isfinite(bench.proxy_scores).mean(axis=1) >= 0.5)
+        rows_ok = bench.scored_rows()
         y = bench.val_accuracy[rows_ok]
         entry: dict = {"task": bench.id, "n": len(rows_ok)}
         try:

@@ -94,6 +94,14 @@ class Benchmark:
         """Indices of rows where every named proxy has a score."""
         return np.flatnonzero(np.isfinite(self.proxy_columns(names)).all(axis=1))
 
+    def scored_rows(self, names: Sequence[str] | None = None) -> np.ndarray:
+        """Indices of rows where at least half of the named proxies have a score.
+
+        The one rule for "an architecture the proxies describe": it keeps rows with a
+        sporadic failed score (imputed later) and drops TransNAS micro's zen-only rows.
+        """
+        return np.flatnonzero(np.isfinite(self.proxy_columns(names)).mean(axis=1) >= 0.5)
+
     def describe(self) -> dict[str, object]:
         """The ``benchmarks`` listing row."""
         return {

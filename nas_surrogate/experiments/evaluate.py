@@ -23,7 +23,7 @@ from __future__ import annotations
 import time
 import zlib
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -120,7 +120,7 @@ def evaluation_pool(
     bench = _benchmark(bench_id, data_dir, proxy_table)
     if pool == "all" or not bench.proxy_names:
         return np.arange(bench.n_archs)
-    return np.flatnonzero(np.isfinite(bench.proxy_scores).mean(axis=1) >= 0.5)
+    return bench.scored_rows()
 
 
 def split(
@@ -324,7 +324,7 @@ def evaluate(
     units = plan_units(config)
     out = Path(out)
     results, n_run = run_experiment(
-        units, _UnitRunner(config), out, "evaluate", config.fingerprint(), KEY_COLUMNS,
+        units, partial(run_unit, config=config), out, "evaluate", config.fingerprint(), KEY_COLUMNS,
         n_jobs=n_jobs, progress=progress, scheduler=scheduler,
     )  # fmt: skip
 
@@ -344,13 +344,3 @@ def evaluate(
     if len(config.benchmarks) > 1:
         plots.task_heatmap(results, config.metric, heatmap_size(config.train_sizes), out / "plots")
     return summary
-
-
-class _UnitRunner:
-    """Picklable ``unit -> row`` for joblib workers."""
-
-    def __init__(self, config: EvaluateConfig) -> None:
-        self.config = config
-
-    def __call__(self, unit: Unit) -> dict:
-        return run_unit(unit, self.config)

@@ -13,7 +13,7 @@ import math
 import time
 import zlib
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -290,7 +290,7 @@ def search(
     units = plan_units(config)
     out = Path(out)
     results, n_run = run_experiment(
-        units, _Runner(config), out, "search", config.fingerprint(), KEY_COLUMNS,
+        units, partial(run_unit, config=config), out, "search", config.fingerprint(), KEY_COLUMNS,
         n_jobs=n_jobs, progress=progress, scheduler=scheduler,
     )  # fmt: skip
     results = results.sort_values([*KEY_COLUMNS, "step"]).reset_index(drop=True)
@@ -308,11 +308,3 @@ def search(
     write_text_atomic(out / "results.md", comparison_table(table, config.budget))
     plots.search_curves(results, out / "plots", label)
     return summary
-
-
-class _Runner:
-    def __init__(self, config: SearchConfig) -> None:
-        self.config = config
-
-    def __call__(self, unit: SearchUnit) -> list[dict]:
-        return run_unit(unit, self.config)
