@@ -26,7 +26,7 @@ from nas_surrogate.io import atomic_write
 from nas_surrogate.spaces import get_space
 
 #: Bump when a parser changes what it produces from the same bytes.
-PARSER_VERSION = 2
+PARSER_VERSION = 3
 
 
 def cache_dir() -> Path | None:
@@ -71,6 +71,7 @@ def _save(path: Path, bench: Benchmark) -> None:
         "proxy_names": list(bench.proxy_names),
         "source": bench.source,
         "full_space": bench.full_space,
+        "cost_source": bench.cost_source,
         "extras": list(bench.extras),
     }
     arrays = {
@@ -101,6 +102,7 @@ def _load(path: Path) -> Benchmark:
             extras={k: z[f"extra__{k}"] for k in meta["extras"]},
             source=meta["source"],
             full_space=meta["full_space"],
+            cost_source=meta["cost_source"],
         )
 
 

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
-from nas_surrogate.errors import BadInputError
+from nas_surrogate.errors import BadInputError, redact, shorten
 
 app = typer.Typer(
     name="nas-surrogate",
@@ -80,10 +80,10 @@ def benchmarks_cmd(data_dir: DataDirOpt = None, fmt: FormatOpt = OutputFormat.ta
         f"{lo:.4g} .. {hi:.4g}" for lo, hi in zip(table.val_accuracy_min, table.val_accuracy_max)
     ]
     table["n_proxies"] = [len(p) for p in table.proxies]
-    table["proxies"] = [" ".join(p) if p else "-" for p in table.proxies]
+    table["proxies"] = [(" ".join(p) if p else "-")[:40] for p in table.proxies]
     table["source"] = [s.split(":")[0] for s in table.source]
-    cols = ["id", "n_archs", "val_accuracy", "n_proxies", "proxies", "source"]
-    typer.echo(table[cols].to_string(index=False, max_colwidth=44))
+    cols = ["id", "n_archs", "n_networks", "val_accuracy", "n_proxies", "proxies", "source"]
+    typer.echo(table[cols].to_string(index=False, max_colwidth=100))
 
 
 proxies_app = typer.Typer(
@@ -794,7 +794,8 @@ def main(argv: list[str] | None = None) -> int:
             return int(e.exit_code)
         if os.environ.get("NAS_SURROGATE_DEBUG"):
             traceback.print_exc()
-        typer.echo(f"error: unexpected failure: {type(e).__name__}: {e}", err=True)
+        why = shorten(redact(f"{type(e).__name__}: {e}"))
+        typer.echo(f"error: unexpected failure: {why}", err=True)
         return 1
     return 0
 

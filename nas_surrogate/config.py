@@ -21,16 +21,44 @@ import yaml
 from nas_surrogate.errors import BadInputError
 
 
+#: the largest YAML file read (configs and search spaces are a few hundred bytes)
+MAX_YAML_BYTES = 1_000_000
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses anchors/aliases: a 400-byte "billion laughs"
+    document expands to gigabytes through them, and configs never need them."""
+
+    def compose_node(self, parent, index):  # type: ignore[override]
+        if self.check_event(yaml.events.AliasEvent):
+            event = self.peek_event()
+            raise yaml.constructor.ConstructorError(
+                None, None, "aliases are not allowed", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
 def load_yaml(path: Path) -> dict[str, Any]:
+    """A YAML mapping from ``path``, read safely: size-capped, no aliases, no tags."""
     path = Path(path)
     try:
-        doc = yaml.safe_load(path.read_text())
+        with open(path, "rb") as f:
+            raw = f.read(MAX_YAML_BYTES + 1)
+        if len(raw) > MAX_YAML_BYTES:
+            raise BadInputError(str(path), f"larger than {MAX_YAML_BYTES} bytes")
+        doc = yaml.load(raw.decode("utf-8"), Loader=_NoAliasLoader)  # noqa: S506 (safe loader)
     except OSError as e:
         raise BadInputError(str(path), f"cannot be read ({e.strerror})") from None
+    except UnicodeDecodeError:
+        raise BadInputError(str(path), "not UTF-8 text") from None
+    except RecursionError:
+        raise BadInputError(str(path), "nested too deeply") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
-        raise BadInputError(str(path), f"not valid YAML{where}") from None
+        problem = getattr(e, "problem", None)
+        why = f": {problem}" if problem == "aliases are not allowed" else ""
+        raise BadInputError(str(path), f"not valid YAML{where}{why}") from None
     if not isinstance(doc, dict):
         raise BadInputError(str(path), "expected a mapping of option: value")
     return {str(k).replace("-", "_"): v for k, v in doc.items()}

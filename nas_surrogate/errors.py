@@ -6,11 +6,31 @@ message must name the file, field or value that is wrong.
 
 from __future__ import annotations
 
+import re
+
+_CREDENTIALS = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/@\s:]*):[^/@\s]*@")
+
 
 class BadInputError(ValueError):
     """Input the user can fix: a path, a field, a name or a value."""
 
     def __init__(self, where: str, why: str) -> None:
-        self.where = where
-        self.why = why
-        super().__init__(f"{where}: {why}")
+        self.where = shorten(redact(where))
+        self.why = shorten(redact(why))
+        super().__init__(f"{self.where}: {self.why}")
+
+
+#: longest part of an error line: values quoted from files are cut to a short prefix
+MAX_PART = 240
+
+
+def shorten(text: str, limit: int = MAX_PART) -> str:
+    """``text`` cut to ``limit`` characters (a hostile value must not flood stderr)."""
+    text = str(text).replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def redact(text: str) -> str:
+    """``text`` with the password of every URL in it (``scheme://user:PASS@host``)
+    replaced by ``***``: storage URLs are printed and stored, their secrets never."""
+    return _CREDENTIALS.sub(r"\g<head>:***@", str(text))

@@ -33,3 +33,12 @@ def data_dir() -> Path:
     if not (path / "zc_nasbench201.json").is_file():
         pytest.fail(f"NAS-Bench-Suite-Zero files not found in {path}; set NAS_SURROGATE_DATA")
     return path
+
+
+@pytest.fixture(scope="session")
+def full_data_dir(data_dir: Path) -> Path:
+    """The whole NB201 table (``nbsz_full/``), found beside the NB-Suite-Zero files."""
+    path = Path(os.environ.get("NAS_SURROGATE_FULL_DATA", data_dir.parent / "nbsz_full"))
+    if not any(path.glob("*.json")):
+        pytest.fail(f"full NB201 table not found in {path}; set NAS_SURROGATE_FULL_DATA")
+    return path.resolve()

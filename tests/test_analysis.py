@@ -5,6 +5,7 @@ search objective."""
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import numpy as np
 import pandas as pd
@@ -17,11 +18,11 @@ from nas_surrogate.analysis.evolve import (
     EvolveConfig,
     EvolvedProxy,
     evolve,
-    primitive_set,
     redundant,
 )
 from nas_surrogate.analysis.information import entropy_bits, mi_bits, quantile_bins
 from nas_surrogate.cli import main
+from nas_surrogate.proxies.evolved import parse_expression
 from nas_surrogate.searchers import SearchProblem, make_searcher
 
 
@@ -72,10 +73,7 @@ def test_debiasing_removes_size(data_dir):
 
 # -- pruning rules and determinism ------------------------------------------------------------
 def tree(text, terminals=("nwot", "synflow", "jacov")):
-    from deap import gp
-
-    pset = primitive_set(list(terminals), ["add", "sub", "mul", "div", "neg", "abs", "min"])
-    return gp.PrimitiveTree.from_string(text, pset)
+    return parse_expression(text, list(terminals), ["add", "sub", "mul", "div", "neg", "abs", "min"])
 
 
 @pytest.mark.parametrize(
@@ -103,7 +101,7 @@ def test_gp_is_seeded_prunes_and_generalises(data_dir):
     assert a.pruned["duplicate"] > 0 and a.pruned["redundant"] > 0
     assert a.evaluated + sum(a.pruned.values()) >= 60  # every individual accounted for
     # the sample tau is recomputable from the stored expression
-    scores = EvolvedProxy(**a.__dict__).score(bench)
+    scores = EvolvedProxy(**asdict(a)).score(bench)
     assert np.isfinite(scores).all()
     best_single = max(
         stats.kendalltau(np.nan_to_num(c, nan=np.nanmedian(c)), bench.val_accuracy).statistic

@@ -12,6 +12,7 @@ from scipy import stats
 
 from nas_surrogate import load_benchmark, proxy_correlations
 from nas_surrogate.benchmarks import available_benchmarks, benchmark_ids
+from nas_surrogate.spaces.nb201 import effective_cells
 
 # (id, n archs, n archs with the main file's proxies) from shared/data/README.md
 NBSZ_COUNTS = {
@@ -44,8 +45,11 @@ def test_without_data_dir_only_demo_and_package_benchmarks(monkeypatch):
     assert ids[0] == "nasbench201/cifar10"
     assert len(ids) == 11  # demo + nasbench201_full + 9 nasbenchgraph
     demo = load_benchmark("nasbench201/cifar10")
-    assert demo.n_archs == 500 and "demo" in demo.source
-    assert len(demo.proxy_names) == 12
+    # the embedded demo is the whole NB201 space: 9,445 networks, 13 proxies
+    assert demo.n_archs == demo.n_networks == 9445 and "demo" in demo.source
+    assert len(demo.proxy_names) == 13 and demo.full_space
+    assert demo.val_accuracy.max() == 91.57
+    assert "default seconds per proxy" in demo.cost_source
 
 
 @pytest.mark.parametrize("bench_id", sorted(NBSZ_COUNTS))
@@ -161,4 +165,9 @@ def test_index_of_marks_untabulated(data_dir):
     bench = load_benchmark("nasbench201/cifar10", data_dir)
     everything = load_benchmark("nasbench201_full/cifar10").archs
     rows = bench.index_of(everything)
-    assert (rows >= 0).sum() == 725 and (rows == -1).sum() == 15625 - 725
+    # look-ups go by network: the 725 tabulated cells are 565 networks, and every cell
+    # of the space that is one of those networks finds the first row of its network
+    assert bench.n_networks == 565 and len(np.unique(rows[rows >= 0])) == 565
+    hit = rows >= 0
+    assert (effective_cells(everything[hit]) == effective_cells(bench.archs[rows[hit]])).all()
+    assert hit.sum() > 725 and (rows == -1).sum() == 15625 - hit.sum()

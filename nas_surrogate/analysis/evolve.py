@@ -23,98 +23,106 @@ evaluation measured in the same run.
 
 from __future__ import annotations
 
-import json
 import operator
 import random
+import threading
 import time
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import stats
 
 from nas_surrogate.benchmarks.base import Benchmark
 from nas_surrogate.errors import BadInputError
+from nas_surrogate.proxies.evolved import (
+    OPERATORS,
+    PRIMITIVES,
+    EvolvedProxy,
+    Node,
+    evaluate_nodes,
+    format_nodes,
+    rank_terminals,
+)
 
-OPERATORS = ("add", "sub", "mul", "div", "log", "sqrt", "abs", "neg", "min", "max")
 BAD_FITNESS = -1.0
-
-
-def _div(a, b):
-    with np.errstate(all="ignore"):
-        return np.where(np.abs(b) > 1e-9, a / np.where(np.abs(b) > 1e-9, b, 1.0), 1.0)
-
-
-def _log(a):
-    with np.errstate(all="ignore"):
-        return np.log(np.abs(a) + 1e-9)
-
-
-def _sqrt(a):
-    return np.sqrt(np.abs(a))
-
-
-_PRIMITIVES = {
-    "add": (np.add, 2),
-    "sub": (np.subtract, 2),
-    "mul": (np.multiply, 2),
-    "div": (_div, 2),
-    "log": (_log, 1),
-    "sqrt": (_sqrt, 1),
-    "abs": (np.abs, 1),
-    "neg": (np.negative, 1),
-    "min": (np.minimum, 2),
-    "max": (np.maximum, 2),
-}
-
-
-def rank_terminals(bench: Benchmark, proxies: list[str]) -> np.ndarray:
-    """(n, p) proxy ranks scaled to [0, 1] over all rows; NaN -> 0.5."""
-    cols = []
-    for p in proxies:
-        x = bench.proxy_columns([p])[:, 0]
-        ok = np.isfinite(x)
-        r = np.full(len(x), 0.5)
-        if ok.sum() > 1:
-            r[ok] = (stats.rankdata(x[ok]) - 1) / (ok.sum() - 1)
-        cols.append(r)
-    return np.column_stack(cols)
 
 
 def primitive_set(terminals: list[str], ops: list[str]):
     from deap import gp
 
-    unknown = [o for o in ops if o not in _PRIMITIVES]
+    unknown = [o for o in ops if o not in PRIMITIVES]
     if unknown:
         raise BadInputError(f"--ops {unknown[0]}", f"unknown operator (use {', '.join(OPERATORS)})")
     pset = gp.PrimitiveSet("PROXY", len(terminals))
     pset.renameArguments(**{f"ARG{i}": name for i, name in enumerate(terminals)})
     for name in ops:
-        fn, arity = _PRIMITIVES[name]
+        fn, arity = PRIMITIVES[name]
         pset.addPrimitive(fn, arity, name=name)
     return pset
 
 
-def redundant(tree) -> bool:
-    """x-x, x/x, min(x,x), max(x,x), neg(neg(x)), abs(abs(x)), abs(neg(x)) anywhere."""
-    for i, node in enumerate(tree):
-        name = getattr(node, "name", None)
-        if getattr(node, "arity", 0) == 2 and name in ("sub", "div", "min", "max"):
-            left = tree.searchSubtree(i + 1)
-            right = tree.searchSubtree(left.stop)
-            if str_slice(tree, left) == str_slice(tree, right):
-                return True
-        if name in ("neg", "abs") and i + 1 < len(tree):
-            child = getattr(tree[i + 1], "name", None)
-            if (name, child) in (("neg", "neg"), ("abs", "abs"), ("abs", "neg")):
-                return True
-    return False
+_DEAP_LOCK = threading.Lock()
 
 
-def str_slice(tree, sl: slice) -> str:
+@contextmanager
+def own_deap_generator(seed: int) -> Iterator[None]:
+    """Run DEAP on a ``random.Random(seed)`` of this run's own.
+
+    DEAP's modules call the process-wide ``random`` functions. For the duration of one
+    GP run they are pointed at a private generator (same sequence as ``random.seed``),
+    under a lock, so concurrent runs in one process (dask's threaded workers) neither
+    share nor disturb a generator, and nobody else's ``random`` state is touched."""
+    import deap.algorithms
+    import deap.gp
+    import deap.tools.crossover
+    import deap.tools.mutation
+    import deap.tools.selection
+
+    modules = (deap.algorithms, deap.gp, deap.tools.crossover, deap.tools.mutation,
+               deap.tools.selection)  # fmt: skip
+    with _DEAP_LOCK:
+        saved = [m.random for m in modules]
+        generator = random.Random(seed)
+        for m in modules:
+            m.random = generator
+        try:
+            yield
+        finally:
+            for m, original in zip(modules, saved):
+                m.random = original
+
+
+def deap_nodes(tree) -> list[Node]:
+    """A DEAP tree as the prefix node list of ``proxies.evolved`` (no text, no compile)."""
     from deap import gp
 
-    return str(gp.PrimitiveTree(tree[sl]))
+    return [
+        ("op", node.name, node.arity) if isinstance(node, gp.Primitive) else ("term", node.value, 0)
+        for node in tree
+    ]
+
+
+def _subtree_end(nodes: list[Node], i: int) -> int:
+    need = 1
+    while need:
+        need += nodes[i][2] - 1
+        i += 1
+    return i
+
+
+def redundant(nodes: list[Node]) -> bool:
+    """x-x, x/x, min(x,x), max(x,x), neg(neg(x)), abs(abs(x)), abs(neg(x)) anywhere."""
+    for i, (_, name, arity) in enumerate(nodes):
+        if arity == 2 and name in ("sub", "div", "min", "max"):
+            mid = _subtree_end(nodes, i + 1)
+            if nodes[i + 1 : mid] == nodes[mid : _subtree_end(nodes, mid)]:
+                return True
+        pair = (name, nodes[i + 1][1] if i + 1 < len(nodes) else "")
+        if arity == 1 and pair in (("neg", "neg"), ("abs", "abs"), ("abs", "neg")):
+            return True
+    return False
 
 
 @dataclass
@@ -128,56 +136,6 @@ class EvolveConfig:
     parsimony: float = 0.002
     max_height: int = 8
     terminals: list[str] | None = None  # default: every proxy of the task
-
-
-@dataclass
-class EvolvedProxy:
-    """A stored expression: enough to evaluate it on any benchmark with its proxies."""
-
-    expression: str
-    terminals: list[str]
-    ops: list[str]
-    evolved_on: str
-    seed: int
-    tau_sample: float
-    tau_rest: float
-    size: int
-    pruned: dict[str, int]
-    evaluated: int
-    seconds: float
-    seconds_saved_estimate: float
-
-    def save(self, path: Path) -> None:
-        from nas_surrogate.io import write_json_atomic
-
-        write_json_atomic(path, asdict(self))
-
-    @classmethod
-    def load(cls, path: str | Path) -> EvolvedProxy:
-        try:
-            doc = json.loads(Path(path).read_text())
-            return cls(**doc)
-        except OSError as e:
-            raise BadInputError(str(path), f"cannot be read ({e.strerror})") from None
-        except (json.JSONDecodeError, TypeError) as e:
-            raise BadInputError(str(path), f"not an evolved-proxy file ({e})") from None
-
-    def score(self, bench: Benchmark) -> np.ndarray:
-        """The expression on every row of ``bench`` (needs its terminal proxies)."""
-        from deap import gp
-
-        missing = [t for t in self.terminals if t not in bench.proxy_names]
-        if missing:
-            raise BadInputError(
-                f"evolved proxy {self.expression!r}",
-                f"needs {', '.join(missing)}, which {bench.id} does not have",
-            )
-        pset = primitive_set(self.terminals, self.ops)
-        fn = gp.compile(gp.PrimitiveTree.from_string(self.expression, pset), pset)
-        X = rank_terminals(bench, self.terminals)
-        with np.errstate(all="ignore"):
-            out = np.asarray(fn(*X.T), dtype=float) * np.ones(len(X))
-        return out
 
 
 def evolve(config: EvolveConfig, bench: Benchmark) -> EvolvedProxy:
@@ -201,7 +159,7 @@ def evolve(config: EvolveConfig, bench: Benchmark) -> EvolvedProxy:
     perm = rng.permutation(scored)
     sample, rest = perm[: config.sample], perm[config.sample :]
     y_sample = bench.val_accuracy[sample]
-    Xs = X[sample].T
+    sample_columns = dict(zip(terminals, X[sample].T))
 
     if not hasattr(creator, "ProxyFitness"):
         creator.create("ProxyFitness", base.Fitness, weights=(1.0,))
@@ -223,17 +181,17 @@ def evolve(config: EvolveConfig, bench: Benchmark) -> EvolvedProxy:
     eval_seconds: list[float] = []
 
     def fitness(ind) -> tuple[float]:
-        key = str(ind)
+        nodes = deap_nodes(ind)
+        key = format_nodes(nodes)
         if key in cache:
             pruned["duplicate"] += 1
             return (cache[key],)
-        if redundant(ind):
+        if redundant(nodes):
             pruned["redundant"] += 1
             cache[key] = BAD_FITNESS
             return (BAD_FITNESS,)
         t = time.perf_counter()
-        with np.errstate(all="ignore"):
-            values = np.asarray(gp.compile(ind, pset)(*Xs), dtype=float) * np.ones(len(sample))
+        values = evaluate_nodes(nodes, sample_columns, len(sample))
         if not np.isfinite(values).all():
             pruned["non_finite"] += 1
             value = BAD_FITNESS
@@ -248,28 +206,23 @@ def evolve(config: EvolveConfig, bench: Benchmark) -> EvolvedProxy:
         return (value,)
 
     toolbox.register("evaluate", fitness)
-    state = random.getstate()  # DEAP draws from `random`: seed it, then restore it
-    random.seed(config.seed)
     started = time.perf_counter()
-    try:
+    with own_deap_generator(config.seed):
         pop = toolbox.population(n=config.population)
         hof = tools.HallOfFame(1)
         algorithms.eaSimple(
             pop, toolbox, cxpb=0.5, mutpb=0.3, ngen=config.generations,
             halloffame=hof, verbose=False,
         )  # fmt: skip
-    finally:
-        random.setstate(state)
     seconds = time.perf_counter() - started
     best = hof[0]
-    fn = gp.compile(best, pset)
-    with np.errstate(all="ignore"):
-        values = np.asarray(fn(*X.T), dtype=float) * np.ones(len(X))
+    best_nodes = deap_nodes(best)
+    values = evaluate_nodes(best_nodes, dict(zip(terminals, X.T)), len(X))
     tau_sample = float(stats.kendalltau(values[sample], y_sample).statistic)
     tau_rest = float(stats.kendalltau(values[rest], bench.val_accuracy[rest]).statistic)
     mean_eval = float(np.mean(eval_seconds)) if eval_seconds else 0.0
     return EvolvedProxy(
-        expression=str(best),
+        expression=format_nodes(best_nodes),
         terminals=terminals,
         ops=list(config.ops),
         evolved_on=bench.id,

@@ -2,8 +2,10 @@
 
 Data dir resolution (one place): the ``data_dir`` argument (``--data-dir``), else
 ``$NAS_SURROGATE_DATA``, else none, in which case ``nasbench201/cifar10`` is served from
-the embedded demo subset and NAS-Bench-Suite-Zero ids say how to get the full files.
-A data dir may hold the NB-Suite-Zero files directly or in an ``nbsz/`` subfolder.
+the embedded demo table (the whole NB201 space) and NAS-Bench-Suite-Zero ids say how to
+get the files. A data dir may hold NB-Suite-Zero files (any names, either layout, see
+``nbsz``) directly or in an ``nbsz/`` subfolder; the NB-Suite-Zero ids it offers are the
+(space, task) pairs its files hold, registered ones (the 19 published tasks) or not.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from nas_surrogate.benchmarks.nasbench_graph import (
     load_nasbench_graph,
 )
 from nas_surrogate.benchmarks.nb201_full import analog_data_file, load_nb201_full
-from nas_surrogate.benchmarks.nbsz import NBSZ_FILES, load_nbsz, nbsz_sources
+from nas_surrogate.benchmarks.nbsz import NBSZ_TASKS, TaskSource, catalog, holds_data, load_task
 from nas_surrogate.cache import cached
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.registry import Registry
@@ -37,6 +39,8 @@ class BenchmarkEntry:
     needs_data_dir: bool
     sources: Callable[[Path | None], list[Path]]
     build: Callable[[Path | None], Benchmark]
+    #: an NB-Suite-Zero id: available where the data dir's files hold it
+    in_files: bool = False
 
     def load(self, data_dir: Path | None) -> Benchmark:
         if self.needs_data_dir and data_dir is None:
@@ -55,21 +59,29 @@ class BenchmarkEntry:
     def available(self, data_dir: Path | None) -> bool:
         if self.needs_data_dir and data_dir is None:
             return self.id == DEMO_ID
+        if self.in_files:
+            return self.id in catalog(data_dir)  # type: ignore[arg-type]
         return all(p.is_file() for p in self.sources(data_dir))
 
 
 BENCHMARKS: Registry[BenchmarkEntry] = Registry("benchmark")
 
 
-def _register_nbsz(space: str, task: str) -> None:
-    BENCHMARKS.register(
-        f"{space}/{task}",
-        BenchmarkEntry(
-            id=f"{space}/{task}",
-            needs_data_dir=True,
-            sources=lambda d: nbsz_sources(d, space),
-            build=lambda d: load_nbsz(d, space, task),
-        ),
+def _task_source(data_dir: Path | None, bench_id: str) -> TaskSource:
+    found = catalog(data_dir) if data_dir is not None else {}
+    if bench_id not in found:
+        held = ", ".join(found) or "none"
+        raise BadInputError(bench_id, f"not in the files of {data_dir} (they hold: {held})")
+    return found[bench_id]
+
+
+def _nbsz_entry(bench_id: str) -> BenchmarkEntry:
+    return BenchmarkEntry(
+        id=bench_id,
+        needs_data_dir=True,
+        sources=lambda d: _task_source(d, bench_id).files(),
+        build=lambda d: load_task(_task_source(d, bench_id)),
+        in_files=True,
     )
 
 
@@ -85,9 +97,9 @@ def _register_graph(dataset: str) -> None:
     )
 
 
-for _space, (_file, _layout, _tasks) in NBSZ_FILES.items():
+for _space, _tasks in NBSZ_TASKS.items():
     for _task in _tasks:
-        _register_nbsz(_space, _task)
+        BENCHMARKS.register(f"{_space}/{_task}", _nbsz_entry(f"{_space}/{_task}"))
 BENCHMARKS.register(
     "nasbench201_full/cifar10",
     BenchmarkEntry(
@@ -112,17 +124,23 @@ def resolve_data_dir(data_dir: str | Path | None = None) -> Path | None:
     path = Path(data_dir).expanduser()
     if not path.is_dir():
         raise BadInputError(f"{where} {path}", "is not a directory")
-    known = [f for f, _, _ in NBSZ_FILES.values()]
     for candidate in (path, path / "nbsz"):
-        if any((candidate / f).is_file() for f in known):
+        if candidate.is_dir() and holds_data(candidate):
             return candidate.resolve()  # absolute: workers and kernels may run elsewhere
-    raise BadInputError(f"{where} {path}", f"holds none of the files {', '.join(known)}")
+    raise BadInputError(f"{where} {path}", "holds no NAS-Bench-Suite-Zero .json or .zip files")
+
+
+def _entry(bench_id: str, data_dir: Path | None) -> BenchmarkEntry:
+    """The registered entry, or one for an id only this data dir's files hold."""
+    if bench_id not in BENCHMARKS and data_dir is not None and bench_id in catalog(data_dir):
+        return _nbsz_entry(bench_id)
+    return BENCHMARKS.get(bench_id)
 
 
 def load_benchmark(bench_id: str, data_dir: str | Path | None = None) -> Benchmark:
     """Load one benchmark by id (see ``benchmark_ids()``), cached after the first parse."""
-    entry = BENCHMARKS.get(bench_id)
-    return entry.load(resolve_data_dir(data_dir))
+    resolved = resolve_data_dir(data_dir)
+    return _entry(bench_id, resolved).load(resolved)
 
 
 def benchmark_ids() -> list[str]:
@@ -132,7 +150,9 @@ def benchmark_ids() -> list[str]:
 def available_benchmarks(data_dir: str | Path | None = None) -> list[str]:
     """Ids loadable with this data dir (all registered ids whose files are present)."""
     resolved = resolve_data_dir(data_dir)
-    return [name for name, entry in BENCHMARKS.items() if entry.available(resolved)]
+    ids = [name for name, entry in BENCHMARKS.items() if entry.available(resolved)]
+    extra = [] if resolved is None else [b for b in catalog(resolved) if b not in BENCHMARKS]
+    return ids + extra
 
 
 def expand_benchmark_ids(spec: str, data_dir: str | Path | None = None) -> list[str]:
@@ -149,11 +169,11 @@ def expand_benchmark_ids(spec: str, data_dir: str | Path | None = None) -> list[
         if item == "all":
             group = available_benchmarks(data_dir)
         elif item == "nbsz":
-            group = [b for b in BENCHMARKS if b.split("/")[0] in NBSZ_FILES]
+            group = [b for b in BENCHMARKS if b.split("/")[0] in NBSZ_TASKS]
         elif "/" not in item and any(b.startswith(f"{item}/") for b in BENCHMARKS):
             group = [b for b in BENCHMARKS if b.startswith(f"{item}/")]
         else:
-            BENCHMARKS.get(item)
+            _entry(item, resolve_data_dir(data_dir))
             group = [item]
         ids += [b for b in group if b not in ids]
     return ids

@@ -33,6 +33,8 @@ class Benchmark:
     extras: dict[str, np.ndarray] = field(default_factory=dict)  # latency, params, ...
     source: str = ""
     full_space: bool = False
+    #: where ``proxy_seconds`` come from: "recorded" or the default that filled them
+    cost_source: str = "recorded"
 
     def __post_init__(self) -> None:
         n = len(self.archs)
@@ -43,6 +45,11 @@ class Benchmark:
     @property
     def n_archs(self) -> int:
         return len(self.archs)
+
+    @cached_property
+    def n_networks(self) -> int:
+        """Distinct networks among the rows (cells with the same canonical form are one)."""
+        return len(set(self.space.keys(self.archs)))
 
     @property
     def task(self) -> str:
@@ -107,10 +114,12 @@ class Benchmark:
         return {
             "id": self.id,
             "n_archs": self.n_archs,
+            "n_networks": self.n_networks,
             "proxies": list(self.proxy_names),
             "val_accuracy_min": float(np.nanmin(self.val_accuracy)),
             "val_accuracy_max": float(np.nanmax(self.val_accuracy)),
             "has_test_accuracy": self.test_accuracy is not None,
             "full_space": self.full_space,
             "source": self.source,
+            "proxy_costs": self.cost_source,
         }

@@ -20,7 +20,10 @@ import numpy as np
 from nas_surrogate.benchmarks.base import Benchmark
 from nas_surrogate.spaces import get_space
 
-SOURCE = "analog-nasbench (PyPI): baseline_accuracy of all NAS-Bench-201 cells on CIFAR-10"
+SOURCE = (
+    "analog-nasbench (PyPI; a separate training run of the NB201 cells, not "
+    "NAS-Bench-201's accuracies): baseline_accuracy of all 15,625 cells on CIFAR-10"
+)
 
 
 def _resource_filename(package: str, resource: str) -> str:

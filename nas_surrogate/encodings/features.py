@@ -46,7 +46,7 @@ class FeatureSpec:
 
     def proxies_used(self, bench: Benchmark) -> list[str]:
         """Every hand-crafted proxy this spec reads, directly or inside evolved ones."""
-        from nas_surrogate.analysis.evolve import EvolvedProxy
+        from nas_surrogate.proxies.evolved import EvolvedProxy
 
         used = list(self.proxies or bench.proxy_names) if self.uses_zc else []
         for path in self.evolved:
@@ -144,7 +144,7 @@ def build_features(
         blocks.append(bench.proxy_columns(proxies))
         names += [f"zc:{p}" for p in proxies]
     for path in spec.evolved:
-        from nas_surrogate.analysis.evolve import EvolvedProxy
+        from nas_surrogate.proxies.evolved import EvolvedProxy
 
         column = EvolvedProxy.load(path).score(bench)
         blocks.append(np.where(np.isfinite(column), column, np.nan)[:, None])

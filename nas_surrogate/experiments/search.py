@@ -124,7 +124,7 @@ def plan_units(config: SearchConfig) -> list[SearchUnit]:
             if not bench.proxy_names:
                 raise BadInputError(f"--zc-warmup {config.zc_warmup}", f"{bench_id} has no proxies")
             if config.zc_warmup.startswith("evolved:"):
-                from nas_surrogate.analysis.evolve import EvolvedProxy
+                from nas_surrogate.proxies.evolved import EvolvedProxy
 
                 EvolvedProxy.load(config.zc_warmup.split(":", 1)[1]).score(bench)
             elif config.zc_warmup != "vote" and config.zc_warmup not in bench.proxy_names:

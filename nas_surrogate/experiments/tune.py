@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from nas_surrogate.encodings import build_features, check_usable, make_preprocessor
-from nas_surrogate.errors import BadInputError
+from nas_surrogate.errors import BadInputError, redact
 from nas_surrogate.experiments.evaluate import _benchmark, evaluation_pool
 from nas_surrogate.metrics import prediction_metrics
 from nas_surrogate.surrogates import SURROGATES, Predictor, make_surrogate, split_name
@@ -293,7 +293,7 @@ def tune(
     summary = {
         "command": "tune",
         "config": asdict(config),
-        "storage": storage,
+        "storage": redact(storage),
         "study_name": study_name,
         "n_trials": len(study.trials),
         "n_complete": int((states == "COMPLETE").sum()),
@@ -420,7 +420,7 @@ def tune_search(
         "command": "tune",
         "target": "search",
         "config": asdict(config),
-        "storage": storage,
+        "storage": redact(storage),
         "study_name": study_name,
         "n_trials": len(study.trials),
         "best_value_tuning_seeds": study.best_value,

@@ -114,7 +114,7 @@ class SearchProblem:
             return self._proxy_cache[proxy]
         bench = self.bench
         if proxy.startswith("evolved:"):
-            from nas_surrogate.analysis.evolve import EvolvedProxy
+            from nas_surrogate.proxies.evolved import EvolvedProxy
 
             evolved = EvolvedProxy.load(proxy.split(":", 1)[1])
             values = evolved.score(bench)
@@ -126,7 +126,7 @@ class SearchProblem:
                 if proxy == "vote"
                 else [bench.proxy_names.index(proxy)]
             )
-            from nas_surrogate.analysis.evolve import rank_terminals
+            from nas_surrogate.proxies.evolved import rank_terminals
 
             ranks = rank_terminals(bench, [bench.proxy_names[c] for c in cols])
             if proxy != "vote":

@@ -86,6 +86,23 @@ class ProductSpace(SearchSpace):
         """Every valid architecture, in code order."""
         return self.decode_codes(self.valid_codes)
 
+    # -- networks ------------------------------------------------------------------------
+    def network_codes(self, archs: np.ndarray) -> np.ndarray:
+        """Code of the network each row computes: equal for rows that are the same
+        network. The identity here; NB201 maps a cell to its canonical form."""
+        return self.encode_codes(archs)
+
+    def keys(self, archs: np.ndarray) -> list:
+        return self.network_codes(np.atleast_2d(archs)).tolist()
+
+    def key(self, arch: np.ndarray):
+        return self.keys(arch)[0]
+
+    @cached_property
+    def n_networks(self) -> int:
+        """Distinct networks among the valid architectures."""
+        return len(np.unique(self.network_codes(self.all_archs())))
+
     def neighbours(self, arch: np.ndarray) -> np.ndarray:
         arch = np.asarray(arch, dtype=np.int64)
         rows = []
