@@ -167,14 +167,16 @@ def run_unit(unit: SearchUnit, config: SearchConfig) -> list[dict]:
     t0 = time.perf_counter()
     searcher.run(problem, _rng(config, unit))
     wall = time.perf_counter() - t0
-    rows, values = problem.history()
+    ids, values = problem.history()
+    rows = problem.row_of(ids)
     best = np.maximum.accumulate(values)
-    test = bench.test_accuracy
+    test = problem.bench.test_accuracy
+    archs = problem.bench.archs
     return [
         {
             **asdict(unit),
             "step": step + 1,
-            "arch": bench.space.format(bench.archs[row]),
+            "arch": bench.space.format(archs[row]),
             "val_accuracy": float(values[step]),
             "best_val_accuracy": float(best[step]),
             "test_accuracy": float(test[row]) if test is not None else float("nan"),

@@ -2,13 +2,17 @@
 and a ``query`` that returns ground truth and charges its cost. Searchers never read
 files or the benchmark's accuracy arrays; they only call this object.
 
-Architectures are row ids of the benchmark table (one row per distinct network: NB101's
-isomorphic duplicates are dropped first). On full-space benchmarks the table is the whole
-space, and neighbours are the space's single-edit neighbours. On NAS-Bench-Suite-Zero
-tasks only the tabulated archs can be queried, and a single edit rarely lands in the
-table (about 1 of 24 NB201 neighbours), so the neighbours of a row are the tabulated rows
-nearest to it: smallest Hamming distance between the space's natural encodings (one edit
-where the table has one, else the closest it has).
+The table has one row per distinct network (cells with the same canonical form, NB101's
+isomorphic graphs: the first row answers). What a searcher holds are *candidate ids*:
+
+- on a full-space benchmark of an enumerable space (NB201's whole table), the ids are the
+  space's cells (all 15,625 for NB201): searches move in the cell space with real
+  single-edit mutations and neighbourhoods, each cell is scored and queried as the
+  network it computes (``row_of``), and no network is queried twice;
+- on a table that covers part of a space (the NAS-Bench-Suite-Zero subsets), the ids are
+  the table's rows; a single edit rarely lands in the table (about 1 of 24 NB201
+  neighbours), so the neighbours of a row are the tabulated rows nearest to it: smallest
+  Hamming distance between the space's natural encodings.
 
 Cost: each query charges ``train_seconds`` (an assumption: the benchmarks do not record
 training time), and the first use of an architecture's ZC proxies charges their recorded
@@ -17,7 +21,7 @@ training time), and the first use of an architecture's ZC proxies charges their 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -46,7 +50,8 @@ def distinct_networks(bench: Benchmark) -> Benchmark:
         first.setdefault(k, i)
     if len(first) == bench.n_archs:
         return bench
-    return bench.subset(np.array(sorted(first.values())))
+    rows = np.array(sorted(first.values()))
+    return replace(bench.subset(rows), full_space=bench.full_space)
 
 
 class SearchProblem:
@@ -60,7 +65,21 @@ class SearchProblem:
         self.bench = distinct_networks(bench)
         self.budget = budget
         self.train_seconds = train_seconds
-        self.n = self.bench.n_archs
+        self.n = self.bench.n_archs  # queryable networks
+        space = self.bench.space
+        if self.bench.full_space and hasattr(space, "all_archs"):
+            self.cells = space.all_archs()
+            self.cell_row = self.bench.index_of(self.cells)
+            if (self.cell_row < 0).any():
+                raise ValueError(f"{self.bench.id}: a full-space table lacks some networks")
+            self._cell_of_code = np.full(space.n_codes, -1, dtype=np.int64)
+            self._cell_of_code[space.encode_codes(self.cells)] = np.arange(len(self.cells))
+        else:
+            self.cells = self.bench.archs
+            self.cell_row = np.arange(self.n)
+            self._cell_of_code = None
+        #: one representative id per network (its first cell), for scoring whole tables
+        self.network_ids = np.unique(self.cell_row, return_index=True)[1]
         self.feature_spec = features
         self._queried = np.zeros(self.n, dtype=bool)
         self._charged = np.zeros(self.n, dtype=bool)
@@ -83,22 +102,36 @@ class SearchProblem:
     def n_queried(self) -> int:
         return len(self.trajectory.rows)
 
-    def queried(self, rows: np.ndarray) -> np.ndarray:
-        return self._queried[rows]
+    def row_of(self, ids: np.ndarray) -> np.ndarray:
+        """Table row (network) of each candidate id."""
+        return self.cell_row[np.asarray(ids, dtype=np.int64)]
+
+    def queried(self, ids: np.ndarray) -> np.ndarray:
+        """Whether the network of each id has been queried."""
+        return self._queried[self.row_of(ids)]
 
     def unqueried(self) -> np.ndarray:
-        return np.flatnonzero(~self._queried)
+        """Ids whose network has not been queried."""
+        return np.flatnonzero(~self._queried[self.cell_row])
+
+    def distinct(self, ids: np.ndarray) -> np.ndarray:
+        """``ids`` with one id per network (the first), order kept."""
+        ids = np.asarray(ids, dtype=np.int64)
+        first = np.unique(self.row_of(ids), return_index=True)[1]
+        return ids[np.sort(first)]
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Up to ``n`` distinct unqueried rows, uniformly."""
+        """Up to ``n`` unqueried ids of distinct networks, uniformly over ids."""
         free = self.unqueried()
-        return rng.choice(free, size=min(n, len(free)), replace=False)
+        if self._cell_of_code is None:  # ids are networks
+            return rng.choice(free, size=min(n, len(free)), replace=False)
+        return self.distinct(rng.permutation(free))[:n]
 
-    def features(self, rows: np.ndarray) -> np.ndarray:
-        """Raw features of ``rows``; the first use of a row's proxies is charged."""
+    def features(self, ids: np.ndarray) -> np.ndarray:
+        """Raw features of ``ids``; the first use of a network's proxies is charged."""
         if self._X is None:
             raise BadInputError("search", "this searcher needs --features for its surrogate")
-        rows = np.asarray(rows)
+        rows = self.row_of(ids)
         fresh = rows[~self._charged[rows]]
         self.sim_seconds += float(self._zc_cost[np.unique(fresh)].sum())
         self._charged[fresh] = True
@@ -141,9 +174,9 @@ class SearchProblem:
         self._proxy_cache[proxy] = (values, cols)
         return values, cols
 
-    def proxy_scores(self, rows: np.ndarray, proxy: str) -> np.ndarray:
-        """Training-free scores of ``rows``; the first use of a row's proxies is charged."""
-        rows = np.asarray(rows)
+    def proxy_scores(self, ids: np.ndarray, proxy: str) -> np.ndarray:
+        """Training-free scores of ``ids``; the first use of a network's proxies is charged."""
+        rows = self.row_of(ids)
         values, cols = self._proxy_values(proxy)
         fresh = np.unique(rows[~self._charged[rows]])
         self.sim_seconds += float(
@@ -152,17 +185,18 @@ class SearchProblem:
         self._charged[fresh] = True
         return values[rows]
 
-    def query(self, row: int) -> float:
-        """Ground-truth validation accuracy of ``row``; each row at most once."""
+    def query(self, cand: int) -> float:
+        """Ground-truth validation accuracy of the network of ``cand``; each network once."""
         if self.n_queried >= self.budget:
             raise BudgetExhausted
-        row = int(row)
+        cand = int(cand)
+        row = int(self.cell_row[cand])
         if self._queried[row]:
-            raise ValueError(f"row {row} queried twice")  # a searcher bug, not user input
+            raise ValueError(f"network {row} queried twice")  # a searcher bug, not user input
         self._queried[row] = True
         self.sim_seconds += self.train_seconds
         value = float(self.bench.val_accuracy[row])
-        self.trajectory.rows.append(row)
+        self.trajectory.rows.append(cand)
         self.trajectory.values.append(value)
         self.trajectory.seconds.append(self.sim_seconds)
         return value
@@ -187,11 +221,19 @@ class SearchProblem:
         enc = ENCODINGS.get(self.bench.space.default_encoding)
         return enc.encode(self.bench.space, self.bench.archs).astype(np.int8)
 
-    def neighbours(self, row: int) -> np.ndarray:
-        """Rows one edit away (full space), or the nearest tabulated rows (tables)."""
+    def neighbours(self, cand: int) -> np.ndarray:
+        """Ids one edit away, one per network other than ``cand``'s (full space), or
+        the nearest tabulated rows (tables)."""
+        if self._cell_of_code is not None:
+            space = self.bench.space
+            codes = space.encode_codes(space.neighbours(self.cells[cand]))
+            nbrs = self._cell_of_code[codes]
+            nbrs = nbrs[nbrs >= 0]
+            return self.distinct(nbrs[self.cell_row[nbrs] != self.cell_row[cand]])
         if self.bench.full_space:
-            nbrs = self.bench.index_of(self.bench.space.neighbours(self.bench.archs[row]))
-            return nbrs[nbrs >= 0]
+            nbrs = self.bench.index_of(self.bench.space.neighbours(self.bench.archs[cand]))
+            return nbrs[(nbrs >= 0) & (nbrs != cand)]
+        row = cand
         dist = np.abs(self._codes - self._codes[row]).sum(axis=1)
         dist[row] = np.iinfo(np.int64).max
         return np.flatnonzero(dist == dist.min())
@@ -202,7 +244,7 @@ class SearchProblem:
         there are none)."""
         if self.bench.full_space:
             nbrs = self.neighbours(row)
-            free = nbrs[~self._queried[nbrs]]
+            free = nbrs[~self.queried(nbrs)]
         else:
             dist = np.abs(self._codes - self._codes[row]).sum(axis=1).astype(float)
             dist[self._queried] = np.inf
