@@ -20,7 +20,6 @@ import yaml
 
 from nas_surrogate.errors import BadInputError
 
-
 #: the largest YAML file read (configs and search spaces are a few hundred bytes)
 MAX_YAML_BYTES = 1_000_000
 

@@ -73,7 +73,8 @@ def test_debiasing_removes_size(data_dir):
 
 # -- pruning rules and determinism ------------------------------------------------------------
 def tree(text, terminals=("nwot", "synflow", "jacov")):
-    return parse_expression(text, list(terminals), ["add", "sub", "mul", "div", "neg", "abs", "min"])
+    ops = ["add", "sub", "mul", "div", "neg", "abs", "min"]
+    return parse_expression(text, list(terminals), ops)
 
 
 @pytest.mark.parametrize(

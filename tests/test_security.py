@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-import zipfile
 from dataclasses import asdict
 
 import numpy as np
@@ -91,7 +90,8 @@ def test_hostile_evolved_file_exits_2_and_runs_nothing(capsys, tmp_path, data_di
 
 def test_tampered_resumed_gp_run_is_refused(capsys, tmp_path):
     argv = ["evolve-proxy", "-b", "nasbench201/cifar10", "--seeds", 1, "--population", 20,
-            "--generations", 2, "--transfer", "nasbench201/cifar10", "--out", tmp_path / "ev"]  # fmt: skip
+            "--generations", 2, "--transfer", "nasbench201/cifar10",
+            "--out", tmp_path / "ev"]  # fmt: skip
     assert cli(capsys, *argv)[0] == 0
     run = next((tmp_path / "ev" / "runs").glob("*.json"))
     doc = json.loads(run.read_text())

@@ -81,7 +81,9 @@ EXPECTED_LAYOUTS = (
     "expected {task: {arch: {proxy..., val_accuracy}}} (old layout) or "
     "{space: {task: {arch: {proxy..., val_accuracy}}}} (new layout)"
 )
-_ZEN_MEMBER = re.compile(r"benchmark--(?P<space>[A-Za-z0-9_]+)--(?P<task>[^/]+?)--(?P<n>\d+)\.json$")
+_ZEN_MEMBER = re.compile(
+    r"benchmark--(?P<space>[A-Za-z0-9_]+)--(?P<task>[^/]+?)--(?P<n>\d+)\.json$"
+)
 
 
 def _number(value: object, where: str) -> float:
@@ -217,7 +219,7 @@ def describe_json(path: Path) -> list[tuple[str, str, str]]:
     """[(space, task, layout)] held by one JSON file."""
     layout, tables = split_tables(read_json(path), str(path))
     if layout == "new":
-        for space, task, _ in tables:
+        for space, _task, _ in tables:
             if space not in NBSZ_TASKS:
                 known = ", ".join(NBSZ_TASKS)
                 raise BadInputError(f"{path}: {space}", f"unknown space (known: {known})")
