@@ -3,7 +3,10 @@
 ``init`` random (or ZC-warmed-up) queries, then each step: fit the surrogate (default a
 bootstrap ensemble of XGBoost models) on all queries; candidates are ``n_mutations``
 mutations of each of the ``top_k`` best queried architectures plus ``n_random`` random
-unqueried ones; the acquisition picks one to query:
+unqueried ones (``candidates="mutation"``), or every unqueried network of the table
+(``candidates="all"``: a 9,445-network table is cheap to score; on a table of more than
+``MAX_POOL`` networks it falls back to mutation); the acquisition picks the ``batch`` best
+to query before the next fit (``batch`` > 1: fewer fits, proposals for parallel workers):
 
 - ``its``: independent Thompson sampling, one draw from N(mean, std) per candidate;
 - ``ei``: expected improvement over the best value so far;
@@ -20,6 +23,9 @@ from nas_surrogate.searchers.base import Searcher
 from nas_surrogate.searchers.problem import SearchProblem
 
 ACQUISITIONS = ("its", "ei", "ucb")
+CANDIDATES = ("mutation", "all")
+#: largest table scored whole by ``candidates="all"``
+MAX_POOL = 100_000
 
 
 class BayesOpt(Searcher):
@@ -30,6 +36,8 @@ class BayesOpt(Searcher):
         "top_k": ("int", 1, 20, True),
         "n_mutations": ("int", 1, 10),
         "n_random": ("int", 0, 100),
+        "candidates": ("categorical", list(CANDIDATES)),
+        "batch": ("int", 1, 20, True),
     }
 
     needs_surrogate = True
@@ -42,6 +50,8 @@ class BayesOpt(Searcher):
         n_mutations: int = 5,
         n_random: int = 50,
         kappa: float = 2.0,
+        candidates: str = "mutation",
+        batch: int = 5,
         **common,
     ) -> None:
         super().__init__(**common)
@@ -51,12 +61,20 @@ class BayesOpt(Searcher):
         self.n_mutations = n_mutations
         self.n_random = n_random
         self.kappa = kappa
+        self.candidates = candidates
+        self.batch = batch
 
     def _run(self, problem: SearchProblem, rng: np.random.Generator) -> None:
         if self.acquisition not in ACQUISITIONS:
             raise BadInputError(
                 "--acquisition", f"unknown {self.acquisition!r} (use {', '.join(ACQUISITIONS)})"
             )
+        if self.candidates not in CANDIDATES:
+            raise BadInputError(
+                "bo candidates", f"unknown {self.candidates!r} (use {', '.join(CANDIDATES)})"
+            )
+        if not isinstance(self.batch, int) or self.batch < 1:
+            raise BadInputError("bo batch", f"must be an integer >= 1, got {self.batch!r}")
         for row in self.starting_rows(problem, self.init, rng):
             problem.query(row)
         while True:
@@ -66,15 +84,20 @@ class BayesOpt(Searcher):
             predictor = self.fit_predictor(problem, rng)
             self.check_dist(predictor, self.acquisition)
             mean, std = predictor.predict_dist(problem.features(cand))
-            problem.query(cand[int(np.argmax(self._score(mean, std, problem, rng)))])
+            order = np.argsort(-self._score(mean, std, problem, rng), kind="stable")
+            for i in order[: self.batch]:
+                problem.query(cand[i])
 
     def _candidates(self, problem: SearchProblem, rng: np.random.Generator) -> np.ndarray:
+        if self.candidates == "all" and problem.n <= MAX_POOL:
+            ids = problem.network_ids
+            return ids[~problem.queried(ids)]
         rows, values = problem.history()
         top = rows[np.argsort(-values, kind="stable")[: self.top_k]]
         cand = {problem.mutate(int(r), rng) for r in top for _ in range(self.n_mutations)}
         cand |= {int(r) for r in problem.sample(self.n_random, rng)}
         cand.discard(None)
-        return np.array(sorted(cand), dtype=int)
+        return problem.distinct(np.array(sorted(cand), dtype=int))
 
     def _score(self, mean, std, problem: SearchProblem, rng: np.random.Generator) -> np.ndarray:
         if self.acquisition == "its":
