@@ -236,4 +236,15 @@ def test_feature_spec_without_usable_column(capsys, tmp_path):
 def test_changed_settings_refuse_to_mix_into_old_results(capsys, tmp_path):
     assert run_small(capsys, tmp_path / "run")[0] == 0
     code, _, err = run_small(capsys, tmp_path / "run", "--seed", "1")
-    _one_error_line(code, err, "other settings", "base_seed")
+    _one_error_line(code, err, "another settings.base_seed")
+
+
+def test_other_data_refuses_to_mix_into_old_results(capsys, tmp_path, monkeypatch):
+    """The same command on other data (the embedded table instead of the data dir) is
+    refused, naming the input that changed, and the finished results stay as they were."""
+    assert run_small(capsys, tmp_path / "run")[0] == 0
+    before = (tmp_path / "run" / "results.csv").read_bytes()
+    monkeypatch.delenv("NAS_SURROGATE_DATA")
+    code, _, err = run_small(capsys, tmp_path / "run")
+    _one_error_line(code, err, "another settings.inputs.data.nasbench201/cifar10")
+    assert (tmp_path / "run" / "results.csv").read_bytes() == before

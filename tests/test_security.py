@@ -110,3 +110,53 @@ def test_stored_expression_scores_like_the_gp_tree(data_dir):
     scores = again.score(bench)
     rows = bench.scored_rows(found.terminals)
     assert np.isfinite(scores).all() and len(np.unique(scores[rows])) > 3
+
+
+# -- results that were silently wrong ------------------------------------------------------
+def test_vote_scores_each_row_on_its_own(data_dir):
+    from nas_surrogate.surrogates.baselines import VoteSurrogate
+
+    bench = load_benchmark("nasbench201/cifar10", data_dir)
+    X = np.nan_to_num(bench.proxy_scores[:, :5])
+    vote = VoteSurrogate().fit(X[:100], bench.val_accuracy[:100])
+    batch = vote.predict(X[100:110])
+    alone = np.array([vote.predict(X[i : i + 1])[0] for i in range(100, 110)])
+    assert np.allclose(batch, alone)
+    # the order of a single proxy is kept exactly, inside and beyond the training range
+    one = VoteSurrogate(orient=False).fit(X[:20, :1], bench.val_accuracy[:20])
+    pred = one.predict(X[:, :1])
+    order = np.argsort(X[:, 0], kind="stable")
+    assert (np.diff(pred[order]) >= 0).all()
+    assert len(np.unique(pred)) == len(np.unique(X[:, 0]))
+
+
+def test_search_with_a_proxy_baseline_reads_its_own_column(capsys, tmp_path, data_dir):
+    code, _, err = cli(capsys, "search", "-b", "nasbench201/cifar10", "--searcher",
+                       "evolution:guided", "-s", "proxy:nwot", "-f", "onehot", "--budget", 30,
+                       "--seeds", 1, "--out", tmp_path / "a")  # fmt: skip
+    assert code == 2 and "zc:nwot" in err
+    code, out, err = cli(capsys, "search", "-b", "nasbench201/cifar10", "--searcher",
+                         "evolution:guided", "-s", "proxy:nwot", "--budget", 30, "--seeds", 1,
+                         "--out", tmp_path / "b", "--format", "json")  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["searchers"][0]["features"] == "zc:nwot"
+
+
+def test_evolve_proxy_refuses_a_rerun_with_other_settings(capsys, tmp_path):
+    argv = ["evolve-proxy", "-b", "nasbench201/cifar10", "--seeds", 1, "--generations", 2,
+            "--transfer", "nasbench201/cifar10", "--out", tmp_path / "ev"]  # fmt: skip
+    assert cli(capsys, *argv, "--population", 20)[0] == 0
+    code, _, err = cli(capsys, *argv, "--population", 30)
+    assert code == 2 and "settings.gp.population" in err
+
+
+@pytest.mark.parametrize(
+    "extra,fragment",
+    [(["--population", 0], "--population 0"), (["--generations", -1], "--generations -1"),
+     (["--parsimony", "nan"], "--parsimony nan")],
+)  # fmt: skip
+def test_evolve_proxy_ranges_exit_2_before_writing(capsys, tmp_path, extra, fragment):
+    code, _, err = cli(capsys, "evolve-proxy", "-b", "nasbench201/cifar10", "--transfer",
+                       "nasbench201/cifar10", "--out", tmp_path / "o", *extra)  # fmt: skip
+    assert code == 2 and fragment in err
+    assert not (tmp_path / "o").exists()

@@ -137,6 +137,25 @@ class EvolveConfig:
     max_height: int = 8
     terminals: list[str] | None = None  # default: every proxy of the task
 
+    def validate(self) -> None:
+        """BadInputError for any setting outside its range, before any GP work."""
+        import math
+
+        bounds = {"population": (2, 100_000), "generations": (0, 10_000),
+                  "max_height": (1, 30), "sample": (3, 10_000_000)}  # fmt: skip
+        for name, (lo, hi) in bounds.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+                raise BadInputError(f"--{name.replace('_', '-')} {value!r}",
+                                    f"must be an integer in [{lo}, {hi}]")  # fmt: skip
+        p = self.parsimony
+        if (
+            isinstance(p, bool)
+            or not isinstance(p, (int, float))
+            or not (math.isfinite(p) and p >= 0)
+        ):
+            raise BadInputError(f"--parsimony {p!r}", "must be a finite number >= 0")
+
 
 def evolve(config: EvolveConfig, bench: Benchmark) -> EvolvedProxy:
     """One seeded GP run on ``config.sample`` labelled archs of ``bench``."""

@@ -143,6 +143,21 @@ def load_benchmark(bench_id: str, data_dir: str | Path | None = None) -> Benchma
     return _entry(bench_id, resolved).load(resolved)
 
 
+def source_files(bench_id: str, data_dir: str | Path | None = None) -> list[Path]:
+    """The files a benchmark's numbers come from (the embedded demo file without a
+    data dir): what a results folder's fingerprint hashes."""
+    from importlib import resources
+
+    from nas_surrogate.benchmarks.demo import DEMO_FILE
+
+    resolved = resolve_data_dir(data_dir)
+    entry = _entry(bench_id, resolved)
+    if entry.needs_data_dir and resolved is None:
+        ref = resources.files("nas_surrogate.benchmarks") / "demo_data" / DEMO_FILE
+        return [Path(str(ref))]
+    return entry.sources(resolved)
+
+
 def benchmark_ids() -> list[str]:
     return BENCHMARKS.names()
 
@@ -188,4 +203,5 @@ __all__ = [
     "expand_benchmark_ids",
     "load_benchmark",
     "resolve_data_dir",
+    "source_files",
 ]

@@ -138,7 +138,14 @@ def evolve_proxy(
     from joblib import Parallel, delayed
 
     from nas_surrogate import plots
-    from nas_surrogate.analysis.evolve import EvolveConfig, EvolvedProxy, transfer_table
+    from nas_surrogate.analysis.evolve import (
+        EvolveConfig,
+        EvolvedProxy,
+        primitive_set,
+        transfer_table,
+    )
+    from nas_surrogate.experiments.fingerprint import input_fingerprint
+    from nas_surrogate.experiments.runner import prepare_out_dir
 
     started = time.perf_counter()
     sources = _benches(spec, data_dir)
@@ -146,7 +153,18 @@ def evolve_proxy(
     terminals = None
     if common_terminals:
         terminals = [p for p in sources[0].proxy_names if all(p in b.proxy_names for b in targets)]
+    probe = EvolveConfig(benchmark=sources[0].id, seed=0, terminals=terminals, **gp_params)
+    probe.validate()  # every setting checked before anything is written
+    primitive_set(probe.terminals or ["a", "b", "c"], probe.ops)
     out = Path(out)
+    ids = list(dict.fromkeys([b.id for b in sources] + [b.id for b in targets]))
+    settings = {
+        "gp": {k: gp_params[k] for k in sorted(gp_params)},
+        "transfer": transfer,
+        "common_terminals": common_terminals,
+        "inputs": input_fingerprint(ids, data_dir),
+    }
+    prepare_out_dir(out, "evolve-proxy", settings)
     runs_dir = out / "runs"
     runs_dir.mkdir(parents=True, exist_ok=True)
     todo = []
@@ -155,11 +173,6 @@ def evolve_proxy(
             path = runs_dir / f"{bench.id.replace('/', '--')}--seed{seed}.json"
             cfg = EvolveConfig(benchmark=bench.id, seed=seed, terminals=terminals, **gp_params)
             todo.append((bench, cfg, path))
-    for _, cfg, _ in todo[:1]:  # validate once before any work (sample size, ops, terminals)
-        from nas_surrogate.analysis.evolve import primitive_set
-
-        primitive_set(cfg.terminals or ["a", "b", "c"], cfg.ops)
-
     missing = [t for t in todo if not t[2].exists()]  # finished runs are kept (resume)
     if scheduler:  # each run is a unit on the dask cluster; files are written here
         from nas_surrogate.experiments.runner import _dask_results

@@ -38,6 +38,7 @@ from nas_surrogate.encodings import (
 )
 from nas_surrogate.encodings.features import ZC_TRANSFORMS, Features
 from nas_surrogate.errors import BadInputError
+from nas_surrogate.experiments.fingerprint import evolved_files, input_fingerprint
 from nas_surrogate.metrics import METRICS, prediction_metrics
 from nas_surrogate.surrogates import (
     Predictor,
@@ -92,6 +93,12 @@ class EvaluateConfig:
             "pool": self.pool,
             "surrogate_params": self.surrogate_params,
             "proxy_table": self.proxy_table,
+            "inputs": input_fingerprint(
+                self.benchmarks,
+                self.data_dir,
+                ([self.proxy_table] if self.proxy_table else [])
+                + evolved_files([*self.features, *self.surrogates]),
+            ),
         }
 
 

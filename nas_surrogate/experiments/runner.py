@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,23 +30,34 @@ def prepare_out_dir(out: Path, command: str, fingerprint: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
     record = out / "run.json"
     wanted = {"command": command, "settings": fingerprint}
-    if record.exists() and (out / "results.csv").exists():
+    holds_results = any(p.name != "run.json" for p in out.iterdir())
+    if record.exists() and holds_results:
         try:
             before = json.loads(record.read_text())
         except json.JSONDecodeError:
             raise BadInputError(str(record), "not valid JSON") from None
-        if before != json.loads(json.dumps(wanted)):
-            changed = sorted(
-                k
-                for k in set(before.get("settings", {})) | set(fingerprint)
-                if before.get("settings", {}).get(k) != json.loads(json.dumps(fingerprint)).get(k)
-            ) or ["command"]
+        now = json.loads(json.dumps(wanted))
+        if before != now:
+            changed = first_difference(before, now) or "command"
             raise BadInputError(
                 f"--out {out}",
-                f"holds results made with other settings ({', '.join(changed)}); "
-                "use another --out to keep both",
+                f"holds results made with another {changed}; use another --out to keep both",
             )
     write_json_atomic(record, wanted)
+
+
+def first_difference(a: object, b: object, path: str = "") -> str | None:
+    """Dotted path of the first entry where two JSON documents differ (None if equal)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b), key=str):
+            where = f"{path}.{key}" if path else str(key)
+            if key not in a or key not in b:
+                return where
+            found = first_difference(a[key], b[key], where)
+            if found:
+                return found
+        return None
+    return None if a == b else (path or "value")
 
 
 def run_experiment(
@@ -94,6 +106,7 @@ def run_units(
     todo = [u for u in units if store.key(asdict(u)) not in done]
     if n_jobs == 0:
         raise BadInputError("--n-jobs", "must be >= 1 (or -1 for all cores)")
+    work = partial(one_thread, work)
     bar = tqdm(total=len(todo), desc=desc, disable=not progress or not todo, leave=False)
     try:
         if scheduler:
@@ -109,6 +122,19 @@ def run_units(
         bar.close()
         store.flush()
     return len(todo)
+
+
+def one_thread(work: Callable[[Any], Any], unit: Any) -> Any:
+    """``work(unit)`` with OpenMP and BLAS limited to one thread.
+
+    Units are the unit of parallelism (each model is fit with one thread), but XGBoost
+    also copies every label and weight array with an OpenMP team of all cores; with two
+    workers on two cores those teams spin against each other and a bo run took 2-4x
+    longer. One thread per unit keeps workers x threads within the cores."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return work(unit)
 
 
 def _dask_results(scheduler: str, work: Callable, todo: list) -> Iterator:

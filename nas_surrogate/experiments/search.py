@@ -22,6 +22,7 @@ import pandas as pd
 from nas_surrogate.benchmarks import Benchmark, expand_benchmark_ids, load_benchmark
 from nas_surrogate.encodings import build_features, parse_feature_spec
 from nas_surrogate.errors import BadInputError
+from nas_surrogate.experiments.fingerprint import evolved_files, input_fingerprint
 from nas_surrogate.searchers import (
     ACQUISITIONS,
     SearchProblem,
@@ -30,7 +31,13 @@ from nas_surrogate.searchers import (
     uses_surrogate,
 )
 from nas_surrogate.searchers.problem import distinct_networks
-from nas_surrogate.surrogates import check_params, has_dist, make_surrogate, split_name
+from nas_surrogate.surrogates import (
+    check_params,
+    fixed_features,
+    has_dist,
+    make_surrogate,
+    split_name,
+)
 
 KEY_COLUMNS = ("benchmark", "searcher", "surrogate", "features", "seed")
 NONE = "-"
@@ -72,6 +79,15 @@ class SearchConfig:
             "searcher_params": self.searcher_params,
             "surrogate_params": self.surrogate_params,
             "proxy_table": self.proxy_table,
+            "inputs": input_fingerprint(
+                self.benchmarks,
+                self.data_dir,
+                ([self.proxy_table] if self.proxy_table else [])
+                + evolved_files(
+                    [*self.features, self.zc_warmup, self.surrogate]
+                    + [str(p.get("objective")) for p in self.searcher_params.values()]
+                ),
+            ),  # fmt: skip
         }
 
 
@@ -111,7 +127,16 @@ def plan_units(config: SearchConfig) -> list[SearchUnit]:
                         f"bo with acquisition {config.acquisition!r} needs a predictive "
                         "distribution: use ensemble, gp or rf",
                     )
-            variants += [(name, surrogate, spec) for spec in config.features]
+            fixed = fixed_features(surrogate)
+            if fixed is not None:  # a baseline reads its own proxy columns, nothing else
+                if config.features not in ([fixed], ["enc"]):
+                    raise BadInputError(
+                        f"--surrogate {surrogate}",
+                        f"scores its own columns ({fixed}); drop --features or pass -f {fixed}",
+                    )
+                variants.append((name, surrogate, fixed))
+            else:
+                variants += [(name, surrogate, spec) for spec in config.features]
         else:
             variants.append((name, NONE, NONE))
     units = []

@@ -5,6 +5,11 @@ They see only the ZC columns (the evaluator gives them ``zc:NAME`` / ``zc`` feat
 ``vote`` orients each proxy by the sign of its Spearman correlation with accuracy on the
 training rows (``orient=True``), so a proxy that anti-correlates (``plain`` on NB201)
 counts for, not against; with ``orient=False`` it is the plain mean rank.
+
+A row's prediction never depends on the other rows of the batch: ``vote`` places each
+score on the training rows' empirical distribution (linear between the training order
+statistics, extended linearly beyond them, so the order of any one proxy is kept
+exactly) instead of ranking within whatever batch ``predict`` is given.
 """
 
 from __future__ import annotations
@@ -31,6 +36,9 @@ class VoteSurrogate(RegressorMixin, BaseEstimator):
         self.orient = orient
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> VoteSurrogate:
+        X = np.asarray(X, dtype=float)
+        self.n_features_in_ = X.shape[1]
+        self.sorted_ = np.sort(X, axis=0)
         signs = np.ones(X.shape[1])
         if self.orient and len(y) >= 3:
             for j in range(X.shape[1]):
@@ -41,5 +49,29 @@ class VoteSurrogate(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        ranks = np.column_stack([stats.rankdata(X[:, j]) for j in range(X.shape[1])])
-        return (ranks * self.signs_).mean(axis=1) / len(X)
+        X = np.asarray(X, dtype=float)
+        cols = [self._position(X[:, j], self.sorted_[:, j]) for j in range(X.shape[1])]
+        pos = np.column_stack(cols) if cols else np.zeros((len(X), 0))
+        pos = np.where(self.signs_ < 0, 1.0 - pos, pos)
+        return pos.mean(axis=1)
+
+    @staticmethod
+    def _position(x: np.ndarray, train: np.ndarray) -> np.ndarray:
+        """Where each score sits among the training scores, in [0, 1] inside their
+        range and linearly beyond it (strictly increasing in ``x``); NaN -> 0.5."""
+        train = train[np.isfinite(train)]
+        out = np.full(len(x), 0.5)
+        ok = np.isfinite(x)
+        if len(train) == 0:
+            return out
+        lo, hi = train[0], train[-1]
+        width = hi - lo if hi > lo else 1.0
+        levels = np.linspace(0.0, 1.0, len(train)) if len(train) > 1 else np.array([0.5])
+        keep = np.concatenate(([True], np.diff(train) > 0))  # interp needs increasing xp
+        xs, ys = train[keep], levels[keep]
+        v = x[ok]
+        inner = np.interp(v, xs, ys) if len(xs) > 1 else np.full(len(v), 0.5)
+        below = ys[0] - (lo - v) / width
+        above = ys[-1] + (v - hi) / width
+        out[ok] = np.where(v < lo, below, np.where(v > hi, above, inner))
+        return out

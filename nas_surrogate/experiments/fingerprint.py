@@ -1,0 +1,55 @@
+"""What makes two runs into one results folder comparable: settings *and* inputs.
+
+A folder's ``run.json`` records every setting that changes a number plus the content
+digest of every input file (benchmark data, proxy table, evolved-proxy files) and the
+results-format version. A rerun whose fingerprint differs anywhere is refused, naming
+the first differing entry, so demo-subset rows are never mixed with full-data rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from nas_surrogate.errors import BadInputError
+
+#: bump when the rows a command writes change meaning
+RESULTS_FORMAT = 2
+
+
+def file_digests(paths: Iterable[str | Path]) -> dict[str, str]:
+    """{path: sha256} of each input file (the path as the user gave it)."""
+    from nas_surrogate.cache import file_digest
+
+    out = {}
+    for p in paths:
+        try:
+            out[str(p)] = file_digest(Path(p))
+        except OSError as e:
+            raise BadInputError(str(p), f"cannot be read ({e.strerror})") from None
+    return out
+
+
+def input_fingerprint(
+    benchmarks: Iterable[str], data_dir: str | None, files: Iterable[str | Path] = ()
+) -> dict:
+    """Digests of every benchmark's source files and of the other input files."""
+    from nas_surrogate.benchmarks import source_files
+
+    data = {b: file_digests(source_files(b, data_dir)) for b in benchmarks}
+    digests = {b: sorted(d.values()) for b, d in data.items()}
+    return {"results_format": RESULTS_FORMAT, "data": digests, "files": file_digests(files)}
+
+
+def evolved_files(texts: Iterable[str | None]) -> list[str]:
+    """Files named by ``evolved:FILE`` anywhere in feature specs, surrogate names or
+    warm-up settings."""
+    out: list[str] = []
+    for text in texts:
+        for part in str(text or "").replace(";", "+").split("+"):
+            part = part.strip()
+            for prefix in ("proxy:evolved:", "evolved:"):
+                if part.startswith(prefix) and part[len(prefix) :] not in out:
+                    out.append(part[len(prefix) :])
+                    break
+    return out
