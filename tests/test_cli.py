@@ -39,7 +39,7 @@ def test_demo_data_without_any_data_dir(capsys, monkeypatch):
     code, out, _ = run(capsys, "proxies", "--benchmark", "nasbench201/cifar10", "--format", "json")
     assert code == 0
     doc = json.loads(out)
-    assert doc["n_archs"] == 500 and len(doc["proxies"]) == 12
+    assert doc["n_archs"] == 9445 and len(doc["proxies"]) == 13  # the whole NB201 space
 
 
 def test_proxies_json_contract(capsys, data_dir):
@@ -96,7 +96,7 @@ def test_missing_data_dir(capsys, tmp_path):
 
 def test_data_dir_without_files(capsys, tmp_path):
     code, _, err = run(capsys, "benchmarks", "--data-dir", str(tmp_path))
-    _one_error_line(code, err, str(tmp_path), "holds none of the files")
+    _one_error_line(code, err, str(tmp_path), "holds no NAS-Bench-Suite-Zero .json or .zip files")
 
 
 def test_env_data_dir_is_checked_too(capsys, monkeypatch, tmp_path):
@@ -135,7 +135,7 @@ def test_arch_string_that_does_not_parse(capsys, tmp_path):
 def test_task_missing_from_file(capsys, tmp_path):
     folder = _data_file(tmp_path, json.dumps({"cifar10": {}}))
     code, _, err = run(capsys, "proxies", "-b", "nasbench201/cifar100", "--data-dir", str(folder))
-    _one_error_line(code, err, "zc_nasbench201.json", "no task 'cifar100'")
+    _one_error_line(code, err, "nasbench201/cifar100", "not in the files of", "they hold: none")
 
 
 def test_benchmark_without_proxies(capsys):

@@ -91,7 +91,7 @@ def test_layouts_are_detected_by_content_not_name(tmp_path, data_dir, full_data_
         ({"cifar10": {"(0, 1, 2, 3, 4, 0)": {"val_accuracy": 1.0}},
           "nasbench201": {"cifar100": {"(0, 1, 2, 3, 4, 0)": {"val_accuracy": 1.0}}}},
          ["mixes layouts", "'cifar10'", "'nasbench201'"]),
-        ({"cifar10": {"(9, 9, 9)": {"val_accuracy": 1.0}}}, ["parse in no known space"]),
+        ({"cifar10": {"(9, 9, 9)": {"val_accuracy": 1.0}}}, ["(9, 9, 9)", "parses in no known space"]),
         ({"nasbench999": {"cifar10": {"(0, 1)": {"val_accuracy": 1.0}}}},
          ["nasbench999", "unknown space"]),
     ],

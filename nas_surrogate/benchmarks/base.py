@@ -62,10 +62,24 @@ class Benchmark:
             index.setdefault(key, i)  # isomorphic duplicates (NB101): first row answers
         return index
 
-    def index_of(self, archs: np.ndarray) -> np.ndarray:
-        """Row of each architecture in the table, or -1 (``NOT_TABULATED``)."""
-        keys = self.space.keys(np.atleast_2d(archs))
-        return np.array([self._index.get(k, NOT_TABULATED) for k in keys], dtype=np.int64)
+    @cached_property
+    def _exact_index(self) -> dict[tuple, int]:
+        index: dict[tuple, int] = {}
+        for i, arch in enumerate(self.archs.tolist()):
+            index.setdefault(tuple(arch), i)
+        return index
+
+    def index_of(self, archs: np.ndarray, exact: bool = False) -> np.ndarray:
+        """Row of each architecture's network in the table (the first row of that
+        network), or -1 (``NOT_TABULATED``). ``exact=True``: the row of that very cell
+        as tabulated, falling back to its network's row."""
+        archs = np.atleast_2d(archs)
+        keys = self.space.keys(archs)
+        rows = np.array([self._index.get(k, NOT_TABULATED) for k in keys], dtype=np.int64)
+        if exact:
+            cells = [self._exact_index.get(tuple(a), -1) for a in archs.tolist()]
+            rows = np.where(np.array(cells) >= 0, cells, rows)
+        return rows
 
     def proxy_columns(self, names: Sequence[str] | None = None) -> np.ndarray:
         """Columns of ``proxy_scores`` for ``names`` (all present proxies if None)."""

@@ -38,7 +38,7 @@ def attach_proxy_table(bench: Benchmark, path: str) -> Benchmark:
         archs = bench.space.parse_many([str(a) for a in frame.arch])
     except BadInputError as e:
         raise BadInputError(f"--proxy-table {path}: {e.where}", e.why) from None
-    rows = bench.index_of(archs)
+    rows = bench.index_of(archs, exact=True)  # a cell's own row where the table has it
     if (rows < 0).all():
         raise BadInputError(f"--proxy-table {path}", f"none of its archs is in {bench.id}")
     keep = rows >= 0

@@ -148,6 +148,8 @@ def split_tables(doc: object, where: str) -> tuple[str, list[tuple[str | None, s
     layouts: dict[str, str] = {}
     tables: list[tuple[str | None, str, dict]] = []
     for key, value in doc.items():
+        if value == {}:  # a task (or space) with no architectures holds nothing
+            continue
         first = _first(value)
         if _is_record(first):
             layouts.setdefault("old", key)
@@ -155,6 +157,8 @@ def split_tables(doc: object, where: str) -> tuple[str, list[tuple[str | None, s
         elif isinstance(first, dict) and _is_record(_first(first)):
             layouts.setdefault("new", key)
             for task, records in value.items():
+                if records == {}:
+                    continue
                 if not _is_record(_first(records)):
                     raise BadInputError(f"{where}: {key}/{task}", EXPECTED_LAYOUTS)
                 tables.append((key, task, records))
@@ -166,7 +170,7 @@ def split_tables(doc: object, where: str) -> tuple[str, list[tuple[str | None, s
             f"mixes layouts: {layouts['old']!r} is {{arch: record}} (old) but "
             f"{layouts['new']!r} is {{task: {{arch: record}}}} (new)",
         )
-    return next(iter(layouts)), tables
+    return next(iter(layouts), "old"), tables
 
 
 def _parses(space_name: str, archs: list[str]) -> bool:
@@ -191,9 +195,17 @@ def infer_space(path: Path, tasks: list[str], records: list[dict]) -> str:
     fits = [s for s in candidates if _parses(s, sample)]
     if len(fits) > 1 and path.stem.removeprefix("zc_") in fits:
         return path.stem.removeprefix("zc_")
-    if len(fits) != 1:
-        why = "fit several spaces" if fits else "parse in no known space"
-        raise BadInputError(f"{path}", f"its arch strings {why} ({', '.join(fits) or '-'})")
+    if len(fits) > 1:
+        raise BadInputError(f"{path}", f"its arch strings fit several spaces ({', '.join(fits)})")
+    if not fits:
+        space = get_space(candidates[0])
+        for text in sample:  # name the first arch that fails in the likeliest space
+            try:
+                space.parse(text)
+            except BadInputError as e:
+                raise BadInputError(
+                    f"{path}: {text}", f"parses in no known space ({space.name}: {e.why})"
+                ) from None
     return fits[0]
 
 
@@ -218,6 +230,8 @@ class TaskSource:
 def describe_json(path: Path) -> list[tuple[str, str, str]]:
     """[(space, task, layout)] held by one JSON file."""
     layout, tables = split_tables(read_json(path), str(path))
+    if not tables:
+        return []
     if layout == "new":
         for space, _task, _ in tables:
             if space not in NBSZ_TASKS:

@@ -76,10 +76,13 @@ def run_experiment(
     units ran now."""
     prepare_out_dir(out, command, fingerprint)
     store = ResultsStore(Path(out) / "results.csv", key_columns)
-    n_run = run_units(
-        units, work, store, n_jobs=n_jobs, progress=progress, desc=command, scheduler=scheduler
-    )
-    frame = store.frame()
+    try:
+        n_run = run_units(
+            units, work, store, n_jobs=n_jobs, progress=progress, desc=command, scheduler=scheduler
+        )
+        frame = store.frame()
+    finally:
+        store.close()
     wanted = {tuple(str(v) for v in asdict(u).values()) for u in units}
     keys = frame[list(key_columns)].astype(str).apply(tuple, axis=1)
     return frame[keys.isin(wanted)].reset_index(drop=True), n_run

@@ -1,13 +1,21 @@
-"""A boring results store: finished units in ``results.csv``, read back on rerun.
+"""A boring results store: an append-only journal of finished units, and ``results.csv``.
 
-Rows are kept in memory and the whole file is rewritten atomically (temp file + rename)
-at most every ``flush_seconds`` and at the end, so a kill at any moment leaves the last
-complete file: finished units are never lost beyond the last flush, and never half
-written or duplicated. Rerunning skips every unit whose key is already in the file.
+The source of truth is the journal beside the CSV (``results.jsonl`` for ``results.csv``): one JSON line per finished unit (its key and
+all its rows), appended and fsynced as the unit finishes, so a kill at any moment loses
+at most the unit being written, whose partial last line is ignored on read. JSON keeps
+types (an integer seed stays an integer), and a unit key seen twice counts once (the
+first). ``results.csv`` is rendered from the journal atomically (temp file + rename) at
+most every ``flush_seconds`` and at the end; it is an output, never read back.
+
+One writer per folder: the store holds an exclusive ``flock`` on ``results.lock`` while
+open, and a second process writing the same folder is refused with exit 2 rather than
+silently losing one run's units.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,36 +28,66 @@ from nas_surrogate.io import atomic_write
 
 class ResultsStore:
     def __init__(self, path: Path, key_columns: Sequence[str], flush_seconds: float = 2.0) -> None:
-        self.path = Path(path)
+        self.path = Path(path)  # results.csv
+        self.journal = self.path.with_suffix(".jsonl")
         self.key_columns = list(key_columns)
         self.flush_seconds = flush_seconds
         self._rows: list[dict] = []
+        self._keys: set[tuple] = set()
         self._last_flush = time.monotonic()
-        self._dirty = False
-        if self.path.exists():
+        self._dirty = True
+        self._lock_file = _lock(self.path.with_suffix(".lock"))
+        if self.journal.exists():
+            self._read_journal()
+
+    def _read_journal(self) -> None:
+        with open(self.journal, encoding="utf-8", errors="replace") as f:
+            lines = f.read().split("\n")
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
             try:
-                frame = pd.read_csv(self.path, keep_default_na=True)
-            except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-                raise BadInputError(str(self.path), f"not a readable results file ({e})") from None
-            missing = [c for c in self.key_columns if c not in frame.columns]
+                entry = json.loads(line)
+                rows = entry["rows"]
+                if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+                    raise TypeError
+                missing = [c for r in rows for c in self.key_columns if c not in r]
+            except (json.JSONDecodeError, KeyError, TypeError, RecursionError):
+                if number >= len(lines) - 1:  # the unit a kill cut short: not finished
+                    continue
+                raise BadInputError(f"{self.journal}:{number}", "not a results line") from None
             if missing:
                 raise BadInputError(
-                    str(self.path), f"not a results file of this command (no column {missing[0]!r})"
+                    str(self.journal), f"not a results file of this command (no {missing[0]!r})"
                 )
-            self._rows = frame.to_dict("records")
+            self._add(rows)
 
     def key(self, row: dict) -> tuple:
         return tuple(str(row[c]) for c in self.key_columns)
 
     def done_keys(self) -> set[tuple]:
-        return {self.key(r) for r in self._rows}
+        return set(self._keys)
+
+    def _add(self, rows: list[dict]) -> bool:
+        keys = {self.key(r) for r in rows}
+        if keys & self._keys:  # already stored: counted once
+            return False
+        self._keys |= keys
+        self._rows.extend(rows)
+        return True
 
     def add(self, row: dict) -> None:
         self.add_many([row])
 
     def add_many(self, rows: list[dict]) -> None:
-        """Rows of one finished unit, stored together (a unit is never half-stored)."""
-        self._rows.extend(rows)
+        """Rows of one finished unit, journaled together (a unit is never half-stored)."""
+        if not rows or not self._add(rows):
+            return
+        line = json.dumps({"rows": rows}, allow_nan=True, default=_plain) + "\n"
+        with open(self.journal, "a", encoding="utf-8") as f:
+            f.write(line)
+            f.flush()
+            os.fsync(f.fileno())
         self._dirty = True
         if time.monotonic() - self._last_flush >= self.flush_seconds:
             self.flush()
@@ -68,5 +106,36 @@ class ResultsStore:
             return pd.DataFrame(columns=self.key_columns)
         return frame.sort_values(self.key_columns, kind="stable").reset_index(drop=True)
 
+    def close(self) -> None:
+        if self._lock_file is not None:
+            self._lock_file.close()  # releases the flock
+            self._lock_file = None
+
     def __len__(self) -> int:
         return len(self._rows)
+
+
+def _plain(value: object) -> object:
+    """numpy scalars -> Python numbers for the journal."""
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _lock(path: Path):
+    """An exclusive lock on ``path`` held until the returned file is closed (or the
+    process ends); BadInputError if another process holds it."""
+    try:
+        import fcntl
+    except ImportError:  # no flock on this platform: one writer is the user's promise
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    f = open(path, "a")  # noqa: SIM115 (held open for the store's lifetime)
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.close()
+        raise BadInputError(
+            str(path.parent), "another run is writing to this folder; wait or use another --out"
+        ) from None
+    return f

@@ -99,9 +99,10 @@ def compute_table(
         raise BadInputError(f"--out {out}", "is a directory; give a .csv file")
     store = ResultsStore(out, ["arch"])
     if len(store):
-        have = set(pd.read_csv(out, nrows=0).columns)
+        have = set(store.frame().columns)
         missing = [p for p in proxies if p not in have]
         if missing:
+            store.close()
             raise BadInputError(
                 f"--out {out}", f"holds a table without {missing}; use another file"
             )
@@ -123,4 +124,5 @@ def compute_table(
     finally:
         bar.close()
         store.flush()
+        store.close()
     return store.frame()
