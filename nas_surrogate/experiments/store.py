@@ -1,11 +1,12 @@
 """A boring results store: an append-only journal of finished units, and ``results.csv``.
 
-The source of truth is the journal beside the CSV (``results.jsonl`` for ``results.csv``): one JSON line per finished unit (its key and
-all its rows), appended and fsynced as the unit finishes, so a kill at any moment loses
-at most the unit being written, whose partial last line is ignored on read. JSON keeps
-types (an integer seed stays an integer), and a unit key seen twice counts once (the
-first). ``results.csv`` is rendered from the journal atomically (temp file + rename) at
-most every ``flush_seconds`` and at the end; it is an output, never read back.
+The source of truth is the journal beside the CSV (``results.jsonl`` for
+``results.csv``): one JSON line per finished unit (all its rows), appended and fsynced
+as the unit finishes, so a kill at any moment loses at most the unit being written,
+whose partial last line is ignored on read. JSON keeps types (an integer seed stays an
+integer), and a unit key seen twice counts once (the first). ``results.csv`` is
+rendered from the journal atomically (temp file + rename) at most every
+``flush_seconds`` and at the end; it is an output, never read back.
 
 One writer per folder: the store holds an exclusive ``flock`` on ``results.lock`` while
 open, and a second process writing the same folder is refused with exit 2 rather than
