@@ -88,6 +88,7 @@ def _save(path: Path, bench: Benchmark) -> None:
 
 
 def _load(path: Path) -> Benchmark:
+    """The cached benchmark; any inconsistency (shapes, fields) raises, making it a miss."""
     with np.load(path, allow_pickle=False) as z:
         meta = json.loads(str(z["meta"]))
         return Benchmark(
@@ -112,8 +113,9 @@ def cached(bench_id: str, sources: Sequence[Path], build: Callable[[], Benchmark
     if path is not None and path.exists():
         try:
             return _load(path)
-        except (OSError, ValueError, KeyError, EOFError):
-            path.unlink(missing_ok=True)  # a damaged entry is rebuilt, never trusted
+        except Exception:  # truncated, wrong shape, wrong keys: a miss, rebuilt, never trusted
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
     bench = build()
     if path is not None:
         with contextlib.suppress(OSError):  # a read-only cache dir only costs speed

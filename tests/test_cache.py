@@ -51,3 +51,21 @@ def test_damaged_cache_entry_is_rebuilt(tmp_path, monkeypatch, data_dir):
     (entry,) = cache_dir().glob("nasbench301--cifar10-*.npz")
     entry.write_bytes(b"not an npz")
     _same(good, load_benchmark("nasbench301/cifar10", data_dir))
+
+
+def test_truncated_or_inconsistent_entries_are_misses(tmp_path, monkeypatch, data_dir):
+    import io
+
+    monkeypatch.setenv("NAS_SURROGATE_CACHE", str(tmp_path / "c"))
+    good = load_benchmark("nasbench301/cifar10", data_dir)
+    (entry,) = cache_dir().glob("nasbench301--cifar10-*.npz")
+    raw = entry.read_bytes()
+    entry.write_bytes(raw[: len(raw) // 2])  # truncated zip
+    _same(good, load_benchmark("nasbench301/cifar10", data_dir))
+    with np.load(entry) as z:  # a well-formed npz whose arrays disagree in shape
+        arrays = {k: z[k] for k in z.files}
+    arrays["val_accuracy"] = arrays["val_accuracy"][:10]
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    entry.write_bytes(buf.getvalue())
+    _same(good, load_benchmark("nasbench301/cifar10", data_dir))

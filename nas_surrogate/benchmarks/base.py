@@ -39,8 +39,12 @@ class Benchmark:
     def __post_init__(self) -> None:
         n = len(self.archs)
         p = len(self.proxy_names)
-        assert self.val_accuracy.shape == (n,)
-        assert self.proxy_scores.shape == self.proxy_seconds.shape == (n, p)
+        if (
+            self.archs.ndim != 2
+            or self.val_accuracy.shape != (n,)
+            or not self.proxy_scores.shape == self.proxy_seconds.shape == (n, p)
+        ):
+            raise ValueError(f"{self.id}: inconsistent array shapes")
 
     @property
     def n_archs(self) -> int:
