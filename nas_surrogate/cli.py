@@ -44,7 +44,11 @@ DataDirOpt = Annotated[
     ),
 ]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="table or json")]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Base seed of every random choice.")]
+MAX_SEED = 2**32 - 1
+MAX_SEEDS = 100_000
+SeedOpt = Annotated[
+    int, typer.Option("--seed", min=0, max=MAX_SEED, help="Base seed of every random choice.")
+]
 SchedulerOpt = Annotated[
     str | None,
     typer.Option("--scheduler", help="dask.distributed scheduler address (tcp://host:8786)."),
@@ -200,8 +204,10 @@ def proxies_compute_cmd(
         Path | None, typer.Option("--batch", help="npz with images and labels (else synthetic).")
     ] = None,
     batch_size: Annotated[int, typer.Option("--batch-size")] = 16,
-    n_classes: Annotated[int, typer.Option("--n-classes", help="Head size: 10, 100, 120.")] = 10,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    n_classes: Annotated[
+        int, typer.Option("--n-classes", min=2, max=100_000, help="Head size: 10, 100, 120.")
+    ] = 10,
+    seed: SeedOpt = 0,
     n_jobs: Annotated[int, typer.Option("--n-jobs", "-j")] = 1,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
@@ -305,7 +311,8 @@ def evaluate_cmd(
     train_size: Annotated[str, typer.Option("--train-size", "-n", help="N[,N...]")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (resumed if it exists).")],
     seeds: Annotated[
-        int, typer.Option("--seeds", help="Number of seeds (splits) per setting.")
+        int,
+        typer.Option("--seeds", min=1, max=MAX_SEEDS, help="Number of seeds (splits) per setting."),
     ] = 5,
     seed: SeedOpt = 0,
     test_size: Annotated[
@@ -510,7 +517,9 @@ def search_cmd(
     ],
     budget: Annotated[int, typer.Option("--budget", "-q", help="Queries per run.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (resumed if it exists).")],
-    seeds: Annotated[int, typer.Option("--seeds", help="Independent runs per searcher.")] = 10,
+    seeds: Annotated[
+        int, typer.Option("--seeds", min=1, max=MAX_SEEDS, help="Independent runs per searcher.")
+    ] = 10,
     seed: SeedOpt = 0,
     surrogate: Annotated[
         str | None, typer.Option("--surrogate", "-s", help="Surrogate for bo / guided searchers.")
@@ -564,7 +573,7 @@ def search_cmd(
 def demo_cmd(
     data_dir: DataDirOpt = None,
     out: Annotated[Path, typer.Option("--out", "-o")] = Path("out/demo"),
-    seeds: Annotated[int, typer.Option("--seeds")] = 5,
+    seeds: Annotated[int, typer.Option("--seeds", min=1, max=MAX_SEEDS)] = 5,
     budget: Annotated[int, typer.Option("--budget", "-q")] = 100,
     n_jobs: Annotated[int, typer.Option("--n-jobs", "-j")] = 2,
     fmt: FormatOpt = OutputFormat.table,
@@ -601,16 +610,21 @@ def tune_cmd(
     searcher: Annotated[str | None, typer.Option("--searcher", help="For --target search.")] = None,
     budget: Annotated[int, typer.Option("--budget", "-q", help="For --target search.")] = 100,
     tune_seeds: Annotated[
-        int, typer.Option("--tune-seeds", help="Search runs per trial (--target search).")
+        int,
+        typer.Option(
+            "--tune-seeds", min=1, max=MAX_SEEDS, help="Search runs per trial (--target search)."
+        ),
     ] = 5,
     storage: Annotated[
         str | None, typer.Option("--storage", help="Optuna RDB URL (default sqlite in --out).")
     ] = None,
     study_name: Annotated[str | None, typer.Option("--study-name")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Split, folds and sampler seed.")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, max=MAX_SEED, help="Split, folds and sampler seed.")
+    ] = 0,
     folds: Annotated[int, typer.Option("--folds", help="Validation folds per trial.")] = 3,
     pruner: Annotated[str, typer.Option("--pruner", help="median, hyperband or none")] = "median",
-    report_seeds: Annotated[int, typer.Option("--report-seeds")] = 10,
+    report_seeds: Annotated[int, typer.Option("--report-seeds", min=1, max=MAX_SEEDS)] = 10,
     space: Annotated[
         Path | None, typer.Option("--space", help="YAML {param: [kind, low, high, log]}")
     ] = None,
@@ -699,8 +713,10 @@ def analyze_cmd(
     analysis: Annotated[str, typer.Argument(help="correlations, information or bias")],
     benchmark: Annotated[str, typer.Option("--benchmark", "-b", help="Ids, list or group.")],
     out: Annotated[Path, typer.Option("--out", "-o")],
-    bins: Annotated[int, typer.Option("--bins", help="Equal-frequency bins (information).")] = 8,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    bins: Annotated[
+        int, typer.Option("--bins", min=2, max=256, help="Equal-frequency bins (information).")
+    ] = 8,
+    seed: SeedOpt = 0,
     data_dir: DataDirOpt = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
@@ -719,7 +735,9 @@ def analyze_cmd(
 def evolve_proxy_cmd(
     benchmark: Annotated[str, typer.Option("--benchmark", "-b", help="Task(s) to evolve on.")],
     out: Annotated[Path, typer.Option("--out", "-o")],
-    seeds: Annotated[int, typer.Option("--seeds", help="Independent GP runs per task.")] = 1,
+    seeds: Annotated[
+        int, typer.Option("--seeds", min=1, max=MAX_SEEDS, help="Independent GP runs per task.")
+    ] = 1,
     sample: Annotated[int, typer.Option("--sample", help="Labelled archs the GP sees.")] = 50,
     population: Annotated[int, typer.Option("--population")] = 200,
     generations: Annotated[int, typer.Option("--generations")] = 30,
@@ -789,8 +807,10 @@ def main(argv: list[str] | None = None) -> int:
         typer.echo("error: interrupted; finished units are kept and resume on rerun", err=True)
         return 130
     except Exception as e:
-        if hasattr(e, "show") and hasattr(e, "exit_code"):  # click usage error: exit 2
-            e.show()
+        if hasattr(e, "format_message") and hasattr(e, "exit_code"):  # click usage error
+            param = getattr(getattr(e, "param", None), "opts", None)
+            where = param[0] if param else "usage"
+            typer.echo(f"error: {where}: {shorten(redact(e.format_message()))}", err=True)
             return int(e.exit_code)
         if os.environ.get("NAS_SURROGATE_DEBUG"):
             traceback.print_exc()

@@ -51,3 +51,22 @@ def json_safe(value: Any) -> Any:
 
 def write_json_atomic(path: Path, obj: Any) -> None:
     write_text_atomic(path, json.dumps(json_safe(obj), indent=2) + "\n")
+
+
+def make_out_dir(out: Path) -> Path:
+    """Create the output folder ``out``; BadInputError if it is a file (``/dev/null``)
+    or cannot be created or written (read-only place)."""
+    import os
+
+    from nas_surrogate.errors import BadInputError
+
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise BadInputError(f"--out {out}", "exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise BadInputError(f"--out {out}", f"cannot be created ({e.strerror})") from None
+    if not os.access(out, os.W_OK):
+        raise BadInputError(f"--out {out}", "is not writable")
+    return out

@@ -191,6 +191,8 @@ def expand_benchmark_ids(spec: str, data_dir: str | Path | None = None) -> list[
             _entry(item, resolve_data_dir(data_dir))
             group = [item]
         ids += [b for b in group if b not in ids]
+    if not ids:
+        raise BadInputError(f"--benchmark {spec!r}", "names no benchmark")
     return ids
 
 

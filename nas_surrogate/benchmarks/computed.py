@@ -24,6 +24,12 @@ def _read(path: str) -> pd.DataFrame:
         raise BadInputError(f"--proxy-table {path}", f"cannot be read ({e})") from None
     if "arch" not in frame.columns:
         raise BadInputError(f"--proxy-table {path}", "has no 'arch' column")
+    for col in frame.columns:
+        if col != "arch" and frame[col].dtype.kind not in "fiu":
+            bad = frame[col][pd.to_numeric(frame[col], errors="coerce").isna() & frame[col].notna()]
+            raise BadInputError(
+                f"--proxy-table {path}: column {col}", f"not a number: {str(bad.iloc[0])!r}"
+            )
     return frame
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 
 from nas_surrogate.benchmarks import Benchmark, expand_benchmark_ids, load_benchmark
 from nas_surrogate.errors import BadInputError
-from nas_surrogate.io import write_json_atomic, write_text_atomic
+from nas_surrogate.io import make_out_dir, write_json_atomic, write_text_atomic
 
 ANALYSES = ("correlations", "information", "bias")
 
@@ -52,7 +52,7 @@ def analyze(
         raise BadInputError("--bins", f"must be >= 2, got {bins}")
     benches = _benches(spec, data_dir)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    make_out_dir(out)
     summary: dict = {"command": f"analyze {kind}", "benchmarks": [b.id for b in benches]}
     md: list[str] = []
     if kind == "correlations":
@@ -156,7 +156,7 @@ def evolve_proxy(
     probe = EvolveConfig(benchmark=sources[0].id, seed=0, terminals=terminals, **gp_params)
     probe.validate()  # every setting checked before anything is written
     primitive_set(probe.terminals or ["a", "b", "c"], probe.ops)
-    out = Path(out)
+    out = make_out_dir(Path(out))
     ids = list(dict.fromkeys([b.id for b in sources] + [b.id for b in targets]))
     settings = {
         "gp": {k: gp_params[k] for k in sorted(gp_params)},

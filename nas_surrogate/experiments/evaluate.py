@@ -325,9 +325,7 @@ def evaluate(
     from nas_surrogate.io import write_json_atomic, write_text_atomic
 
     started = time.perf_counter()
-    config.benchmarks = [
-        b for spec in config.benchmarks for b in expand_benchmark_ids(spec, config.data_dir)
-    ]
+    config.benchmarks = expand_benchmark_ids(",".join(config.benchmarks), config.data_dir)
     units = plan_units(config)
     out = Path(out)
     results, n_run = run_experiment(

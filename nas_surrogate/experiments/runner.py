@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.experiments.store import ResultsStore
-from nas_surrogate.io import write_json_atomic
+from nas_surrogate.io import make_out_dir, write_json_atomic
 
 
 def prepare_out_dir(out: Path, command: str, fingerprint: dict) -> None:
@@ -24,10 +24,7 @@ def prepare_out_dir(out: Path, command: str, fingerprint: dict) -> None:
     Resuming is only honest when the finished units were computed exactly as the missing
     ones will be: same seeds, split and hyperparameters. ``run.json`` records them.
     """
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise BadInputError(f"--out {out}", "exists and is not a directory")
-    out.mkdir(parents=True, exist_ok=True)
+    out = make_out_dir(Path(out))
     record = out / "run.json"
     wanted = {"command": command, "settings": fingerprint}
     holds_results = any(p.name != "run.json" for p in out.iterdir())

@@ -117,7 +117,8 @@ def plan_units(config: SearchConfig) -> list[SearchUnit]:
         parse_feature_spec(spec)
     variants: list[tuple[str, str, str]] = []
     for name in config.searchers:
-        parse_searcher(name)
+        base_name, _ = parse_searcher(name)
+        make_searcher(name, **config.searcher_params.get(base_name, {}))  # validates params
         if uses_surrogate(name):
             if parse_searcher(name)[0] == "bo":  # every acquisition needs predict_dist
                 model = make_surrogate(surrogate, **config.surrogate_params.get(base, {}))
@@ -311,9 +312,7 @@ def search(
     from nas_surrogate.io import write_json_atomic, write_text_atomic
 
     started = time.perf_counter()
-    config.benchmarks = [
-        b for spec in config.benchmarks for b in expand_benchmark_ids(spec, config.data_dir)
-    ]
+    config.benchmarks = expand_benchmark_ids(",".join(config.benchmarks), config.data_dir)
     units = plan_units(config)
     out = Path(out)
     results, n_run = run_experiment(

@@ -40,9 +40,11 @@ def make_searcher(name: str, **params) -> Searcher:
     if guided:
         params["guided"] = True
     try:
-        return SEARCHERS.get(base)(**params)
+        searcher = SEARCHERS.get(base)(**params)
     except TypeError as e:
         raise BadInputError(f"searcher {name!r}", f"bad parameter ({e})") from None
+    searcher.validate()
+    return searcher
 
 
 __all__ = [

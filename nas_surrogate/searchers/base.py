@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 from nas_surrogate.encodings import make_preprocessor
+from nas_surrogate.errors import BadInputError
 from nas_surrogate.searchers.problem import BudgetExhausted, SearchProblem
 from nas_surrogate.surrogates import Predictor, has_dist, make_surrogate
 
@@ -37,6 +38,37 @@ class Searcher(ABC):
         self.surrogate_params = surrogate_params or {}
         self.zc_warmup = zc_warmup
         self.warmup_pool = warmup_pool
+
+    #: largest integer a searcher parameter may take (bounds what a config can allocate)
+    MAX_INT = 1_000_000
+
+    def validate(self) -> None:
+        """BadInputError for a parameter of the wrong type or range, before any query.
+
+        Types and the lower bound come from ``TUNE_SPACE`` (an int parameter tuned from
+        ``low`` must be >= min(low, 1); a float one must be finite and, when its range
+        starts at >= 0, not negative); categorical ones must be one of the choices."""
+        where = type(self).__name__
+        for name, spec in (self.TUNE_SPACE or {}).items():
+            value = getattr(self, name)
+            kind = spec[0]
+            bad = None
+            if kind == "categorical":
+                if value not in spec[1]:
+                    bad = f"must be one of {', '.join(map(str, spec[1]))}"
+            elif kind == "int":
+                low = min(spec[1], 1)
+                if isinstance(value, bool) or not isinstance(value, int):
+                    bad = "must be an integer"
+                elif not low <= value <= self.MAX_INT:
+                    bad = f"must be in [{low}, {self.MAX_INT}]"
+            elif kind == "float":
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    bad = "must be a number"
+                elif not np.isfinite(value) or (spec[1] >= 0 and value < 0):
+                    bad = "must be a finite number" + (" >= 0" if spec[1] >= 0 else "")
+            if bad:
+                raise BadInputError(f"{where} parameter {name}={value!r}", bad)
 
     def run(self, problem: SearchProblem, rng: np.random.Generator) -> None:
         with contextlib.suppress(BudgetExhausted):
@@ -68,8 +100,6 @@ class Searcher(ABC):
     @staticmethod
     def check_dist(predictor: Predictor, acquisition: str) -> None:
         if not has_dist(predictor.surrogate):
-            from nas_surrogate.errors import BadInputError
-
             raise BadInputError(
                 f"--acquisition {acquisition}",
                 f"needs a surrogate with predict_dist (ensemble, gp, rf); "

@@ -106,6 +106,28 @@ def check_params(name: str, params: dict) -> None:
             f"surrogate {name!r} parameter {unknown[0]!r}",
             f"unknown (it takes: {', '.join(sorted(allowed))})",
         )
+    if params and not SURROGATES.get(base).fixed_features:
+        probe_fit(name, params)
+
+
+def probe_fit(name: str, params: dict) -> None:
+    """Fit the surrogate once on a tiny seeded problem, so a value of the wrong type or
+    range (``max_depth: "deep"``, ``-3``, ``.nan``) is bad input before any real work,
+    whichever library would have rejected it."""
+    import warnings
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(12, 4)), rng.normal(size=12)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            make_surrogate(name, random_state=0, **params).fit(X, y).predict(X[:2])
+    except Exception as e:  # the library's own check, whatever it raises
+        shown = ", ".join(f"{k}={v!r}" for k, v in params.items())
+        why = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise BadInputError(f"surrogate {name!r} parameters {shown}", f"rejected: {why}") from None
 
 
 def make_surrogate(name: str, random_state: int | None = None, **params: object) -> BaseEstimator:

@@ -1,0 +1,63 @@
+"""Bad input that used to end in exit 1 (or hang): one line on stderr, exit 2, before
+any work starts and before anything is written."""
+
+from __future__ import annotations
+
+import pytest
+
+from nas_surrogate.cli import main
+
+EVAL = ["evaluate", "-b", "nasbench201/cifar10", "-s", "xgb", "-f", "onehot", "-n", "10",
+        "--seeds", "1"]  # fmt: skip
+SEARCH = ["search", "-b", "nasbench201/cifar10", "--searcher", "evolution", "--budget", "20",
+          "--seeds", "1"]  # fmt: skip
+
+CASES = {
+    "negative seed": (EVAL + ["--seed", "-1"], "--seed"),
+    "empty benchmark": (["evaluate", "-b", "", "-s", "xgb", "-f", "onehot", "-n", "10"],
+                        "names no benchmark"),
+    "huge seed count": (SEARCH + ["--seeds", "99999999999999"], "--seeds"),
+    "max_depth deep": (EVAL + ["--surrogate-config", "{cfg}"], "max_depth='deep'"),
+    "max_depth -3": (EVAL + ["--surrogate-config", "{cfg}"], "max_depth=-3"),
+    "max_depth nan": (EVAL + ["--surrogate-config", "{cfg}"], "max_depth=nan"),
+    "population many": (SEARCH + ["--searcher-config", "{cfg}"], "population='many'"),
+    "population 0": (SEARCH + ["--searcher-config", "{cfg}"], "population=0"),
+    "bins": (["analyze", "information", "-b", "nasbench201/cifar10", "--bins", "100000"],
+             "--bins"),
+    "report seeds": (["tune", "-b", "nasbench201/cifar10", "-s", "xgb", "-f", "onehot", "-n",
+                      "20", "--trials", "2", "--report-seeds", "0"], "--report-seeds"),
+    "n classes": (["proxies", "compute", "--archs", "all", "--n-classes", "0"], "--n-classes"),
+    "proxy table text": (EVAL + ["--proxy-table", "{table}"], "not a number: 'abc'"),
+}  # fmt: skip
+CONFIGS = {
+    "max_depth deep": "xgb:\n  max_depth: deep\n",
+    "max_depth -3": "xgb:\n  max_depth: -3\n",
+    "max_depth nan": "xgb:\n  max_depth: .nan\n",
+    "population many": "evolution:\n  population: many\n",
+    "population 0": "evolution:\n  population: 0\n",
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_exit_2_one_line_nothing_written(case, tmp_path, capsys):
+    argv, fragment = CASES[case]
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(CONFIGS.get(case, "{}\n"))
+    table = tmp_path / "table.csv"
+    table.write_text('arch,nwot\n"(0, 1, 2, 3, 4, 0)",abc\n')
+    out = tmp_path / "out"
+    argv = [a.format(cfg=cfg, table=table) for a in argv] + ["--out", str(out)]
+    if case == "n classes":
+        argv[-1] = str(tmp_path / "out.csv")
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.startswith("error: ") and err.count("\n") == 1 and fragment in err, err
+    assert not out.exists() and not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize("command", [["analyze", "correlations"], ["evolve-proxy"]])
+def test_out_that_is_not_a_folder(command, capsys):
+    code = main([*command, "-b", "nasbench201/cifar10", "--out", "/dev/null"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--out /dev/null: exists and is not a directory" in err
