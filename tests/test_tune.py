@@ -59,7 +59,11 @@ def test_tune_outputs_resume_and_feed_evaluate(capsys, tmp_path):
     # rerunning continues the study instead of starting over
     code, stdout, _ = cli(capsys, *BASE, "--trials", 2, "--out", out, "--format", "json")
     assert code == 0 and json.loads(stdout)["n_trials"] == 5
-    assert len(pd.read_csv(out / "trials.csv")) == 5
+    trials = pd.read_csv(out / "trials.csv")
+    assert len(trials) == 5
+    # the resumed part draws new parameters instead of repeating the first run's sequence
+    params = trials[[c for c in trials.columns if c.startswith("params_")]]
+    assert not params.duplicated().any()
     # the tuned parameters drop straight into evaluate
     tuned = tmp_path / "eval-tuned"
     default = tmp_path / "eval-default"

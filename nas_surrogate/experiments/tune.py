@@ -22,6 +22,7 @@ Search spaces are declared next to each surrogate as ``{param: (kind, ...)}``:
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -148,12 +149,25 @@ def validate(config: TuneConfig) -> tuple[np.ndarray, np.ndarray]:
     return dev, test
 
 
+#: a trial whose worker has not beaten for GRACE_SECONDS is marked FAIL
+HEARTBEAT_SECONDS = 10
+GRACE_SECONDS = 60
+
+
 def _rdb_storage(url: str):
     """Optuna's RDB storage; SQLite waits for locks (several workers on one file)."""
     import optuna
 
     kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
-    return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+    # a worker that dies leaves its trial RUNNING; heartbeats let the next worker fail it
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return optuna.storages.RDBStorage(
+            url,
+            engine_kwargs=kwargs,
+            heartbeat_interval=HEARTBEAT_SECONDS,
+            grace_period=GRACE_SECONDS,
+        )
 
 
 def make_pruner(name: str, max_resource: int):
@@ -164,6 +178,10 @@ def make_pruner(name: str, max_resource: int):
         "hyperband": optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max_resource),
         "none": optuna.pruners.NopPruner(),
     }[name]
+
+
+def _sampler_seed(seed: int, n_trials: int) -> int:
+    return int(np.random.SeedSequence([seed, n_trials]).generate_state(1)[0])
 
 
 def open_study(config: TuneConfig | SearchTuneConfig, storage: str, study_name: str, pruner=None):
@@ -178,7 +196,6 @@ def open_study(config: TuneConfig | SearchTuneConfig, storage: str, study_name: 
                 study_name=study_name,
                 direction="maximize",
                 load_if_exists=True,
-                sampler=optuna.samplers.TPESampler(seed=config.seed),
                 pruner=pruner,
             )
             break
@@ -190,6 +207,14 @@ def open_study(config: TuneConfig | SearchTuneConfig, storage: str, study_name: 
                 why = f"cannot be opened ({type(e).__name__}: {str(e).splitlines()[0]})"
                 raise BadInputError(f"--storage {storage}", why) from None
             time.sleep(0.5 * (attempt + 1))
+    with warnings.catch_warnings():  # heartbeat API is "experimental" in Optuna 3/4
+        warnings.simplefilter("ignore")
+        optuna.storages.fail_stale_trials(study)  # trials of killed workers: FAIL, not RUNNING
+    # A sampler seeded by (seed, trials already in the study): a resumed study or a second
+    # worker continues with new draws instead of repeating the first run's sequence. With
+    # one worker, the same command on the same storage history gives the same trials.
+    started_at = len(study.trials)
+    study.sampler = optuna.samplers.TPESampler(seed=_sampler_seed(config.seed, started_at))
     recorded = study.user_attrs.get("tunes")
     if recorded is None:
         study.set_user_attr("tunes", config.identity())
