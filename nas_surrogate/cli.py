@@ -795,8 +795,16 @@ def evolve_proxy_cmd(
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and map failures to the contract's exit codes."""
+    from nas_surrogate import interrupt
+
+    interrupt.install()
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
+        # without standalone mode, Typer turns Ctrl-C into a *returned* 130
+        if code == 130 or interrupt.requested.is_set():
+            raise KeyboardInterrupt
+        if isinstance(code, int) and code:
+            return code
     except BadInputError as e:
         typer.echo(f"error: {e.where}: {e.why}", err=True)
         return 2
@@ -817,6 +825,8 @@ def main(argv: list[str] | None = None) -> int:
         why = shorten(redact(f"{type(e).__name__}: {e}"))
         typer.echo(f"error: unexpected failure: {why}", err=True)
         return 1
+    finally:
+        interrupt.uninstall()
     return 0
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
+from nas_surrogate import interrupt
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.experiments.store import ResultsStore
 from nas_surrogate.io import make_out_dir, write_json_atomic
@@ -118,6 +119,7 @@ def run_units(
         for rows in results:  # a unit gives one row (evaluate) or many (a search run)
             store.add_many(rows if isinstance(rows, list) else [rows])
             bar.update()
+            interrupt.check()  # Ctrl-C stops here, with this unit stored
     finally:
         bar.close()
         store.flush()
