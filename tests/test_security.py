@@ -160,3 +160,73 @@ def test_evolve_proxy_ranges_exit_2_before_writing(capsys, tmp_path, extra, frag
                        "nasbench201/cifar10", "--out", tmp_path / "o", *extra)  # fmt: skip
     assert code == 2 and fragment in err
     assert not (tmp_path / "o").exists()
+
+
+# -- bombs and secrets -------------------------------------------------------------------------
+BOMB = """a: &a ["x","x","x","x","x","x","x","x","x"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+"""
+
+
+@pytest.mark.parametrize("where", ["run", "--surrogate-config", "--space"])
+def test_yaml_alias_bomb_is_refused_at_once(capsys, tmp_path, where):
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(BOMB)
+    argv = {
+        "run": ["run", bomb],
+        "--surrogate-config": ["evaluate", "-b", "nasbench201/cifar10", "-s", "xgb", "-f",
+                               "onehot", "-n", 10, "--out", tmp_path / "o",
+                               "--surrogate-config", bomb],
+        "--space": ["tune", "-b", "nasbench201/cifar10", "-s", "xgb", "-f", "onehot", "-n", 20,
+                    "--trials", 1, "--out", tmp_path / "o", "--space", bomb],
+    }[where]  # fmt: skip
+    started = time.perf_counter()
+    code, _, err = cli(capsys, *argv)
+    assert time.perf_counter() - started < 5
+    assert code == 2 and "aliases are not allowed" in err and err.count("\n") == 1
+
+
+def test_zip_bomb_member_is_refused_before_reading(capsys, tmp_path, data_dir):
+    import shutil
+    import zipfile
+
+    folder = tmp_path / "d"
+    folder.mkdir()
+    shutil.copy(data_dir / "zc_transbench101_micro.json", folder)
+    with zipfile.ZipFile(folder / "zen.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("zen/benchmark--transbench101_micro--jigsaw--0.json", b" " * (300 << 20))
+    assert (folder / "zen.zip").stat().st_size < 1 << 20
+    code, _, err = cli(capsys, "proxies", "-b", "transbench101_micro/jigsaw", "--data-dir", folder)
+    assert code == 2 and "too large when decompressed" in err
+
+
+def test_zip_member_with_a_bad_chunk_name_exits_2(capsys, tmp_path, data_dir):
+    import shutil
+    import zipfile
+
+    folder = tmp_path / "d"
+    folder.mkdir()
+    shutil.copy(data_dir / "zc_transbench101_micro.json", folder)
+    with zipfile.ZipFile(folder / "zen.zip", "w") as z:
+        z.writestr("zen/benchmark--transbench101_micro--jigsaw--abc.json", b"[]")
+    code, _, err = cli(capsys, "benchmarks", "--data-dir", folder)
+    assert code == 2 and "--abc.json" in err
+
+
+def test_credentials_are_redacted_in_errors_and_summaries(capsys, tmp_path):
+    url = "postgresql://alice:s3cr3t@127.0.0.1:1/db"
+    code, _, err = cli(capsys, "tune", "-b", "nasbench201/cifar10", "-s", "xgb", "-f", "onehot",
+                       "-n", 20, "--trials", 1, "--out", tmp_path / "o",
+                       "--storage", url)  # fmt: skip
+    assert code == 2 and "s3cr3t" not in err and "alice:***@" in err
+    from nas_surrogate.errors import redact
+
+    assert redact(f"storage {url} and {url}") == (
+        "storage postgresql://alice:***@127.0.0.1:1/db and postgresql://alice:***@127.0.0.1:1/db"
+    )
