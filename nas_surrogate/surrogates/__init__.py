@@ -22,6 +22,7 @@ from nas_surrogate.surrogates.gp import TUNE_SPACE as GP_SPACE
 from nas_surrogate.surrogates.gp import GPSurrogate
 from nas_surrogate.surrogates.mlp import TUNE_SPACE as MLP_SPACE
 from nas_surrogate.surrogates.mlp import MLPSurrogate
+from nas_surrogate.surrogates.stack import StackSurrogate
 from nas_surrogate.surrogates.trees import (
     LGBM_SPACE,
     RF_SPACE,
@@ -62,6 +63,9 @@ SURROGATES.register(
     "mlp", SurrogateEntry(MLPSurrogate, "torch MLP, early stopping", tune_space=MLP_SPACE)
 )
 SURROGATES.register("ensemble", SurrogateEntry(EnsembleSurrogate, "bootstrap ensemble (BANANAS)"))
+SURROGATES.register(
+    "stack", SurrogateEntry(StackSurrogate, "rank average of xgb and rf (30 % features)")
+)
 SURROGATES.register(
     "proxy",
     SurrogateEntry(

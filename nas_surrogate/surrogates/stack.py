@@ -1,0 +1,132 @@
+"""``stack``: several surrogates fit on the same rows, combined by rank averaging.
+
+Why rank averaging: tree ensembles of different kinds (XGBoost's boosted trees, a random
+forest that considers 30 % of the features per split) order architectures well but on
+different scales; averaging their *ranks* combines their orderings without letting one
+scale dominate. To keep a row's prediction independent of the rest of the batch, a
+member's prediction is ranked against that member's predictions on the training rows
+(interpolated, extended linearly beyond them), and the rank is mapped back to accuracy
+units through the quantiles of the training targets. ``predict`` is the weighted mean of
+the members' mapped predictions; ``predict_dist`` adds their weighted spread, so BO can
+use it.
+
+Members and weights are configurable: ``{stack: {members: [xgb, rf], weights: [2, 1],
+member_params: {rf: {max_features: 0.3}}}}``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from nas_surrogate.errors import BadInputError
+
+#: default members: XGBoost (defaults) and a 300-tree random forest on 30 % of features
+DEFAULT_MEMBERS = ("xgb", "rf")
+DEFAULT_MEMBER_PARAMS: dict[str, dict] = {"rf": {"n_estimators": 300, "max_features": 0.3}}
+
+
+def _position(x: np.ndarray, train: np.ndarray) -> np.ndarray:
+    """Where each value sits among sorted ``train`` values: in [0, 1] inside their range,
+    linear beyond it (strictly increasing in ``x``)."""
+    lo, hi = train[0], train[-1]
+    width = hi - lo if hi > lo else 1.0
+    keep = np.concatenate(([True], np.diff(train) > 0))
+    levels = np.linspace(0.0, 1.0, len(train))[keep]
+    xs = train[keep]
+    inner = np.interp(x, xs, levels) if len(xs) > 1 else np.full(len(x), 0.5)
+    return np.where(x < lo, (x - lo) / width, np.where(x > hi, 1.0 + (x - hi) / width, inner))
+
+
+def _quantile(pos: np.ndarray, y_sorted: np.ndarray) -> np.ndarray:
+    """Inverse of ``_position`` on the training targets (linear beyond [0, 1])."""
+    lo, hi = y_sorted[0], y_sorted[-1]
+    width = hi - lo if hi > lo else 1.0
+    levels = np.linspace(0.0, 1.0, len(y_sorted))
+    inner = np.interp(pos, levels, y_sorted)
+    return np.where(pos < 0, lo + pos * width, np.where(pos > 1, hi + (pos - 1) * width, inner))
+
+
+class StackSurrogate(RegressorMixin, BaseEstimator):
+    def __init__(
+        self,
+        members: tuple[str, ...] | list[str] = DEFAULT_MEMBERS,
+        weights: tuple[float, ...] | list[float] | None = None,
+        member_params: dict | None = None,
+        random_state: int = 0,
+    ) -> None:
+        self.members = members
+        self.weights = weights
+        self.member_params = member_params
+        self.random_state = random_state
+
+    def _checked(self) -> tuple[list[str], np.ndarray, dict]:
+        from nas_surrogate.surrogates import SURROGATES
+
+        members = list(self.members)
+        if not members or not all(isinstance(m, str) for m in members):
+            raise BadInputError("stack members", f"expected a list of names, got {members!r}")
+        for m in members:
+            entry = SURROGATES.get(m)  # unknown name: "did you mean"
+            if m == "stack" or entry.fixed_features is not None:
+                raise BadInputError(f"stack member {m!r}", "must be a learning surrogate")
+        weights = np.ones(len(members)) if self.weights is None else self.weights
+        try:
+            weights = np.asarray(weights, dtype=float)
+        except (TypeError, ValueError):
+            raise BadInputError("stack weights", f"not numbers: {self.weights!r}") from None
+        if (
+            weights.shape != (len(members),)
+            or not np.isfinite(weights).all()
+            or (weights < 0).any()
+            or weights.sum() <= 0
+        ):
+            raise BadInputError(
+                "stack weights",
+                f"need {len(members)} finite non-negative numbers with a positive sum, "
+                f"got {self.weights!r}",
+            )
+        params = DEFAULT_MEMBER_PARAMS if self.member_params is None else self.member_params
+        if not isinstance(params, dict):
+            raise BadInputError("stack member_params", "expected {member: {param: value}}")
+        return members, weights / weights.sum(), params
+
+    def fit(self, X, y) -> StackSurrogate:
+        from nas_surrogate.surrogates import make_surrogate
+
+        members, weights, params = self._checked()
+        X, y = validate_data(self, X, y, y_numeric=True)
+        y = np.asarray(y, dtype=float)
+        self.models_ = []
+        self.train_preds_ = []
+        for i, name in enumerate(members):
+            model = make_surrogate(
+                name, random_state=self.random_state * 100 + i, **params.get(name, {})
+            )
+            model.fit(X, y)
+            self.models_.append(model)
+            self.train_preds_.append(np.sort(np.asarray(model.predict(X), dtype=float)))
+        self.weights_ = weights
+        self.y_sorted_ = np.sort(y)
+        return self
+
+    def _mapped(self, X) -> np.ndarray:
+        check_is_fitted(self, "models_")
+        X = validate_data(self, X, reset=False)
+        return np.stack(
+            [
+                _quantile(_position(np.asarray(m.predict(X), float), ref), self.y_sorted_)
+                for m, ref in zip(self.models_, self.train_preds_)
+            ]
+        )
+
+    def predict(self, X) -> np.ndarray:
+        mapped = self._mapped(X)
+        return self.weights_ @ mapped
+
+    def predict_dist(self, X) -> tuple[np.ndarray, np.ndarray]:
+        mapped = self._mapped(X)
+        mean = self.weights_ @ mapped
+        std = np.sqrt(self.weights_ @ (mapped - mean) ** 2)
+        return mean, std

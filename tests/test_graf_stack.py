@@ -1,0 +1,82 @@
+"""The ``graf`` encoding (checked by hand on a few cells, computed on the effective cell)
+and the ``stack`` surrogate (a real scikit-learn regressor; weights validated)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from nas_surrogate import build_features, load_benchmark
+from nas_surrogate.encodings import ENCODINGS
+from nas_surrogate.errors import BadInputError
+from nas_surrogate.spaces import get_space
+from nas_surrogate.surrogates import make_surrogate
+from nas_surrogate.surrogates.stack import StackSurrogate
+
+
+def graf_of(cell):
+    space = get_space("nasbench201")
+    enc = ENCODINGS.get("graf")
+    return dict(zip(enc.feature_names(space), enc.encode(space, np.array([cell]))[0]))
+
+
+def test_graf_by_hand():
+    # 1 -conv3-> 2 -conv3-> 4, everything else none
+    f = graf_of((2, 1, 1, 1, 2, 1))
+    assert f["n_nor_conv_3x3"] == 2 and f["n_skip_connect"] == 0
+    assert f["shortest[nor_conv_3x3]"] == 2 and f["longest[nor_conv_3x3]"] == 2
+    assert f["shortest[skip_connect]"] == 0  # no skip-only path
+    assert f["from_input[nor_conv_3x3]"] == 1 and f["to_output[nor_conv_3x3]"] == 1
+    assert f["mean_in_degree[nor_conv_3x3]"] == 0.5  # node 2: 1, node 3: 0
+    # skip 1->4 plus conv3 1->2->3->4: shortest 1 over {skip, conv3}, longest 3
+    g = graf_of((2, 1, 0, 2, 1, 2))
+    assert g["shortest[skip_connect+nor_conv_3x3]"] == 1
+    assert g["longest[skip_connect+nor_conv_3x3]"] == 3
+    assert g["longest[nor_conv_3x3]"] == 3 and g["shortest[skip_connect]"] == 1
+    # a dead conv (2 -> 3 with nothing leaving 3) counts nowhere: the effective cell
+    assert graf_of((2, 1, 1, 2, 2, 1)) == graf_of((2, 1, 1, 1, 2, 1))
+
+
+def test_graf_on_the_whole_space_drops_constant_and_duplicate_columns():
+    space = get_space("nasbench201")
+    X = ENCODINGS.get("graf").encode(space, space.all_archs())
+    assert X.shape[0] == 15625 and X.shape[1] == len(ENCODINGS.get("graf").feature_names(space))
+    assert (X.std(axis=0) > 0).all()
+    assert len({X[:, j].tobytes() for j in range(X.shape[1])}) == X.shape[1]
+
+
+def test_graf_specs_compose_and_refuse_spaces_without_a_cell(data_dir):
+    bench = load_benchmark("nasbench201/cifar10", data_dir)
+    assert build_features("onehot+graf+zc", bench).X.shape[1] == 30 + 94 + 12
+    with pytest.raises(BadInputError, match="graf"):
+        build_features("graf+zc", load_benchmark("nasbench301/cifar10", data_dir))
+
+
+@pytest.mark.parametrize(
+    "params,fragment",
+    [({"members": ["xgb", "rff"]}, "did you mean"), ({"weights": [1, -1]}, "stack weights"),
+     ({"weights": [0, 0]}, "positive sum"), ({"members": ["vote"]}, "learning surrogate")],
+)  # fmt: skip
+def test_stack_bad_config(params, fragment):
+    with pytest.raises(BadInputError, match=fragment):
+        rng = np.random.default_rng(0)
+        StackSurrogate(**params).fit(rng.random((20, 3)), rng.random(20))
+
+
+def test_stack_rows_are_independent_and_dist_is_member_spread():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 5))
+    y = X[:, 0] + 0.1 * rng.normal(size=80)
+    model = make_surrogate("stack", random_state=1).fit(X[:60], y[:60])
+    batch = model.predict(X[60:])
+    alone = np.array([model.predict(X[i : i + 1])[0] for i in range(60, 80)])
+    assert np.allclose(batch, alone)
+    mean, std = model.predict_dist(X[60:])
+    assert np.allclose(mean, batch) and (std >= 0).all() and std.max() > 0
+    assert np.corrcoef(batch, y[60:])[0, 1] > 0.8
+
+
+@parametrize_with_checks([StackSurrogate(member_params={"rf": {"n_estimators": 10}})])
+def test_stack_is_a_scikit_learn_regressor(estimator, check):
+    check(estimator)
