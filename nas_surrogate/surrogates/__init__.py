@@ -101,9 +101,8 @@ def check_params(name: str, params: dict) -> None:
     """BadInputError naming any hyperparameter the surrogate does not take."""
     base, _ = split_name(name)
     allowed = set(signature(SURROGATES.get(base).factory).parameters) - {"self", "params"}
-    estimator = make_surrogate(name) if base in ("xgb", "lgbm") else None
-    if estimator is not None:
-        allowed |= set(estimator.get_params())
+    if "params" in signature(SURROGATES.get(base).factory).parameters:  # a **params factory
+        allowed |= set(make_surrogate(name).get_params())
     unknown = sorted(set(params) - allowed)
     if unknown:
         raise BadInputError(

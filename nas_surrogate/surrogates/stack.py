@@ -101,9 +101,8 @@ class StackSurrogate(RegressorMixin, BaseEstimator):
         self.models_ = []
         self.train_preds_ = []
         for i, name in enumerate(members):
-            model = make_surrogate(
-                name, random_state=self.random_state * 100 + i, **params.get(name, {})
-            )
+            seed = int(np.random.SeedSequence([int(self.random_state), i]).generate_state(1)[0])
+            model = make_surrogate(name, random_state=seed, **params.get(name, {}))
             model.fit(X, y)
             self.models_.append(model)
             self.train_preds_.append(np.sort(np.asarray(model.predict(X), dtype=float)))
