@@ -2,12 +2,13 @@
 
     python benchmarks/make_docs.py --data-dir ../shared/data/nbsz [--quick]
 
-Runs load_time.py, evaluate_quality.py --full-grid, search_quality.py, tune_quality.py,
-evolve_quality.py and proxies_quality.py (about 40 minutes on 2 cores, after
-`proxies compute --archs all --proxies params,flops,synflow` into
-benchmarks/out/proxies/nb201_full_params_flops_synflow.csv, 12 more; --quick skips the
-evaluate full grid and the 50-seed search), then writes docs/cli.md from the commands'
-own --help.
+Runs load_time.py, proxy_costs.py, evaluate_quality.py --full-grid, tune_quality.py,
+evolve_quality.py and proxies_quality.py on the NB-Suite-Zero files, then
+full_table_predictors.py, full_table_search.py and predictor_sota.py on the whole NB201
+table (about 90 minutes on 2 cores, after `proxies compute --archs all --proxies
+params,flops,synflow` into benchmarks/out/proxies/nb201_full_params_flops_synflow.csv;
+--quick skips the evaluate full grid and runs 10 search seeds), then writes docs/cli.md
+from the commands' own --help.
 """
 
 from __future__ import annotations
@@ -51,20 +52,26 @@ def cli_reference() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", default="../shared/data/nbsz")
+    parser.add_argument("--full-data-dir", default="../shared/data/nbsz_full")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
+    full = ["--full-data-dir", args.full_data_dir]
     scripts = [
-        ["load_time.py"],
-        ["evaluate_quality.py"] + ([] if args.quick else ["--full-grid"]),
-        ["search_quality.py"]
-        + (["--seeds", "10", "--full-space-seeds", "5"] if args.quick else []),
-        ["tune_quality.py"],
-        ["evolve_quality.py"],
-        ["proxies_quality.py"],
+        ["load_time.py", "--data-dir", args.data_dir],
+        ["proxy_costs.py", "--data-dir", args.data_dir],
+        ["evaluate_quality.py", "--data-dir", args.data_dir]
+        + ([] if args.quick else ["--full-grid"]),
+        ["tune_quality.py", "--data-dir", args.data_dir],
+        ["evolve_quality.py", "--data-dir", args.data_dir],
+        ["proxies_quality.py", "--data-dir", args.data_dir],
+        ["full_table_predictors.py", "--data-dir", args.full_data_dir],
+        ["full_table_search.py", "--data-dir", args.full_data_dir]
+        + (["--seeds", "10"] if args.quick else []),
+        ["predictor_sota.py", "--data-dir", args.data_dir, *full],
     ]
     log = []
     for script in scripts:
-        cmd = [sys.executable, str(HERE / script[0]), *script[1:], "--data-dir", args.data_dir]
+        cmd = [sys.executable, str(HERE / script[0]), *script[1:]]
         print("running", " ".join(cmd), flush=True)
         out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
         if script[0] == "load_time.py":
