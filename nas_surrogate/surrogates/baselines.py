@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 
 class ProxySurrogate(RegressorMixin, BaseEstimator):
@@ -24,10 +25,15 @@ class ProxySurrogate(RegressorMixin, BaseEstimator):
         self.column = column
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> ProxySurrogate:
-        self.n_features_in_ = X.shape[1]
+        X, y = validate_data(self, X, y, y_numeric=True)
+        if not 0 <= self.column < X.shape[1]:
+            raise ValueError(f"column {self.column} out of range for {X.shape[1]} features")
+        self.fitted_ = True
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
+        check_is_fitted(self, "fitted_")
+        X = validate_data(self, X, reset=False)
         return np.asarray(X[:, self.column], dtype=float)
 
 
@@ -36,8 +42,7 @@ class VoteSurrogate(RegressorMixin, BaseEstimator):
         self.orient = orient
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> VoteSurrogate:
-        X = np.asarray(X, dtype=float)
-        self.n_features_in_ = X.shape[1]
+        X, y = validate_data(self, X, y, y_numeric=True)
         self.sorted_ = np.sort(X, axis=0)
         signs = np.ones(X.shape[1])
         if self.orient and len(y) >= 3:
@@ -49,7 +54,8 @@ class VoteSurrogate(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        X = np.asarray(X, dtype=float)
+        check_is_fitted(self, "sorted_")
+        X = validate_data(self, X, reset=False)
         cols = [self._position(X[:, j], self.sorted_[:, j]) for j in range(X.shape[1])]
         pos = np.column_stack(cols) if cols else np.zeros((len(X), 0))
         pos = np.where(self.signs_ < 0, 1.0 - pos, pos)

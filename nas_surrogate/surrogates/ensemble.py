@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 #: member hyperparameters used when ``base_params`` is None
 MEMBER_DEFAULTS: dict[str, dict] = {"xgb": {"n_estimators": 100, "learning_rate": 0.1}}
@@ -35,6 +36,7 @@ class EnsembleSurrogate(RegressorMixin, BaseEstimator):
 
         if self.base == "ensemble":
             raise ValueError("an ensemble cannot be its own base")
+        X, y = validate_data(self, X, y, y_numeric=True)
         rng = np.random.default_rng(self.random_state)
         self.members_ = []
         for i in range(self.n_members):
@@ -47,6 +49,8 @@ class EnsembleSurrogate(RegressorMixin, BaseEstimator):
         return self
 
     def _all(self, X: np.ndarray) -> np.ndarray:
+        check_is_fitted(self, "members_")
+        X = validate_data(self, X, reset=False)
         return np.stack([m.predict(X) for m in self.members_])
 
     def predict(self, X: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel, Matern, WhiteKernel
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 #: Optuna search space (see ``experiments/tune.py`` for the format)
 TUNE_SPACE: dict[str, tuple] = {
@@ -54,6 +55,7 @@ class GPSurrogate(RegressorMixin, BaseEstimator):
     def fit(self, X: np.ndarray, y: np.ndarray) -> GPSurrogate:
         if self.kernel not in ("matern", "rbf"):
             raise ValueError(f"kernel must be 'matern' or 'rbf', got {self.kernel!r}")
+        X, y = validate_data(self, X, y, y_numeric=True)
         self.scaler_ = StandardScaler().fit(X)
         gp = GaussianProcessRegressor(
             kernel=self._kernel(X.shape[1]),
@@ -66,9 +68,15 @@ class GPSurrogate(RegressorMixin, BaseEstimator):
             self.gp_ = gp.fit(self.scaler_.transform(X), y)
         return self
 
+    def _scaled(self, X) -> np.ndarray:
+        check_is_fitted(self, "gp_")
+        return self.scaler_.transform(validate_data(self, X, reset=False))
+
     def predict(self, X: np.ndarray) -> np.ndarray:
-        return self.gp_.predict(self.scaler_.transform(X))
+        X = self._scaled(X)
+        return self.gp_.predict(X)
 
     def predict_dist(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        mean, std = self.gp_.predict(self.scaler_.transform(X), return_std=True)
+        X = self._scaled(X)
+        mean, std = self.gp_.predict(X, return_std=True)
         return mean, std

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from nas_surrogate.surrogates.base import torch_threads
 
@@ -61,7 +62,7 @@ class MLPSurrogate(RegressorMixin, BaseEstimator):
     def fit(self, X: np.ndarray, y: np.ndarray) -> MLPSurrogate:
         import torch
 
-        X = np.asarray(X, dtype=np.float32)
+        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float32)
         y = np.asarray(y, dtype=np.float32)
         self.x_mean_, self.x_std_ = X.mean(0), X.std(0) + 1e-8
         self.y_mean_, self.y_std_ = float(y.mean()), float(y.std() + 1e-8)
@@ -96,13 +97,16 @@ class MLPSurrogate(RegressorMixin, BaseEstimator):
                             break
             if best_state is not None:
                 net.load_state_dict(best_state)
-        self.net_ = net.eval()
+        # predictions in float64: a row's value must not depend on the batch it is in
+        self.net_ = net.eval().double()
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         import torch
 
-        x = (np.asarray(X, dtype=np.float32) - self.x_mean_) / self.x_std_
+        check_is_fitted(self, "net_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        x = (X - self.x_mean_) / self.x_std_
         with torch_threads(self.n_threads), torch.no_grad():
             out = self.net_(torch.as_tensor(x, device=self.device)).squeeze(1).cpu().numpy()
         return out.astype(float) * self.y_std_ + self.y_mean_
