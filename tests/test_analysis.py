@@ -138,7 +138,7 @@ def test_evolved_proxy_as_training_free_search_objective(evolved_file, data_dir)
     make_searcher("evolution", objective=f"evolved:{evolved_file}").run(
         problem, np.random.default_rng(0)
     )
-    scores = EvolvedProxy.load(evolved_file).score(bench)
+    scores = EvolvedProxy.load(evolved_file).score(problem.bench)  # one row per network
     first = problem.trajectory.rows
     assert len(first) == 10 and len(set(first)) == 10
     assert list(np.argsort(-scores[first], kind="stable")) == list(range(10))  # best-proxy-first
