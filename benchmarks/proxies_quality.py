@@ -56,7 +56,7 @@ def main() -> None:
         f"Machine: {platform.machine()}, {os.cpu_count()} cores (2 workers, 1 torch thread "
         f"each), Python {platform.python_version()}; date {datetime.date.today()}. "
         f"{args.n_archs} seeded NB201 cifar10 archs; synthetic batch of 16 (seed 0); "
-        f"{wall:.0f} s wall for all 13 proxies. No GPU was available to this session.",
+        f"{wall:.0f} s wall for all 13 proxies.",
         "",
         "| proxy | Spearman with published | seconds per arch (1 thread) |",
         "|---|---|---|",

@@ -738,6 +738,10 @@ def evolve_proxy_cmd(
     seeds: Annotated[
         int, typer.Option("--seeds", min=1, max=MAX_SEEDS, help="Independent GP runs per task.")
     ] = 1,
+    seed: Annotated[
+        int,
+        typer.Option("--seed", min=0, max=MAX_SEED, help="Seed of the first run (then +1, ...)."),
+    ] = 0,
     sample: Annotated[int, typer.Option("--sample", help="Labelled archs the GP sees.")] = 50,
     population: Annotated[int, typer.Option("--population")] = 200,
     generations: Annotated[int, typer.Option("--generations")] = 30,
@@ -770,6 +774,7 @@ def evolve_proxy_cmd(
         out,
         _resolved(data_dir),
         seeds=seeds,
+        base_seed=seed,
         transfer=transfer,
         common_terminals=common_terminals,
         n_jobs=n_jobs,

@@ -191,7 +191,7 @@ BASE = ["evaluate", "-b", "nasbench201/cifar10", "-s", "xgb", "-f", "onehot"]
         (["-n", "2"], ["--train-size", ">= 3"]),
         (["-n", "ten"], ["--train-size", "expected integers"]),
         (["-n", "20", "--metric", "accuracy"], ["--metric", "unknown metric 'accuracy'"]),
-        (["-n", "20", "--seeds", "0"], ["--seeds", ">= 1"]),
+        (["-n", "20", "--seeds", "0"], ["--seeds", "greater than or equal to 1"]),
         (["-n", "20", "--ablate", "add-two"], ["--ablate"]),
     ],
 )

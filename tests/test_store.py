@@ -8,7 +8,7 @@ import json
 import pytest
 
 from nas_surrogate.errors import BadInputError
-from nas_surrogate.experiments.store import ResultsStore
+from nas_surrogate.store import ResultsStore
 
 KEYS = ["benchmark", "seed"]
 

@@ -128,6 +128,7 @@ def evolve_proxy(
     out: Path,
     data_dir: str | None,
     seeds: int = 1,
+    base_seed: int = 0,
     transfer: str | None = "nbsz",
     common_terminals: bool = True,
     n_jobs: int = 1,
@@ -169,7 +170,7 @@ def evolve_proxy(
     runs_dir.mkdir(parents=True, exist_ok=True)
     todo = []
     for bench in sources:
-        for seed in range(seeds):
+        for seed in range(base_seed, base_seed + seeds):
             path = runs_dir / f"{bench.id.replace('/', '--')}--seed{seed}.json"
             cfg = EvolveConfig(benchmark=bench.id, seed=seed, terminals=terminals, **gp_params)
             todo.append((bench, cfg, path))

@@ -15,8 +15,8 @@ from tqdm.auto import tqdm
 
 from nas_surrogate import interrupt
 from nas_surrogate.errors import BadInputError
-from nas_surrogate.experiments.store import ResultsStore
 from nas_surrogate.io import make_out_dir, write_json_atomic
+from nas_surrogate.store import ResultsStore
 
 
 def prepare_out_dir(out: Path, command: str, fingerprint: dict) -> None:

@@ -76,8 +76,8 @@ def compute_table(
     from joblib import Parallel, delayed
     from tqdm.auto import tqdm
 
-    from nas_surrogate.experiments.store import ResultsStore
     from nas_surrogate.proxies import PROXIES
+    from nas_surrogate.store import ResultsStore
 
     if space_name not in SPACES_WITH_NETWORKS:
         raise BadInputError(

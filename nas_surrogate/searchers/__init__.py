@@ -24,9 +24,10 @@ SEARCHERS.register("bo", BayesOpt)
 def parse_searcher(name: str) -> tuple[str, bool]:
     """``evolution:guided`` -> (``evolution``, True)."""
     base, _, arg = name.partition(":")
-    SEARCHERS.get(base)
-    if arg and (arg != "guided" or base not in ("evolution", "local_search")):
-        raise BadInputError(f"searcher {name!r}", "only evolution and local_search take ':guided'")
+    cls = SEARCHERS.get(base)
+    if arg and (arg != "guided" or not cls.supports_guided):
+        guided = [n for n, c in SEARCHERS.items() if c.supports_guided]
+        raise BadInputError(f"searcher {name!r}", f"only {' and '.join(guided)} take ':guided'")
     return base, bool(arg)
 
 

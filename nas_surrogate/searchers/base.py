@@ -24,6 +24,8 @@ class Searcher(ABC):
 
     #: whether this searcher needs a surrogate to work at all (bo)
     needs_surrogate = False
+    #: whether ``NAME:guided`` (a surrogate picks children / orders neighbours) exists
+    supports_guided = False
     #: Optuna search space of the searcher's own parameters (None: nothing to tune)
     TUNE_SPACE: dict[str, tuple] | None = None
 

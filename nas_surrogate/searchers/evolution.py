@@ -23,6 +23,7 @@ from nas_surrogate.searchers.problem import SearchProblem
 
 
 class Evolution(Searcher):
+    supports_guided = True
     #: Optuna search space for ``tune --target search`` (format: experiments/tune.py)
     TUNE_SPACE = {
         "population": ("int", 5, 100, True),

@@ -15,6 +15,7 @@ from nas_surrogate.searchers.problem import SearchProblem
 
 
 class LocalSearch(Searcher):
+    supports_guided = True
     #: Optuna search space for ``tune --target search`` (format: experiments/tune.py)
     TUNE_SPACE = {"mode": ("categorical", ["first", "best"])}
 
