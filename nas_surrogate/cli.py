@@ -299,13 +299,13 @@ def evaluate_cmd(
     surrogate: Annotated[
         str,
         typer.Option(
-            "--surrogate", "-s", help="xgb, lgbm, rf, gp, mlp, ensemble, vote, proxy:NAME"
+            "--surrogate", "-s", help="xgb, lgbm, rf, gp, mlp, ensemble, stack, vote, proxy:NAME"
         ),
     ],
     features: Annotated[
         str,
         typer.Option(
-            "--features", "-f", help="Spec(s): onehot, zc, onehot+zc, enc+zc, zc:nwot,synflow"
+            "--features", "-f", help="Spec(s): onehot, zc, onehot+zc, graf+zc, enc+zc, zc:nwot,synflow"
         ),
     ],
     train_size: Annotated[str, typer.Option("--train-size", "-n", help="N[,N...]")],
