@@ -305,7 +305,9 @@ def evaluate_cmd(
     features: Annotated[
         str,
         typer.Option(
-            "--features", "-f", help="Spec(s): onehot, zc, onehot+zc, graf+zc, enc+zc, zc:nwot,synflow"
+            "--features",
+            "-f",
+            help="Spec(s): onehot, zc, onehot+zc, graf+zc, enc+zc, zc:nwot,synflow",
         ),
     ],
     train_size: Annotated[str, typer.Option("--train-size", "-n", help="N[,N...]")],
