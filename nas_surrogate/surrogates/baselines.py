@@ -19,6 +19,8 @@ from scipy import stats
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from nas_surrogate.surrogates.base import position_among
+
 
 class ProxySurrogate(RegressorMixin, BaseEstimator):
     def __init__(self, column: int = 0) -> None:
@@ -56,28 +58,7 @@ class VoteSurrogate(RegressorMixin, BaseEstimator):
     def predict(self, X: np.ndarray) -> np.ndarray:
         check_is_fitted(self, "sorted_")
         X = validate_data(self, X, reset=False)
-        cols = [self._position(X[:, j], self.sorted_[:, j]) for j in range(X.shape[1])]
+        cols = [position_among(X[:, j], self.sorted_[:, j]) for j in range(X.shape[1])]
         pos = np.column_stack(cols) if cols else np.zeros((len(X), 0))
         pos = np.where(self.signs_ < 0, 1.0 - pos, pos)
         return pos.mean(axis=1)
-
-    @staticmethod
-    def _position(x: np.ndarray, train: np.ndarray) -> np.ndarray:
-        """Where each score sits among the training scores, in [0, 1] inside their
-        range and linearly beyond it (strictly increasing in ``x``); NaN -> 0.5."""
-        train = train[np.isfinite(train)]
-        out = np.full(len(x), 0.5)
-        ok = np.isfinite(x)
-        if len(train) == 0:
-            return out
-        lo, hi = train[0], train[-1]
-        width = hi - lo if hi > lo else 1.0
-        levels = np.linspace(0.0, 1.0, len(train)) if len(train) > 1 else np.array([0.5])
-        keep = np.concatenate(([True], np.diff(train) > 0))  # interp needs increasing xp
-        xs, ys = train[keep], levels[keep]
-        v = x[ok]
-        inner = np.interp(v, xs, ys) if len(xs) > 1 else np.full(len(v), 0.5)
-        below = ys[0] - (lo - v) / width
-        above = ys[-1] + (v - hi) / width
-        out[ok] = np.where(v < lo, below, np.where(v > hi, above, inner))
-        return out

@@ -21,26 +21,15 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from nas_surrogate.errors import BadInputError
+from nas_surrogate.surrogates.base import position_among
 
 #: default members: XGBoost (defaults) and a 300-tree random forest on 30 % of features
 DEFAULT_MEMBERS = ("xgb", "rf")
 DEFAULT_MEMBER_PARAMS: dict[str, dict] = {"rf": {"n_estimators": 300, "max_features": 0.3}}
 
 
-def _position(x: np.ndarray, train: np.ndarray) -> np.ndarray:
-    """Where each value sits among sorted ``train`` values: in [0, 1] inside their range,
-    linear beyond it (strictly increasing in ``x``)."""
-    lo, hi = train[0], train[-1]
-    width = hi - lo if hi > lo else 1.0
-    keep = np.concatenate(([True], np.diff(train) > 0))
-    levels = np.linspace(0.0, 1.0, len(train))[keep]
-    xs = train[keep]
-    inner = np.interp(x, xs, levels) if len(xs) > 1 else np.full(len(x), 0.5)
-    return np.where(x < lo, (x - lo) / width, np.where(x > hi, 1.0 + (x - hi) / width, inner))
-
-
 def _quantile(pos: np.ndarray, y_sorted: np.ndarray) -> np.ndarray:
-    """Inverse of ``_position`` on the training targets (linear beyond [0, 1])."""
+    """Inverse of ``position_among`` on the training targets (linear beyond [0, 1])."""
     lo, hi = y_sorted[0], y_sorted[-1]
     width = hi - lo if hi > lo else 1.0
     levels = np.linspace(0.0, 1.0, len(y_sorted))
@@ -115,7 +104,7 @@ class StackSurrogate(RegressorMixin, BaseEstimator):
         X = validate_data(self, X, reset=False)
         return np.stack(
             [
-                _quantile(_position(np.asarray(m.predict(X), float), ref), self.y_sorted_)
+                _quantile(position_among(np.asarray(m.predict(X), float), ref), self.y_sorted_)
                 for m, ref in zip(self.models_, self.train_preds_)
             ]
         )
