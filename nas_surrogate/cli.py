@@ -19,6 +19,7 @@ from typing import Annotated, Any
 import typer
 
 from nas_surrogate.errors import BadInputError, redact, shorten
+from nas_surrogate.proxy_names import PROXY_NAMES
 
 app = typer.Typer(
     name="nas-surrogate",
@@ -198,7 +199,7 @@ def proxies_compute_cmd(
     ] = "all",
     proxies: Annotated[
         str, typer.Option("--proxies", help="Comma list (default: all 13).")
-    ] = "epe_nas,fisher,flops,grad_norm,grasp,jacov,l2_norm,nwot,params,plain,snip,synflow,zen",
+    ] = ",".join(PROXY_NAMES),
     device: Annotated[str, typer.Option("--device", help="cpu or cuda")] = "cpu",
     batch: Annotated[
         Path | None, typer.Option("--batch", help="npz with images and labels (else synthetic).")

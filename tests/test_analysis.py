@@ -207,4 +207,4 @@ def test_task_with_too_few_proxies(capsys, tmp_path):
 
 def test_unknown_analysis(capsys, tmp_path):
     code, _, err = cli(capsys, "analyze", "entropy", "-b", "nasbench201/cifar10", "--out", tmp_path)
-    assert code == 2 and "unknown analysis 'entropy'" in err
+    assert code == 2 and "error: analysis: unknown name 'entropy'" in err

@@ -150,3 +150,12 @@ def test_searchers_never_query_a_network_twice(full, name):
     rows = problem.row_of(ids)
     assert len(ids) == 300 and len(np.unique(rows)) == 300
     assert np.array_equal(values, full.val_accuracy[rows])
+
+
+def test_training_free_evolution_queries_each_network_once(full):
+    problem = SearchProblem(full, budget=60)
+    make_searcher("evolution", objective="vote", proxy_steps=400).run(
+        problem, np.random.default_rng(2)
+    )
+    rows = problem.row_of(problem.history()[0])
+    assert len(rows) == 60 and len(np.unique(rows)) == 60

@@ -11,8 +11,7 @@ import pandas as pd
 from nas_surrogate.benchmarks import Benchmark, expand_benchmark_ids, load_benchmark
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.io import make_out_dir, write_json_atomic, write_text_atomic
-
-ANALYSES = ("correlations", "information", "bias")
+from nas_surrogate.registry import Registry
 
 
 def _benches(spec: str, data_dir: str | None) -> list[Benchmark]:
@@ -38,75 +37,94 @@ def _markdown(frame: pd.DataFrame, digits: int = 3) -> str:
     return "\n".join([header, rule, *body]) + "\n"
 
 
+def _correlations(benches: list[Benchmark], out: Path, bins: int, seed: int):
+    """Spearman / Kendall of every proxy with accuracy per task, and proxy-proxy matrices."""
+    from nas_surrogate import plots
+    from nas_surrogate.analysis.correlation import proxy_proxy_matrix, task_proxy_table
+
+    summary, md = {}, []
+    for method in ("spearman", "kendall"):
+        table = task_proxy_table(benches, method)
+        write_text_atomic(out / f"{method}.csv", table.to_csv())
+        md += [f"## {method} with validation accuracy", "", _markdown(table)]
+        summary[method] = table.to_dict(orient="index")
+    plots.matrix(task_proxy_table(benches), out / "plots" / "task_proxy_spearman.png",
+                 "Spearman with accuracy")  # fmt: skip
+    for bench in benches:
+        m = proxy_proxy_matrix(bench)
+        name = bench.id.replace("/", "--")
+        write_text_atomic(out / f"proxy_proxy--{name}.csv", m.to_csv())
+        plots.matrix(
+            m, out / "plots" / f"proxy_proxy--{name}.png", f"{bench.id}: proxy-proxy Spearman"
+        )
+    return summary, md
+
+
+def _information(benches: list[Benchmark], out: Path, bins: int, seed: int):
+    """Mutual information of each proxy and each pair of proxies with accuracy."""
+    from nas_surrogate import plots
+    from nas_surrogate.analysis.information import information_tables
+
+    rows, pair_rows, per = [], [], {}
+    for bench in benches:
+        s, single, pair = information_tables(bench, bins=bins, seed=seed)
+        per[bench.id] = s
+        rows.append(single.assign(benchmark=bench.id))
+        pair_rows.append(pair.assign(benchmark=bench.id))
+    singles, pairs = pd.concat(rows), pd.concat(pair_rows)
+    write_text_atomic(out / "proxy_information.csv", singles.to_csv(index=False))
+    write_text_atomic(out / "pair_information.csv", pairs.to_csv(index=False))
+    summary = {"per_benchmark": per, "estimator": next(iter(per.values()))["estimator"]}
+    md = ["## Mutual information with accuracy (bits)", "",
+          _markdown(singles.pivot(index="benchmark", columns="proxy", values="mi_bits")),
+          "## Most complementary pairs (gain over the better single proxy, bits)", "",
+          _markdown(pairs.groupby("benchmark").head(3)[
+              ["benchmark", "proxy_a", "proxy_b", "pair_mi_bits", "gain_over_best_bits",
+               "interaction_bits"]])]  # fmt: skip
+    mi = singles.pivot(index="benchmark", columns="proxy", values="mi_bits")
+    plots.matrix(mi, out / "plots" / "mutual_information.png", "I(proxy; accuracy), bits")
+    return summary, md
+
+
+def _bias(benches: list[Benchmark], out: Path, bins: int, seed: int):
+    """How much of each proxy is cell size, and its Kendall tau once size is removed."""
+    from nas_surrogate import plots
+    from nas_surrogate.analysis.bias import bias_tables
+
+    debias_rows = []
+    for bench in benches:
+        corr, debias = bias_tables(bench, seed=seed)
+        name = bench.id.replace("/", "--")
+        write_text_atomic(out / f"properties--{name}.csv", corr.to_csv())
+        plots.matrix(
+            corr, out / "plots" / f"bias--{name}.png", f"{bench.id}: Spearman with property"
+        )
+        debias_rows.append(debias.assign(benchmark=bench.id))
+    debiased = pd.concat(debias_rows)
+    write_text_atomic(out / "debias.csv", debiased.to_csv(index=False))
+    md = ["## Kendall tau before / after removing cell size (held-out half)", "",
+          _markdown(debiased[["benchmark", "proxy", "spearman_with_params",
+                              "kendall_before", "kendall_after"]])]  # fmt: skip
+    return {"debias": debiased.to_dict(orient="records")}, md
+
+
+#: analysis registry: a new analysis is one function plus one registration
+ANALYSES: Registry = Registry("analysis")
+ANALYSES.register("correlations", _correlations)
+ANALYSES.register("information", _information)
+ANALYSES.register("bias", _bias)
+
+
 def analyze(
     kind: str, spec: str, out: Path, data_dir: str | None, bins: int = 8, seed: int = 0
 ) -> dict:
-    from nas_surrogate import plots
-    from nas_surrogate.analysis.bias import bias_tables
-    from nas_surrogate.analysis.correlation import proxy_proxy_matrix, task_proxy_table
-    from nas_surrogate.analysis.information import information_tables
-
-    if kind not in ANALYSES:
-        raise BadInputError("analyze", f"unknown analysis {kind!r} (use {', '.join(ANALYSES)})")
+    run = ANALYSES.get(kind)
     if bins < 2:
         raise BadInputError("--bins", f"must be >= 2, got {bins}")
     benches = _benches(spec, data_dir)
-    out = Path(out)
-    make_out_dir(out)
-    summary: dict = {"command": f"analyze {kind}", "benchmarks": [b.id for b in benches]}
-    md: list[str] = []
-    if kind == "correlations":
-        for method in ("spearman", "kendall"):
-            table = task_proxy_table(benches, method)
-            write_text_atomic(out / f"{method}.csv", table.to_csv())
-            md += [f"## {method} with validation accuracy", "", _markdown(table)]
-            summary[method] = table.to_dict(orient="index")
-        plots.matrix(task_proxy_table(benches), out / "plots" / "task_proxy_spearman.png",
-                     "Spearman with accuracy")  # fmt: skip
-        for bench in benches:
-            m = proxy_proxy_matrix(bench)
-            name = bench.id.replace("/", "--")
-            write_text_atomic(out / f"proxy_proxy--{name}.csv", m.to_csv())
-            plots.matrix(
-                m, out / "plots" / f"proxy_proxy--{name}.png", f"{bench.id}: proxy-proxy Spearman"
-            )
-    elif kind == "information":
-        rows, pair_rows, per = [], [], {}
-        for bench in benches:
-            s, single, pair = information_tables(bench, bins=bins, seed=seed)
-            per[bench.id] = s
-            rows.append(single.assign(benchmark=bench.id))
-            pair_rows.append(pair.assign(benchmark=bench.id))
-        singles, pairs = pd.concat(rows), pd.concat(pair_rows)
-        write_text_atomic(out / "proxy_information.csv", singles.to_csv(index=False))
-        write_text_atomic(out / "pair_information.csv", pairs.to_csv(index=False))
-        summary["per_benchmark"] = per
-        summary["estimator"] = next(iter(per.values()))["estimator"]
-        md += ["## Mutual information with accuracy (bits)", "",
-               _markdown(singles.pivot(index="benchmark", columns="proxy", values="mi_bits")),
-               "## Most complementary pairs (gain over the better single proxy, bits)", "",
-               _markdown(pairs.groupby("benchmark").head(3)[
-                   ["benchmark", "proxy_a", "proxy_b", "pair_mi_bits", "gain_over_best_bits",
-                    "interaction_bits"]])]  # fmt: skip
-        mi = singles.pivot(index="benchmark", columns="proxy", values="mi_bits")
-        plots.matrix(mi, out / "plots" / "mutual_information.png", "I(proxy; accuracy), bits")
-    else:
-        corr_rows, debias_rows = [], []
-        for bench in benches:
-            corr, debias = bias_tables(bench, seed=seed)
-            name = bench.id.replace("/", "--")
-            write_text_atomic(out / f"properties--{name}.csv", corr.to_csv())
-            plots.matrix(
-                corr, out / "plots" / f"bias--{name}.png", f"{bench.id}: Spearman with property"
-            )
-            corr_rows.append(corr.assign(benchmark=bench.id))
-            debias_rows.append(debias.assign(benchmark=bench.id))
-        debiased = pd.concat(debias_rows)
-        write_text_atomic(out / "debias.csv", debiased.to_csv(index=False))
-        md += ["## Kendall tau before / after removing cell size (held-out half)", "",
-               _markdown(debiased[["benchmark", "proxy", "spearman_with_params",
-                                   "kendall_before", "kendall_after"]])]  # fmt: skip
-        summary["debias"] = debiased.to_dict(orient="records")
+    out = make_out_dir(Path(out))
+    part, md = run(benches, out, bins, seed)
+    summary = {"command": f"analyze {kind}", "benchmarks": [b.id for b in benches], **part}
     write_text_atomic(out / "results.md", "\n".join(md))
     write_json_atomic(out / "summary.json", summary)
     return summary

@@ -82,7 +82,7 @@ class Evolution(Searcher):
             if len(pop) > self.population:
                 pop.popleft()
         ranked = sorted(seen, key=lambda r: -seen[r])
-        for row in ranked:
+        for row in problem.distinct(np.array(ranked, dtype=np.int64)):  # one cell per network
             problem.query(row)
         for row in problem.sample(problem.budget, rng):  # visited set smaller than budget
             problem.query(row)
