@@ -61,3 +61,25 @@ def test_out_that_is_not_a_folder(command, capsys):
     code = main([*command, "-b", "nasbench201/cifar10", "--out", "/dev/null"])
     err = capsys.readouterr().err
     assert code == 2 and "--out /dev/null: exists and is not a directory" in err
+
+
+@pytest.mark.parametrize(
+    "space,text",
+    [
+        ("nasbench301", "[[(0, 2.9), (1, 5), (1, 1), (0, 1), (1, 3), (0, 3), (1, 3), (3, 2)], "
+                        "[(1, 0), (0, 2), (1, 3), (0, 3), (3, 0), (0, 1), (2, 0), (3, 6)]]"),
+        ("nasbench301", "[[(0, '2'), (1, 5), (1, 1), (0, 1), (1, 3), (0, 3), (1, 3), (3, 2)], "
+                        "[(1, 0), (0, 2), (1, 3), (0, 3), (3, 0), (0, 1), (2, 0), (3, 6)]]"),
+        ("nasbench301", "[[(0, True), (1, 5), (1, 1), (0, 1), (1, 3), (0, 3), (1, 3), (3, 2)], "
+                        "[(1, 0), (0, 2), (1, 3), (0, 3), (3, 0), (0, 1), (2, 0), (3, 6)]]"),
+        ("nasbench201", "(0, 1, 2, 3, 4, " + "9" * 400 + ")"),
+        ("nasbench301", "[[(0, " + "9" * 400 + ")]]"),
+        ("nasbenchgraph", "(1, 2)"),
+    ],
+)  # fmt: skip
+def test_arch_strings_that_only_look_like_ints_are_refused(space, text):
+    from nas_surrogate.errors import BadInputError
+    from nas_surrogate.spaces import get_space
+
+    with pytest.raises(BadInputError):
+        get_space(space).parse(text)

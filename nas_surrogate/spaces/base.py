@@ -81,12 +81,28 @@ def literal(text: str, space: str) -> object:
         raise BadInputError(f"{space} arch string {text!r}", "does not parse") from None
 
 
+#: largest magnitude of an integer in an arch string (op indices are tiny; this only
+#: keeps a 400-digit number from overflowing int64 with an unexpected failure)
+MAX_INT = 2**31
+
+
+def _small_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and abs(v) < MAX_INT
+
+
+def all_small_ints(value: object) -> bool:
+    """Whether every leaf of nested lists/tuples is a (non-bool) int of modest size."""
+    if isinstance(value, (list, tuple)):
+        return all(all_small_ints(v) for v in value)
+    return _small_int(value)
+
+
 def int_tuple(value: object, length: int, text: str, space: str) -> tuple[int, ...]:
     """Check that ``value`` is a flat sequence of ``length`` ints."""
     if (
         not isinstance(value, (tuple, list))
         or len(value) != length
-        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        or not all(_small_int(v) for v in value)
     ):
         raise BadInputError(f"{space} arch string {text!r}", f"expected {length} integers")
     return tuple(value)

@@ -68,6 +68,8 @@ class NASBenchGraphSpace(ProductSpace):
         if not (isinstance(value, (tuple, list)) and len(value) == 2):
             raise BadInputError(where, "expected ([link...], [op names...])")
         link, ops = value
+        if not isinstance(link, (list, tuple)) or not isinstance(ops, (list, tuple)):
+            raise BadInputError(where, "expected ([link...], [op names...])")
         if tuple(link) not in self.links:
             raise BadInputError(where, f"link pattern must be one of {list(self.links)}")
         if len(ops) != 4 or any(op not in self.ops for op in ops):

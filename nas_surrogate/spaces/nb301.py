@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from nas_surrogate.errors import BadInputError
-from nas_surrogate.spaces.base import SearchSpace, literal
+from nas_surrogate.spaces.base import SearchSpace, all_small_ints, literal
 
 NB301_OPS: tuple[str, ...] = (
     "max_pool_3x3",
@@ -44,6 +44,8 @@ class NB301Space(SearchSpace):
     def parse(self, text: str) -> np.ndarray:
         value = literal(text, self.name)
         where = f"{self.name} arch string {text!r}"
+        if not all_small_ints(value):  # 2.9, '2' or True are not op indices
+            raise BadInputError(where, "expected [normal, reduce] lists of (input, op) integers")
         try:
             arch = np.array(value, dtype=np.int64)
         except (TypeError, ValueError):
