@@ -230,3 +230,29 @@ def test_credentials_are_redacted_in_errors_and_summaries(capsys, tmp_path):
     assert redact(f"storage {url} and {url}") == (
         "storage postgresql://alice:***@127.0.0.1:1/db and postgresql://alice:***@127.0.0.1:1/db"
     )
+
+
+def test_hostile_json_and_zip_content_exit_2(capsys, tmp_path, data_dir):
+    import shutil
+    import zipfile
+
+    deep = tmp_path / "deep"
+    deep.mkdir()
+    (deep / "a.json").write_text("[" * 100_000 + "]" * 100_000)
+    code, _, err = cli(capsys, "benchmarks", "--data-dir", deep)
+    assert code == 2 and "nested too deeply" in err
+
+    binary = tmp_path / "binary"
+    binary.mkdir()
+    shutil.copy(data_dir / "zc_transbench101_micro.json", binary)
+    with zipfile.ZipFile(binary / "zen.zip", "w") as z:
+        z.writestr("zen/benchmark--transbench101_micro--jigsaw--0.json", b"\xff\xfe not utf8")
+    code, _, err = cli(capsys, "proxies", "-b", "transbench101_micro/jigsaw", "--data-dir", binary)
+    assert code == 2 and "not UTF-8 text" in err
+
+    huge = tmp_path / "huge"
+    huge.mkdir()
+    record = '{"val_accuracy": 1.0, "nwot": {"score": 1' + "0" * 400 + "}}"
+    (huge / "a.json").write_text('{"cifar10": {"(0, 1, 2, 3, 4, 0)": ' + record + "}}")
+    code, _, err = cli(capsys, "proxies", "-b", "nasbench201/cifar10", "--data-dir", huge)
+    assert code == 2 and "no zero-cost proxy scores" in err  # a 400-digit score is no score
