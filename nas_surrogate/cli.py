@@ -35,6 +35,13 @@ class OutputFormat(str, Enum):
     json = "json"
 
 
+def _format(value: str, where: str) -> OutputFormat:
+    try:
+        return OutputFormat(value)
+    except ValueError:
+        raise BadInputError(where, f"expected table or json, got {value!r}") from None
+
+
 DataDirOpt = Annotated[
     Path | None,
     typer.Option(
@@ -360,12 +367,13 @@ def evaluate_cmd(
 EVALUATE_FIELDS = {
     "command", "benchmark", "surrogate", "features", "train_size", "out", "seeds", "seed",
     "test_size", "zc_transform", "pool", "ablate", "metric", "surrogate_params", "data_dir",
-    "n_jobs", "format", "scheduler",
+    "n_jobs", "format", "scheduler", "proxy_table",
 }  # fmt: skip
 SEARCH_FIELDS = {
     "command", "benchmark", "searcher", "budget", "out", "seeds", "seed", "surrogate",
     "features", "acquisition", "train_seconds", "zc_warmup", "warmup_pool", "searcher_params",
-    "surrogate_params", "data_dir", "n_jobs", "format", "scheduler",
+    "surrogate_params", "data_dir", "n_jobs", "format", "scheduler", "proxy_table",
+    "proxy_costs",
 }  # fmt: skip
 
 
@@ -381,7 +389,9 @@ def run_cmd(
     config: Annotated[Path, typer.Argument(help="A YAML config from configs/.")],
     data_dir: DataDirOpt = None,
     n_jobs: Annotated[int | None, typer.Option("--n-jobs", "-j")] = None,
-    fmt: FormatOpt = OutputFormat.table,
+    fmt: Annotated[
+        OutputFormat | None, typer.Option("--format", help="table or json (else the config's)")
+    ] = None,
 ) -> None:
     """Run evaluate or search from a YAML config (options as keys; flags here override)."""
     from nas_surrogate.config import as_list, check_known, load_yaml, take
@@ -409,8 +419,9 @@ def run_cmd(
         surrogate_params=_nested_params(doc, "surrogate_params", where),
         data_dir=data_dir or take(doc, "data_dir", str, where),
         n_jobs=n_jobs if n_jobs is not None else take(doc, "n_jobs", int, where, 1),
-        fmt=fmt,
+        fmt=fmt or _format(take(doc, "format", str, where, "table"), f"{where}: format"),
         scheduler=take(doc, "scheduler", str, where),
+        proxy_table=take(doc, "proxy_table", str, where),
     )
     if command == "search":
         run_search(
@@ -424,6 +435,7 @@ def run_cmd(
             zc_warmup=take(doc, "zc_warmup", str, where),
             warmup_pool=take(doc, "warmup_pool", int, where, 100),
             searcher_params=_nested_params(doc, "searcher_params", where),
+            proxy_costs=take(doc, "proxy_costs", str, where),
             **common,
         )
         return
@@ -466,6 +478,7 @@ def run_search(
     progress: bool = True,
     scheduler: str | None = None,
     proxy_table: Path | None = None,
+    proxy_costs: Path | None = None,
 ) -> dict:
     """Shared by ``search``, ``demo`` and ``run CONFIG.yaml``."""
     from nas_surrogate.experiments.search import SearchConfig, search
@@ -486,6 +499,7 @@ def run_search(
         surrogate_params=surrogate_params or {},
         data_dir=_resolved(data_dir),
         proxy_table=None if proxy_table is None else str(Path(proxy_table).resolve()),
+        proxy_costs=None if proxy_costs is None else str(Path(proxy_costs).resolve()),
     )
     show = progress and fmt is OutputFormat.table
     summary = search(config, out, n_jobs=n_jobs, progress=show, scheduler=scheduler)
@@ -544,6 +558,13 @@ def search_cmd(
     ] = None,
     scheduler: SchedulerOpt = None,
     proxy_table: ProxyTableOpt = None,
+    proxy_costs: Annotated[
+        Path | None,
+        typer.Option(
+            "--proxy-costs",
+            help="YAML {proxy: seconds per arch}: charge these instead of the data's times.",
+        ),
+    ] = None,
     data_dir: DataDirOpt = None,
     n_jobs: Annotated[int, typer.Option("--n-jobs", "-j")] = 1,
     fmt: FormatOpt = OutputFormat.table,
@@ -567,6 +588,7 @@ def search_cmd(
         data_dir=data_dir,
         n_jobs=n_jobs,
         proxy_table=proxy_table,
+        proxy_costs=proxy_costs,
         scheduler=scheduler,
         fmt=fmt,
     )

@@ -159,3 +159,20 @@ def test_training_free_evolution_queries_each_network_once(full):
     )
     rows = problem.row_of(problem.history()[0])
     assert len(rows) == 60 and len(np.unique(rows)) == 60
+
+
+def test_proxy_costs_file_is_charged_and_reported(capsys, tmp_path, full_data_dir):
+    costs = tmp_path / "costs.yaml"
+    costs.write_text("nwot: 2.0\nsynflow: 0.5\n")
+    argv = ["search", "-b", "nasbench201/cifar10", "--searcher", "random", "--zc-warmup", "nwot",
+            "--warmup-pool", 50, "--budget", 5, "--seeds", 1, "--data-dir", full_data_dir,
+            "--format", "json"]  # fmt: skip
+    code, out, err = cli(capsys, *argv, "--proxy-costs", costs, "--out", tmp_path / "a")
+    assert code == 0, err
+    entry = json.loads(out)["searchers"][0]
+    assert "user-given" in entry["proxy_costs"]
+    # the warm-up scored 50 archs with nwot at 2 s each, on top of 5 trainings
+    assert entry["sim_hours_median"] * 3600 == pytest.approx(5 * 3600 + 50 * 2.0)
+    costs.write_text("nwot: -1\n")
+    code, _, err = cli(capsys, *argv, "--proxy-costs", costs, "--out", tmp_path / "b")
+    assert code == 2 and "nwot" in err and "seconds >= 0" in err

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,8 +17,19 @@ from nas_surrogate.errors import BadInputError
 from nas_surrogate.proxy_names import PROXY_NAMES, sanitize_scores
 
 
-@lru_cache(maxsize=8)
 def _read(path: str) -> pd.DataFrame:
+    """The table at ``path``, cached by content (a rewritten file is read again)."""
+    from nas_surrogate.cache import file_digest
+
+    try:
+        digest = file_digest(Path(path))
+    except OSError as e:
+        raise BadInputError(f"--proxy-table {path}", f"cannot be read ({e.strerror})") from None
+    return _read_cached(path, digest)
+
+
+@lru_cache(maxsize=8)
+def _read_cached(path: str, digest: str) -> pd.DataFrame:
     try:
         frame = pd.read_csv(path)
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:

@@ -70,6 +70,7 @@ class SearchConfig:
     surrogate_params: dict[str, dict] = field(default_factory=dict)
     data_dir: str | None = None
     proxy_table: str | None = None  # computed proxies attached to every benchmark
+    proxy_costs: str | None = None  # YAML {proxy: seconds}: charged instead of the data's
 
     def fingerprint(self) -> dict:
         keep = ("base_seed", "budget", "acquisition", "train_seconds", "zc_warmup")
@@ -79,10 +80,12 @@ class SearchConfig:
             "searcher_params": self.searcher_params,
             "surrogate_params": self.surrogate_params,
             "proxy_table": self.proxy_table,
+            "proxy_costs": self.proxy_costs,
             "inputs": input_fingerprint(
                 self.benchmarks,
                 self.data_dir,
                 ([self.proxy_table] if self.proxy_table else [])
+                + ([self.proxy_costs] if self.proxy_costs else [])
                 + evolved_files(
                     [*self.features, self.zc_warmup, self.surrogate]
                     + [str(p.get("objective")) for p in self.searcher_params.values()]
@@ -91,13 +94,54 @@ class SearchConfig:
         }
 
 
+def read_proxy_costs(path: str) -> dict[str, float]:
+    """``--proxy-costs FILE``: {proxy: seconds per architecture}, validated."""
+    import math
+
+    from nas_surrogate.config import load_yaml
+    from nas_surrogate.proxy_names import PROXY_NAMES
+
+    costs = {}
+    for name, value in load_yaml(Path(path)).items():
+        if name not in PROXY_NAMES:
+            raise BadInputError(f"{path}: {name}", f"unknown proxy (use {', '.join(PROXY_NAMES)})")
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not number or not math.isfinite(value) or value < 0:
+            raise BadInputError(f"{path}: {name}", f"expected seconds >= 0, got {value!r}")
+        costs[name] = float(value)
+    return costs
+
+
+def _benchmark(
+    bench_id: str,
+    data_dir: str | None,
+    proxy_table: str | None = None,
+    proxy_costs: str | None = None,
+) -> Benchmark:
+    """The searchable table. The costs file is read on every call (it is tiny), so the
+    cached table is keyed by the file's content, not its path."""
+    costs = None
+    if proxy_costs:
+        costs = (proxy_costs, tuple(sorted(read_proxy_costs(proxy_costs).items())))
+    return _cached_benchmark(bench_id, data_dir, proxy_table, costs)
+
+
 @lru_cache(maxsize=32)
-def _benchmark(bench_id: str, data_dir: str | None, proxy_table: str | None = None) -> Benchmark:
+def _cached_benchmark(
+    bench_id: str,
+    data_dir: str | None,
+    proxy_table: str | None,
+    costs: tuple[str, tuple[tuple[str, float], ...]] | None,
+) -> Benchmark:
     bench = load_benchmark(bench_id, data_dir)
     if proxy_table:
         from nas_surrogate.benchmarks.computed import attach_proxy_table
 
         bench = attach_proxy_table(bench, proxy_table)
+    if costs is not None:
+        from nas_surrogate.proxy_names import with_proxy_costs
+
+        bench = with_proxy_costs(bench, dict(costs[1]), f"--proxy-costs {costs[0]}")
     return distinct_networks(bench)
 
 
@@ -142,7 +186,7 @@ def plan_units(config: SearchConfig) -> list[SearchUnit]:
             variants.append((name, NONE, NONE))
     units = []
     for bench_id in config.benchmarks:
-        bench = _benchmark(bench_id, config.data_dir, config.proxy_table)
+        bench = _benchmark(bench_id, config.data_dir, config.proxy_table, config.proxy_costs)
         for _, _, spec in variants:
             if spec != NONE:
                 build_features(spec, bench)  # raises if the spec cannot encode this space
@@ -171,7 +215,7 @@ def _rng(config: SearchConfig, unit: SearchUnit) -> np.random.Generator:
 
 
 def run_unit(unit: SearchUnit, config: SearchConfig) -> list[dict]:
-    bench = _benchmark(unit.benchmark, config.data_dir, config.proxy_table)
+    bench = _benchmark(unit.benchmark, config.data_dir, config.proxy_table, config.proxy_costs)
     problem = SearchProblem(
         bench,
         budget=config.budget,
@@ -228,7 +272,7 @@ def summarize(results: pd.DataFrame, config: SearchConfig) -> list[dict]:
     for (bench_id, searcher, surrogate, spec), g in results.groupby(
         ["benchmark", "searcher", "surrogate", "features"], sort=False
     ):
-        bench = _benchmark(bench_id, config.data_dir, config.proxy_table)
+        bench = _benchmark(bench_id, config.data_dir, config.proxy_table, config.proxy_costs)
         vals = np.sort(bench.val_accuracy)[::-1]
         optimum = float(vals[0])
         top = float(vals[max(1, math.ceil(0.001 * len(vals))) - 1])
@@ -241,6 +285,7 @@ def summarize(results: pd.DataFrame, config: SearchConfig) -> list[dict]:
             "n_seeds": len(curves),
             "optimum": optimum,
             "top_0.1%_threshold": top,
+            "proxy_costs": bench.cost_source,  # where the charged proxy seconds come from
         }
         for b in checkpoints(config.budget):
             at = [c.best_val_accuracy.to_numpy()[:b][-1] for c in curves.values()]
