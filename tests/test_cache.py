@@ -69,3 +69,17 @@ def test_truncated_or_inconsistent_entries_are_misses(tmp_path, monkeypatch, dat
     np.savez(buf, **arrays)
     entry.write_bytes(buf.getvalue())
     _same(good, load_benchmark("nasbench301/cifar10", data_dir))
+
+
+def test_file_layouts_are_remembered_and_a_bad_entry_is_a_miss(tmp_path, monkeypatch, data_dir):
+    from nas_surrogate.benchmarks import nbsz
+
+    monkeypatch.setenv("NAS_SURROGATE_CACHE", str(tmp_path / "c"))
+    nbsz._describe_json_cached.cache_clear()
+    first = nbsz.catalog(data_dir)
+    entries = list(cache_dir().glob("layout-*.json"))
+    assert len(entries) == 5  # one per NB-Suite-Zero JSON file
+    for entry in entries:
+        entry.write_text('[["x"]]')  # malformed: ignored, recomputed
+    nbsz._describe_json_cached.cache_clear()
+    assert nbsz.catalog(data_dir) == first

@@ -38,6 +38,7 @@ archive over ``MAX_ZIP_BYTES`` decompressed is refused before it is read in full
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import zipfile
@@ -343,7 +344,26 @@ def catalog(data_dir: Path) -> dict[str, TaskSource]:
 
 @lru_cache(maxsize=64)
 def _describe_json_cached(path: str, digest: str) -> tuple[tuple[str, str, str], ...]:
-    return tuple(describe_json(Path(path)))
+    """What a file holds, remembered on disk by its SHA-256 (so a command does not parse
+    every file of the data dir again); an unreadable or malformed entry is a miss."""
+    from nas_surrogate.cache import PARSER_VERSION, cache_dir
+    from nas_surrogate.io import write_json_atomic
+
+    root = cache_dir()
+    entry = None if root is None else root / f"layout-v{PARSER_VERSION}-{digest[:32]}.json"
+    if entry is not None and entry.is_file():
+        try:
+            rows = json.loads(entry.read_text())
+            if all(isinstance(r, list) and len(r) == 3 and all(isinstance(v, str) for v in r)
+                   for r in rows):  # fmt: skip
+                return tuple(tuple(r) for r in rows)
+        except (OSError, ValueError, TypeError):
+            pass
+    found = tuple(describe_json(Path(path)))
+    if entry is not None:
+        with contextlib.suppress(OSError):  # a read-only cache only costs speed
+            write_json_atomic(entry, [list(r) for r in found])
+    return found
 
 
 @lru_cache(maxsize=16)
