@@ -57,6 +57,15 @@ MAX_SEEDS = 100_000
 SeedOpt = Annotated[
     int, typer.Option("--seed", min=0, max=MAX_SEED, help="Base seed of every random choice.")
 ]
+JobsOpt = Annotated[
+    int,
+    typer.Option(
+        "--n-jobs",
+        "-j",
+        help="Parallel workers, each running one unit on one thread (-1: all cores). The "
+        "default 1 keeps the run in this process; results are identical for any value.",
+    ),
+]
 SchedulerOpt = Annotated[
     str | None,
     typer.Option("--scheduler", help="dask.distributed scheduler address (tcp://host:8786)."),
@@ -216,7 +225,7 @@ def proxies_compute_cmd(
         int, typer.Option("--n-classes", min=2, max=100_000, help="Head size: 10, 100, 120.")
     ] = 10,
     seed: SeedOpt = 0,
-    n_jobs: Annotated[int, typer.Option("--n-jobs", "-j")] = 1,
+    n_jobs: JobsOpt = 1,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Compute zero-cost proxies from scratch (torch) for NB201 cells into a CSV table."""
@@ -322,7 +331,13 @@ def evaluate_cmd(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (resumed if it exists).")],
     seeds: Annotated[
         int,
-        typer.Option("--seeds", min=1, max=MAX_SEEDS, help="Number of seeds (splits) per setting."),
+        typer.Option(
+            "--seeds",
+            min=1,
+            max=MAX_SEEDS,
+            help="Seeds (splits) per setting; 5 by default as splits are cheap to add later "
+            "(a rerun with more seeds resumes), 10 for published tables.",
+        ),
     ] = 5,
     seed: SeedOpt = 0,
     test_size: Annotated[
@@ -338,7 +353,7 @@ def evaluate_cmd(
     scheduler: SchedulerOpt = None,
     proxy_table: ProxyTableOpt = None,
     data_dir: DataDirOpt = None,
-    n_jobs: Annotated[int, typer.Option("--n-jobs", "-j", help="Parallel workers.")] = 1,
+    n_jobs: JobsOpt = 1,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Predictor quality: rank correlation of surrogates trained on N archs, over seeds."""
@@ -535,7 +550,13 @@ def search_cmd(
     budget: Annotated[int, typer.Option("--budget", "-q", help="Queries per run.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (resumed if it exists).")],
     seeds: Annotated[
-        int, typer.Option("--seeds", min=1, max=MAX_SEEDS, help="Independent runs per searcher.")
+        int,
+        typer.Option(
+            "--seeds",
+            min=1,
+            max=MAX_SEEDS,
+            help="Independent runs per searcher (10: search curves need more seeds than splits).",
+        ),
     ] = 10,
     seed: SeedOpt = 0,
     surrogate: Annotated[
@@ -566,7 +587,7 @@ def search_cmd(
         ),
     ] = None,
     data_dir: DataDirOpt = None,
-    n_jobs: Annotated[int, typer.Option("--n-jobs", "-j")] = 1,
+    n_jobs: JobsOpt = 1,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Run NAS searchers against tabular ground truth; best-so-far curves over seeds."""
@@ -598,9 +619,14 @@ def search_cmd(
 def demo_cmd(
     data_dir: DataDirOpt = None,
     out: Annotated[Path, typer.Option("--out", "-o")] = Path("out/demo"),
-    seeds: Annotated[int, typer.Option("--seeds", min=1, max=MAX_SEEDS)] = 5,
+    seeds: Annotated[
+        int,
+        typer.Option("--seeds", min=1, max=MAX_SEEDS, help="5: a quick look, not a verdict."),
+    ] = 5,
     budget: Annotated[int, typer.Option("--budget", "-q")] = 100,
-    n_jobs: Annotated[int, typer.Option("--n-jobs", "-j")] = 2,
+    n_jobs: Annotated[
+        int, typer.Option("--n-jobs", "-j", help="2: the demo is sized for a 2-core machine.")
+    ] = 2,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """The main job in one command: evolution vs BO(onehot) vs BO(onehot+ZC) on NB201."""
@@ -786,7 +812,7 @@ def evolve_proxy_cmd(
     ] = True,
     scheduler: SchedulerOpt = None,
     data_dir: DataDirOpt = None,
-    n_jobs: Annotated[int, typer.Option("--n-jobs", "-j")] = 1,
+    n_jobs: JobsOpt = 1,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Evolve a training-free proxy by genetic programming, with rule-based pruning."""
