@@ -45,7 +45,11 @@ def load_yaml(path: Path) -> dict[str, Any]:
             raw = f.read(MAX_YAML_BYTES + 1)
         if len(raw) > MAX_YAML_BYTES:
             raise BadInputError(str(path), f"larger than {MAX_YAML_BYTES} bytes")
-        doc = yaml.load(raw.decode("utf-8"), Loader=_NoAliasLoader)  # noqa: S506 (safe loader)
+        loader = _NoAliasLoader(raw.decode("utf-8"))  # safe: plain YAML types only
+        try:
+            doc = loader.get_single_data()
+        finally:
+            loader.dispose()
     except OSError as e:
         raise BadInputError(str(path), f"cannot be read ({e.strerror})") from None
     except UnicodeDecodeError:
