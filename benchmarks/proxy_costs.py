@@ -15,7 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from nas_surrogate.benchmarks.nbsz import catalog, read_json, read_zen, split_tables
+from nas_surrogate.benchmarks.nbsz import (
+    TRANSNAS_TASKS,
+    catalog,
+    read_json,
+    read_zen,
+    split_tables,
+)
 from nas_surrogate.proxy_names import DEFAULT_PROXY_SECONDS, PROXY_NAMES
 
 
@@ -32,8 +38,7 @@ def measured(data_dir: Path) -> dict[str, float]:
             out[proxy] = round(float(np.median(times)), 4)
     micro = found["transbench101_micro/class_scene"]
     zen_times = []
-    for task in ("class_scene", "class_object", "autoencoder", "normal", "jigsaw",
-                 "room_layout", "segmentsemantic"):  # fmt: skip
+    for task in TRANSNAS_TASKS:
         zen = read_zen(micro.zen_zip, "transbench101_micro", task)
         zen_times += [r["zen"]["time"] for r in zen.values() if "time" in r["zen"]]
     out["zen"] = round(float(np.median(zen_times)), 4)

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
+from nas_surrogate.config import MAX_SEED, MAX_SEEDS
 from nas_surrogate.errors import BadInputError, redact, shorten
 from nas_surrogate.proxy_names import PROXY_NAMES
 
@@ -52,8 +53,6 @@ DataDirOpt = Annotated[
     ),
 ]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="table or json")]
-MAX_SEED = 2**32 - 1
-MAX_SEEDS = 100_000
 SeedOpt = Annotated[
     int, typer.Option("--seed", min=0, max=MAX_SEED, help="Base seed of every random choice.")
 ]
@@ -818,8 +817,6 @@ def evolve_proxy_cmd(
     """Evolve a training-free proxy by genetic programming, with rule-based pruning."""
     from nas_surrogate.experiments.analyze import evolve_proxy
 
-    if seeds < 1:
-        raise BadInputError("--seeds", f"must be >= 1, got {seeds}")
     summary = evolve_proxy(
         benchmark,
         out,

@@ -20,6 +20,19 @@ import yaml
 
 from nas_surrogate.errors import BadInputError
 
+#: bounds on seeds, the same from the CLI, a YAML config or the Python API
+MAX_SEED = 2**32 - 1
+MAX_SEEDS = 100_000
+
+
+def check_seeds(seeds: int, base_seed: int) -> None:
+    """BadInputError unless 1 <= seeds <= MAX_SEEDS and 0 <= base_seed <= MAX_SEED."""
+    for where, value, lo, hi in (("--seeds", seeds, 1, MAX_SEEDS),
+                                 ("--seed", base_seed, 0, MAX_SEED)):  # fmt: skip
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            raise BadInputError(where, f"must be an integer in [{lo}, {hi}], got {value!r}")
+
+
 #: the largest YAML file read (configs and search spaces are a few hundred bytes)
 MAX_YAML_BYTES = 1_000_000
 

@@ -83,3 +83,17 @@ def test_arch_strings_that_only_look_like_ints_are_refused(space, text):
 
     with pytest.raises(BadInputError):
         get_space(space).parse(text)
+
+
+@pytest.mark.parametrize("field,value", [("seeds", 99999999999999), ("seed", -1)])
+def test_seed_bounds_hold_for_yaml_configs_too(field, value, tmp_path, capsys):
+    import yaml
+
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(yaml.safe_dump({"command": "search", "benchmark": "nasbench201/cifar10",
+                                   "searcher": "random", "budget": 5, field: value,
+                                   "out": str(tmp_path / "o")}))  # fmt: skip
+    code = main(["run", str(cfg)])
+    err = capsys.readouterr().err
+    assert code == 2 and f"--{field}" in err and err.count("\n") == 1
+    assert not (tmp_path / "o").exists()

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from nas_surrogate.benchmarks import Benchmark, expand_benchmark_ids, load_benchmark
+from nas_surrogate.config import check_seeds
 from nas_surrogate.encodings import (
     build_features,
     check_usable,
@@ -160,8 +161,7 @@ def _ablation_specs(base: str, proxies: tuple[str, ...], ablate: str) -> list[st
 
 def plan_units(config: EvaluateConfig) -> list[Unit]:
     """Validate the whole grid and list its units (benchmark-major, then seed)."""
-    if config.seeds < 1:
-        raise BadInputError("--seeds", f"must be >= 1, got {config.seeds}")
+    check_seeds(config.seeds, config.base_seed)
     if config.zc_transform not in ZC_TRANSFORMS:
         raise BadInputError("--zc-transform", f"unknown value {config.zc_transform!r}")
     if config.pool not in POOLS:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from nas_surrogate.benchmarks import Benchmark, expand_benchmark_ids, load_benchmark
+from nas_surrogate.config import check_seeds
 from nas_surrogate.encodings import build_features, parse_feature_spec
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.experiments.fingerprint import evolved_files, input_fingerprint
@@ -148,8 +149,7 @@ def _cached_benchmark(
 def plan_units(config: SearchConfig) -> list[SearchUnit]:
     if config.budget < 1:
         raise BadInputError("--budget", f"must be >= 1, got {config.budget}")
-    if config.seeds < 1:
-        raise BadInputError("--seeds", f"must be >= 1, got {config.seeds}")
+    check_seeds(config.seeds, config.base_seed)
     if config.acquisition not in ACQUISITIONS:
         raise BadInputError(
             "--acquisition", f"unknown {config.acquisition!r} (use {', '.join(ACQUISITIONS)})"
