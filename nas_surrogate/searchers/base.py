@@ -1,22 +1,28 @@
 """The searcher interface and the pieces every searcher shares: an optional surrogate
 over the problem's features, and an optional ZC warm-up.
 
-A searcher holds its hyperparameters (set in ``__init__``, like an estimator) and runs
-on a ``SearchProblem`` with a seeded generator; it stops at the budget or when every
-searchable architecture is queried (``BudgetExhausted``).
+A searcher holds its hyperparameters (set in ``__init__``, like an estimator). Its
+algorithm is a generator, ``propose(problem, rng)``: it yields a batch of candidate ids it
+can propose without new results and receives their values (``values = yield ids``), so
+nothing in it knows who evaluates: the benchmark loop (``run``: table look-ups up to the
+budget) and ``Optimizer.ask/tell`` (the user's training) are two drivers of the same
+code, walking the same architectures for the same seed.
 """
 
 from __future__ import annotations
 
-import contextlib
 from abc import ABC, abstractmethod
+from collections.abc import Generator
 
 import numpy as np
 
 from nas_surrogate.encodings import make_preprocessor
 from nas_surrogate.errors import BadInputError
-from nas_surrogate.searchers.problem import BudgetExhausted, SearchProblem
+from nas_surrogate.searchers.problem import SearchProblem
 from nas_surrogate.surrogates import Predictor, has_dist, make_surrogate
+
+#: what ``propose`` is: yields candidate ids, receives their values
+Proposals = Generator[np.ndarray, np.ndarray, None]
 
 
 class Searcher(ABC):
@@ -73,11 +79,21 @@ class Searcher(ABC):
                 raise BadInputError(f"{where} parameter {name}={value!r}", bad)
 
     def run(self, problem: SearchProblem, rng: np.random.Generator) -> None:
-        with contextlib.suppress(BudgetExhausted):
-            self._run(problem, rng)
+        """The benchmark loop: one proposal at a time, answered from the table, until the
+        budget is spent or the searcher has nothing left to propose."""
+        from nas_surrogate.searchers.driver import Driver
+
+        driver = Driver(self, problem, rng)
+        while problem.n_queried < problem.budget:
+            ids = driver.ask(1)
+            if not len(ids):
+                return
+            driver.tell(ids, [problem.table_value(ids[0])])
 
     @abstractmethod
-    def _run(self, problem: SearchProblem, rng: np.random.Generator) -> None: ...
+    def propose(self, problem: SearchProblem, rng: np.random.Generator) -> Proposals:
+        """Yield batches of candidate ids; each ``yield`` returns their values in order
+        (``-inf`` for a failed evaluation)."""
 
     # -- shared pieces -------------------------------------------------------------
     def starting_rows(self, problem: SearchProblem, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -6,7 +6,8 @@ mutations of each of the ``top_k`` best queried architectures plus ``n_random`` 
 unqueried ones (``candidates="mutation"``), or every unqueried network of the table
 (``candidates="all"``: a 9,445-network table is cheap to score; on a table of more than
 ``MAX_POOL`` networks it falls back to mutation); the acquisition picks the ``batch`` best
-to query before the next fit (``batch`` > 1: fewer fits, proposals for parallel workers):
+to query before the next fit (``batch`` > 1: fewer fits, proposals for parallel workers;
+an ``ask(k)`` for more than ``batch`` gets the ``k`` best):
 
 - ``its``: independent Thompson sampling, one draw from N(mean, std) per candidate;
 - ``ei``: expected improvement over the best value so far;
@@ -19,7 +20,7 @@ import numpy as np
 from scipy import stats
 
 from nas_surrogate.errors import BadInputError
-from nas_surrogate.searchers.base import Searcher
+from nas_surrogate.searchers.base import Proposals, Searcher
 from nas_surrogate.searchers.problem import SearchProblem
 
 ACQUISITIONS = ("its", "ei", "ucb")
@@ -64,7 +65,7 @@ class BayesOpt(Searcher):
         self.candidates = candidates
         self.batch = batch
 
-    def _run(self, problem: SearchProblem, rng: np.random.Generator) -> None:
+    def propose(self, problem: SearchProblem, rng: np.random.Generator) -> Proposals:
         if self.acquisition not in ACQUISITIONS:
             raise BadInputError(
                 "--acquisition", f"unknown {self.acquisition!r} (use {', '.join(ACQUISITIONS)})"
@@ -75,8 +76,7 @@ class BayesOpt(Searcher):
             )
         if not isinstance(self.batch, int) or self.batch < 1:
             raise BadInputError("bo batch", f"must be an integer >= 1, got {self.batch!r}")
-        for row in self.starting_rows(problem, self.init, rng):
-            problem.query(row)
+        yield self.starting_rows(problem, self.init, rng)
         while True:
             cand = self._candidates(problem, rng)
             if len(cand) == 0:
@@ -85,8 +85,7 @@ class BayesOpt(Searcher):
             self.check_dist(predictor, self.acquisition)
             mean, std = predictor.predict_dist(problem.features(cand))
             order = np.argsort(-self._score(mean, std, problem, rng), kind="stable")
-            for i in order[: self.batch]:
-                problem.query(cand[i])
+            yield cand[order[: max(self.batch, problem.want)]]  # values: read in history
 
     def _candidates(self, problem: SearchProblem, rng: np.random.Generator) -> np.ndarray:
         if self.candidates == "all" and problem.n <= MAX_POOL:

@@ -18,7 +18,7 @@ from collections import deque
 
 import numpy as np
 
-from nas_surrogate.searchers.base import Searcher
+from nas_surrogate.searchers.base import Proposals, Searcher
 from nas_surrogate.searchers.problem import SearchProblem
 
 
@@ -48,22 +48,29 @@ class Evolution(Searcher):
         self.objective = objective
         self.proxy_steps = proxy_steps
 
-    def _run(self, problem: SearchProblem, rng: np.random.Generator) -> None:
+    def propose(self, problem: SearchProblem, rng: np.random.Generator) -> Proposals:
         if self.objective:
-            self._run_training_free(problem, rng)
+            yield from self._propose_training_free(problem, rng)
             return
-        pop: deque[tuple[int, float]] = deque()
-        for row in self.starting_rows(problem, self.population, rng):
-            pop.append((int(row), problem.query(row)))
+        start = self.starting_rows(problem, self.population, rng)
+        values = yield start
+        pop: deque[tuple[int, float]] = deque(zip(start.tolist(), values))
         while True:
-            idx = rng.choice(len(pop), size=min(self.sample_size, len(pop)), replace=False)
-            parent = max((pop[i] for i in idx), key=lambda rv: rv[1])[0]
-            child = self._child(problem, parent, rng)
-            pop.append((child, problem.query(child)))
-            if len(pop) > self.population:
-                pop.popleft()
+            # one child per wanted proposal, each from its own tournament (asynchronous
+            # evolution with parallel workers); one at a time in the benchmark loop
+            children = []
+            for _ in range(max(1, problem.want)):
+                idx = rng.choice(len(pop), size=min(self.sample_size, len(pop)), replace=False)
+                parent = max((pop[i] for i in idx), key=lambda rv: rv[1])[0]
+                children.append(self._child(problem, parent, rng))
+            children = problem.distinct(np.array(children, dtype=np.int64))
+            values = yield children
+            for child, value in zip(children.tolist(), values):
+                pop.append((child, value))
+                if len(pop) > self.population:
+                    pop.popleft()
 
-    def _run_training_free(self, problem: SearchProblem, rng: np.random.Generator) -> None:
+    def _propose_training_free(self, problem: SearchProblem, rng: np.random.Generator) -> Proposals:
         objective = str(self.objective)
 
         def score(row: int) -> float:
@@ -82,10 +89,8 @@ class Evolution(Searcher):
             if len(pop) > self.population:
                 pop.popleft()
         ranked = sorted(seen, key=lambda r: -seen[r])
-        for row in problem.distinct(np.array(ranked, dtype=np.int64)):  # one cell per network
-            problem.query(row)
-        for row in problem.sample(problem.budget, rng):  # visited set smaller than budget
-            problem.query(row)
+        yield problem.distinct(np.array(ranked, dtype=np.int64))  # one cell per network
+        yield problem.sample(problem.budget, rng)  # the visited set is smaller than the budget
 
     def _child(self, problem: SearchProblem, parent: int, rng: np.random.Generator) -> int:
         if not self.guided:

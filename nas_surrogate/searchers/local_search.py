@@ -2,15 +2,15 @@
 
 ``mode="first"`` moves to the first improving neighbour (neighbours in random order, or
 best-predicted first with ``local_search:guided``); ``mode="best"`` queries the whole
-neighbourhood and moves to its best. At a local optimum it restarts from a random (or
-ZC-warmed-up) unqueried architecture.
+neighbourhood (one batch: as many parallel workers as neighbours) and moves to its best.
+At a local optimum it restarts from a random (or ZC-warmed-up) unqueried architecture.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from nas_surrogate.searchers.base import Searcher
+from nas_surrogate.searchers.base import Proposals, Searcher
 from nas_surrogate.searchers.problem import SearchProblem
 
 
@@ -24,7 +24,7 @@ class LocalSearch(Searcher):
         self.mode = mode
         self.guided = guided
 
-    def _run(self, problem: SearchProblem, rng: np.random.Generator) -> None:
+    def propose(self, problem: SearchProblem, rng: np.random.Generator) -> Proposals:
         if self.mode not in ("first", "best"):
             from nas_surrogate.errors import BadInputError
 
@@ -32,7 +32,7 @@ class LocalSearch(Searcher):
         warm = list(self.starting_rows(problem, 1, rng)) if self.zc_warmup else []
         while True:
             start = int(warm.pop(0)) if warm else int(problem.sample(1, rng)[0])
-            current, value = start, problem.query(start)
+            current, value = start, (yield np.array([start]))[0]
             improved = True
             while improved:
                 improved = False
@@ -42,12 +42,16 @@ class LocalSearch(Searcher):
                     break
                 nbrs = self._order(problem, nbrs, rng)
                 best_row, best_value = current, value
-                for row in nbrs:
-                    v = problem.query(row)
+                if self.mode == "best":  # the whole neighbourhood at once
+                    values = yield nbrs
+                    i = int(np.argmax(values))
+                    if values[i] > best_value:
+                        best_row, best_value = int(nbrs[i]), values[i]
+                for row in nbrs if self.mode == "first" else ():
+                    v = (yield np.array([row]))[0]
                     if v > best_value:
                         best_row, best_value = int(row), v
-                        if self.mode == "first":
-                            break
+                        break
                 if best_value > value:
                     current, value, improved = best_row, best_value, True
 

@@ -17,10 +17,17 @@ isomorphic graphs: the first row answers). What a searcher holds are *candidate 
 Cost: each query charges ``train_seconds`` (an assumption: the benchmarks do not record
 training time), and the first use of an architecture's ZC proxies charges their recorded
 ``time`` seconds, summed over the proxies a feature spec uses.
+
+Proposing and learning a result are two steps (``take``, then ``record`` or ``fail``), so
+the same problem serves the benchmark loop (``query`` = take + the table's value) and
+``Optimizer.ask/tell``, where results arrive later from the user's own training. With
+``live_proxies`` the table holds no proxy scores: they are computed on first use, for the
+networks a searcher actually scores, and charged with their measured seconds.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -54,18 +61,30 @@ def distinct_networks(bench: Benchmark) -> Benchmark:
     return replace(bench.subset(rows), full_space=bench.full_space)
 
 
+#: ``live_proxies(archs) -> (scores, seconds)``, both (len(archs), n_proxies) in the order
+#: of the table's ``proxy_names``; NaN for a proxy that could not be computed
+LiveProxies = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
 class SearchProblem:
     def __init__(
         self,
         bench: Benchmark,
-        budget: int,
+        budget: int | None = None,
         train_seconds: float = 3600.0,
         features: str | None = None,
+        live_proxies: LiveProxies | None = None,
     ) -> None:
         self.bench = distinct_networks(bench)
-        self.budget = budget
-        self.train_seconds = train_seconds
         self.n = self.bench.n_archs  # queryable networks
+        self.budget = self.n if budget is None else budget
+        self.train_seconds = train_seconds
+        #: how many proposals the driver wants at once (a hint: bo and evolution propose
+        #: that many before they need results; 1 in the benchmark loop)
+        self.want = 1
+        self.live_proxies = live_proxies
+        #: rows whose proxy scores are known (all of them on a table)
+        self._has_zc = np.full(self.n, live_proxies is None)
         space = self.bench.space
         if self.bench.full_space and hasattr(space, "all_archs"):
             self.cells = space.all_archs()
@@ -81,21 +100,68 @@ class SearchProblem:
         #: one representative id per network (its first cell), for scoring whole tables
         self.network_ids = np.unique(self.cell_row, return_index=True)[1]
         self.feature_spec = features
-        self._queried = np.zeros(self.n, dtype=bool)
+        self._queried = np.zeros(self.n, dtype=bool)  # proposed (asked), told or not
+        self.failed: list[int] = []
         self._charged = np.zeros(self.n, dtype=bool)
         self.trajectory = Trajectory()
         self.sim_seconds = 0.0
         self._X: np.ndarray | None = None
         self._zc_cost = np.zeros(self.n)
+        self._zc_cols: list[int] = []
         self._proxy_cache: dict[str, tuple[np.ndarray, list[int]]] = {}
         if features is not None:
             feats = build_features(features, self.bench)
+            if live_proxies is not None and feats.spec.evolved:
+                raise BadInputError(
+                    f"feature spec {features!r}", "evolved proxies need a table of proxy scores"
+                )
             self._X = feats.X
             proxies = feats.spec.proxies_used(self.bench)
             if proxies:
-                cols = [self.bench.proxy_names.index(p) for p in proxies]
-                self._zc_cost = np.nan_to_num(self.bench.proxy_seconds[:, cols]).sum(axis=1)
+                self._zc_cols = [self.bench.proxy_names.index(p) for p in proxies]
+                self._zc_cost = self._cost_of(np.arange(self.n))
+            self._feature_zc = feats.zc_columns
             self.preprocessor_spec = feats
+
+    def _cost_of(self, rows: np.ndarray) -> np.ndarray:
+        return np.nan_to_num(self.bench.proxy_seconds[np.ix_(rows, self._zc_cols)]).sum(axis=1)
+
+    def _ensure_proxies(self, rows: np.ndarray) -> None:
+        """Compute the proxy scores of ``rows`` that are not known yet (live proxies)."""
+        todo = np.unique(rows[~self._has_zc[rows]])
+        if not len(todo):
+            return
+        scores, seconds = self.live_proxies(self.bench.archs[todo])
+        self.bench.proxy_scores[todo] = scores
+        self.bench.proxy_seconds[todo] = seconds
+        self._has_zc[todo] = True
+        if self._X is not None and len(self._feature_zc):
+            names = [n[3:] for n in self.preprocessor_spec.names if n.startswith("zc:")]
+            cols = [self.bench.proxy_names.index(n) for n in names]
+            self._X[np.ix_(todo, self._feature_zc)] = scores[:, cols]
+        if self._zc_cols:
+            self._zc_cost[todo] = self._cost_of(todo)
+
+    def known_proxies(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, scores, seconds) of the rows whose live proxies have been computed."""
+        rows = np.flatnonzero(self._has_zc) if self.live_proxies else np.empty(0, dtype=int)
+        return rows, self.bench.proxy_scores[rows], self.bench.proxy_seconds[rows]
+
+    def set_proxies(self, rows: np.ndarray, scores: np.ndarray, seconds: np.ndarray) -> None:
+        """Put proxy scores computed earlier (a saved optimiser) back in place."""
+        rows = np.asarray(rows, dtype=np.int64)
+        keep = self.live_proxies
+        order = {int(r): i for i, r in enumerate(rows)}
+
+        def stored(archs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            idx = [order[int(r)] for r in self.bench.index_of(archs, exact=True)]
+            return scores[idx], seconds[idx]
+
+        self.live_proxies = stored
+        try:
+            self._ensure_proxies(rows)
+        finally:
+            self.live_proxies = keep
 
     # -- what a searcher may ask -----------------------------------------------------
     @property
@@ -132,6 +198,8 @@ class SearchProblem:
         if self._X is None:
             raise BadInputError("search", "this searcher needs --features for its surrogate")
         rows = self.row_of(ids)
+        if self.live_proxies is not None and self._zc_cols:
+            self._ensure_proxies(rows)
         fresh = rows[~self._charged[rows]]
         self.sim_seconds += float(self._zc_cost[np.unique(fresh)].sum())
         self._charged[fresh] = True
@@ -146,6 +214,15 @@ class SearchProblem:
         if proxy in self._proxy_cache:
             return self._proxy_cache[proxy]
         bench = self.bench
+        if self.live_proxies is not None:
+            if proxy not in bench.proxy_names:
+                raise BadInputError(
+                    f"proxy {proxy!r}",
+                    f"live proxies rank by one proxy computed on the fly (one of "
+                    f"{', '.join(bench.proxy_names)}); vote and evolved need a table",
+                )
+            col = bench.proxy_names.index(proxy)
+            return bench.proxy_scores[:, col], [col]  # a view: filled in as computed
         if proxy.startswith("evolved:"):
             from nas_surrogate.proxies.evolved import EvolvedProxy
 
@@ -178,28 +255,61 @@ class SearchProblem:
         """Training-free scores of ``ids``; the first use of a network's proxies is charged."""
         rows = self.row_of(ids)
         values, cols = self._proxy_values(proxy)
+        if self.live_proxies is not None:
+            self._ensure_proxies(rows)
         fresh = np.unique(rows[~self._charged[rows]])
         self.sim_seconds += float(
             np.nan_to_num(self.bench.proxy_seconds[np.ix_(fresh, cols)]).sum()
         )
         self._charged[fresh] = True
+        if self.live_proxies is not None:
+            return np.nan_to_num(values[rows], nan=-np.inf)
         return values[rows]
+
+    # -- proposing and learning results ------------------------------------------------
+    def take(self, ids: np.ndarray) -> None:
+        """Mark the networks of ``ids`` as proposed: never proposed again."""
+        rows = self.row_of(ids)
+        if self._queried[rows].any() or len(np.unique(rows)) < len(rows):
+            raise ValueError(f"a network proposed twice among ids {list(ids)}")  # a bug
+        self._queried[rows] = True
+
+    def record(self, cand: int, value: float) -> None:
+        """The result of a proposed ``cand``; charges ``train_seconds``."""
+        self.sim_seconds += self.train_seconds
+        self.trajectory.rows.append(int(cand))
+        self.trajectory.values.append(float(value))
+        self.trajectory.seconds.append(self.sim_seconds)
+
+    def fail(self, cand: int) -> None:
+        """A proposed ``cand`` whose evaluation failed: no value, charged all the same."""
+        self.sim_seconds += self.train_seconds
+        self.failed.append(int(cand))
+
+    def table_value(self, cand: int) -> float:
+        """The table's validation accuracy for the network of ``cand``."""
+        return float(self.bench.val_accuracy[self.cell_row[int(cand)]])
 
     def query(self, cand: int) -> float:
         """Ground-truth validation accuracy of the network of ``cand``; each network once."""
         if self.n_queried >= self.budget:
             raise BudgetExhausted
-        cand = int(cand)
-        row = int(self.cell_row[cand])
-        if self._queried[row]:
-            raise ValueError(f"network {row} queried twice")  # a searcher bug, not user input
-        self._queried[row] = True
-        self.sim_seconds += self.train_seconds
-        value = float(self.bench.val_accuracy[row])
-        self.trajectory.rows.append(cand)
-        self.trajectory.values.append(value)
-        self.trajectory.seconds.append(self.sim_seconds)
+        self.take(np.array([cand]))
+        value = self.table_value(cand)
+        self.record(cand, value)
         return value
+
+    def ids_of(self, archs: np.ndarray) -> np.ndarray:
+        """Candidate id of each architecture (a cell of an enumerable space, a row of a
+        table), or -1 when it is not one of the problem's candidates."""
+        archs = np.atleast_2d(np.asarray(archs, dtype=np.int64))
+        space = self.bench.space
+        if self._cell_of_code is not None:
+            out = np.full(len(archs), -1, dtype=np.int64)
+            ok = space.is_valid(archs)
+            out[ok] = self._cell_of_code[space.encode_codes(archs[ok])]
+            return out
+        return self.bench.index_of(archs, exact=True)
 
     @property
     def exhausted(self) -> bool:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from nas_surrogate.searchers.base import Searcher
+from nas_surrogate.searchers.base import Proposals, Searcher
 from nas_surrogate.searchers.problem import SearchProblem
 
 
 class RandomSearch(Searcher):
-    def _run(self, problem: SearchProblem, rng: np.random.Generator) -> None:
-        for row in self.starting_rows(problem, min(problem.budget, problem.n), rng):
-            problem.query(row)
+    def propose(self, problem: SearchProblem, rng: np.random.Generator) -> Proposals:
+        yield self.starting_rows(problem, min(problem.budget, problem.n), rng)
