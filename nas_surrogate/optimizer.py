@@ -1,0 +1,438 @@
+"""``Optimizer``: every searcher driven from outside with ask/tell, on a problem of the
+user's own.
+
+    opt = Optimizer("nasbench201", searcher="bo", features="onehot+zc", proxies=fn, seed=0)
+    archs = opt.ask(4)                      # arch strings, for 4 parallel workers
+    opt.tell(archs, [train(a) for a in archs])
+    opt.save("run.json")                    # after every tell: a crash loses nothing
+
+It is the same code as the benchmark loop (``Searcher.run`` is a driver of the same
+``propose`` generator), so a search validated on the tables runs unchanged here.
+
+Where ZC proxies come from (``proxies``): nothing (features without ``zc``); a callable
+``fn(arch_string) -> {proxy: score}`` (or an object with ``compute(archs, names)`` such as
+``nas_surrogate.proxies.live.TorchProxies``) called once per network, the first time a
+searcher scores it; or a ``Benchmark`` whose proxy table is read (its accuracies never
+are), which also restricts the search to the table's rows. Without a table the space
+must be enumerable (NB201, TransNAS-Bench-101): its networks are the candidates.
+
+Policies, stated once:
+- ``ask(k)``: ``k`` distinct, never-proposed networks; when the searcher needs results
+  before proposing more, the rest are random (see ``searchers/driver.py``);
+- ``tell``: only archs asked and not yet told, finite values (ValueError naming the
+  argument otherwise); a crashed evaluation is reported with ``fail(archs)``: it is
+  never proposed again, the searcher sees it as the worst result, surrogates skip it;
+- ``add(archs, values)``: results obtained elsewhere (a known network, another study):
+  they join the surrogates' data and are never proposed;
+- ``save``/``load``: a JSON file with the settings, every ask/tell/fail/add in order and
+  the proxy scores computed so far; ``load`` replays it (same seed: the same proposals,
+  checked) and lists the archs asked but never told in ``pending``. No pickle.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nas_surrogate.benchmarks.base import Benchmark
+from nas_surrogate.encodings import parse_feature_spec
+from nas_surrogate.errors import BadInputError
+from nas_surrogate.io import write_json_atomic
+from nas_surrogate.proxy_names import PROXY_NAMES
+from nas_surrogate.searchers import make_searcher, uses_surrogate
+from nas_surrogate.searchers.driver import Driver
+from nas_surrogate.searchers.problem import SearchProblem
+from nas_surrogate.spaces import SPACES, SearchSpace, get_space
+
+STATE_FORMAT = "nas-surrogate-optimizer/1"
+#: largest state file read back (bounds what a file can make us allocate)
+MAX_STATE_BYTES = 64 * 2**20
+#: most proposals one ask may request
+MAX_ASK = 10_000
+ProxyFn = Callable[[str], dict[str, float]]
+
+
+def space_table(space: SearchSpace, proxy_names: Sequence[str]) -> Benchmark:
+    """A table of every network of an enumerable space, no accuracies and no proxy
+    scores yet (NaN): the candidates of a search on the user's own problem."""
+    if not hasattr(space, "all_archs"):
+        raise BadInputError(
+            f"space {space.name}",
+            "is not enumerable; pass proxies=<a Benchmark of it> to search its table's rows",
+        )
+    cells = space.all_archs()
+    first = np.unique(space.network_codes(cells), return_index=True)[1]
+    archs = cells[np.sort(first)]
+    n, p = len(archs), len(proxy_names)
+    return Benchmark(
+        id=f"{space.name}/own",
+        space=space,
+        archs=archs,
+        val_accuracy=np.full(n, np.nan),
+        proxy_names=tuple(proxy_names),
+        proxy_scores=np.full((n, p), np.nan),
+        proxy_seconds=np.full((n, p), np.nan),
+        full_space=True,
+        source="the space's networks; results come from the user",
+    )
+
+
+def _per_arch(fn: ProxyFn, space: SearchSpace, names: Sequence[str]):
+    """Adapt ``fn(arch_string) -> {proxy: score}`` to the batch form the problem calls:
+    scores in ``names`` order (missing -> NaN), the call's measured seconds split evenly."""
+
+    def compute(archs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        scores = np.full((len(archs), len(names)), np.nan)
+        seconds = np.zeros_like(scores)
+        for i, arch in enumerate(archs):
+            t = time.perf_counter()
+            got = fn(space.format(arch))
+            seconds[i] = (time.perf_counter() - t) / max(len(names), 1)
+            if not isinstance(got, dict):
+                raise BadInputError("proxies", f"must return a dict of scores, got {got!r}")
+            for j, name in enumerate(names):
+                value = got.get(name, math.nan)
+                if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+                    raise BadInputError(f"proxies score {name}", f"not a number: {value!r}")
+                scores[i, j] = float(value)
+        scores[~np.isfinite(scores)] = np.nan
+        return scores, seconds
+
+    return compute
+
+
+def _int(value: Any, name: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise BadInputError(name, f"must be an integer, got {value!r}")
+    if not low <= int(value) <= high:
+        raise BadInputError(name, f"must be in [{low}, {high}], got {value}")
+    return int(value)
+
+
+class Optimizer:
+    """A searcher of the registry driven by ``ask``/``tell``; maximises unless
+    ``maximize=False``."""
+
+    def __init__(
+        self,
+        space: str = "nasbench201",
+        searcher: str = "bo",
+        *,
+        features: str | None = None,
+        surrogate: str | None = None,
+        seed: int = 0,
+        proxies: ProxyFn | Benchmark | None = None,
+        searcher_params: dict | None = None,
+        surrogate_params: dict | None = None,
+        zc_warmup: str | None = None,
+        maximize: bool = True,
+    ) -> None:
+        if space not in SPACES:
+            raise BadInputError(f"space {space!r}", f"unknown (use {', '.join(SPACES.names())})")
+        self.seed = _int(seed, "seed", 0, 2**63 - 1)
+        if features is None:
+            features = "enc" if proxies is None else "enc+zc"
+        spec = parse_feature_spec(features)
+        self.config = {
+            "space": space,
+            "searcher": searcher,
+            "features": features,
+            "surrogate": surrogate,
+            "seed": self.seed,
+            "searcher_params": dict(searcher_params or {}),
+            "surrogate_params": dict(surrogate_params or {}),
+            "zc_warmup": zc_warmup,
+            "maximize": bool(maximize),
+            "proxies": self._describe(proxies),
+        }
+        self._searcher = make_searcher(
+            searcher,
+            surrogate=surrogate if uses_surrogate(searcher) else None,
+            surrogate_params=dict(surrogate_params or {}),
+            zc_warmup=zc_warmup,
+            **dict(searcher_params or {}),
+        )
+        live = None
+        if isinstance(proxies, Benchmark):
+            if proxies.space.name != space:
+                raise BadInputError(
+                    "proxies", f"{proxies.id} is a {proxies.space.name} table, not {space}"
+                )
+            bench = proxies
+        else:
+            names = list(spec.proxies) or list(PROXY_NAMES)
+            if zc_warmup and zc_warmup not in names:
+                names.append(zc_warmup)
+            if proxies is None and (spec.uses_zc or zc_warmup):
+                raise BadInputError(
+                    f"features {features!r}",
+                    "uses ZC proxies: pass proxies= (a function, live torch proxies or a table)",
+                )
+            bench = space_table(get_space(space), names if proxies is not None else [])
+            if proxies is not None:
+                if hasattr(proxies, "compute"):
+                    live = lambda archs: proxies.compute(archs, list(bench.proxy_names))  # noqa: E731
+                elif callable(proxies):
+                    live = _per_arch(proxies, bench.space, bench.proxy_names)
+                else:
+                    raise BadInputError("proxies", f"not a function or a Benchmark: {proxies!r}")
+        needs_features = uses_surrogate(searcher)
+        self.problem = SearchProblem(
+            bench,
+            budget=None,
+            train_seconds=0.0,
+            features=features if needs_features else None,
+            live_proxies=live,
+        )
+        self._driver = Driver(self._searcher, self.problem, np.random.default_rng(self.seed))
+        self._sign = 1.0 if maximize else -1.0
+        self._pending: dict[int, None] = {}  # asked, not told: insertion-ordered
+        self._told: set[int] = set()
+        self.events: list[list] = []
+
+    @staticmethod
+    def _describe(proxies: object) -> str:
+        if proxies is None:
+            return "none"
+        if isinstance(proxies, Benchmark):
+            return f"table:{proxies.id}:{proxies.n_archs}"
+        return "function"
+
+    # -- archs <-> ids ---------------------------------------------------------------
+    @property
+    def space(self) -> SearchSpace:
+        return self.problem.bench.space
+
+    def _format(self, ids: np.ndarray) -> list[str]:
+        return [self.space.format(self.problem.cells[i]) for i in ids]
+
+    def _ids(self, archs: Sequence, name: str = "archs") -> list[int]:
+        if isinstance(archs, (str, bytes)) or not isinstance(archs, (Sequence, np.ndarray)):
+            raise BadInputError(name, f"must be a list of architectures, got {archs!r}")
+        out = []
+        for i, arch in enumerate(archs):
+            a = (
+                self.space.parse(arch)
+                if isinstance(arch, str)
+                else np.asarray(arch, dtype=np.int64).reshape(-1)
+            )
+            cand = int(self.problem.ids_of(a[None, :])[0]) if len(a) == self.space.arch_dim else -1
+            if cand < 0:
+                raise BadInputError(f"{name}[{i}]", f"{arch!r} is not a candidate of this search")
+            out.append(cand)
+        if len(set(out)) < len(out):
+            raise BadInputError(name, "lists an architecture twice")
+        return out
+
+    @staticmethod
+    def _values(values: Sequence, n: int) -> list[float]:
+        values = list(np.asarray(values, dtype=object).reshape(-1)) if len(values) else []
+        if len(values) != n:
+            raise BadInputError("values", f"{len(values)} values for {n} archs")
+        out = []
+        for i, v in enumerate(values):
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.number)):
+                raise BadInputError(f"values[{i}]", f"not a number: {v!r}")
+            if not math.isfinite(float(v)):
+                raise BadInputError(
+                    f"values[{i}]", f"{v} is not finite (report a crashed evaluation with fail)"
+                )
+            out.append(float(v))
+        return out
+
+    # -- the interface ---------------------------------------------------------------
+    def ask(self, k: int = 1) -> list[str]:
+        """``k`` architectures to evaluate next (fewer only when the space runs out)."""
+        k = _int(k, "k", 1, MAX_ASK)
+        ids = self._driver.ask(k)
+        self._pending.update(dict.fromkeys(ids.tolist()))
+        self.events.append(["ask", k, ids.tolist()])
+        return self._format(ids)
+
+    def _check_pending(self, ids: list[int], archs: Sequence) -> None:
+        for i, cand in enumerate(ids):
+            if cand not in self._pending:
+                why = "was already told" if cand in self._told else "was never asked"
+                raise BadInputError(f"archs[{i}]", f"{archs[i]!r} {why} (results of other "
+                                    "archs go in with add)")  # fmt: skip
+
+    def tell(self, archs: Sequence, values: Sequence[float]) -> None:
+        """Results of asked architectures (higher is better unless ``maximize=False``)."""
+        ids = self._ids(archs)
+        vals = self._values(values, len(ids))
+        self._check_pending(ids, archs)
+        self._finish(ids, [self._sign * v for v in vals])
+        self.events.append(["tell", ids, vals])
+
+    def fail(self, archs: Sequence) -> None:
+        """Asked architectures whose evaluation crashed (no value)."""
+        ids = self._ids(archs)
+        self._check_pending(ids, archs)
+        self._finish(ids, [-math.inf] * len(ids))
+        self.events.append(["fail", ids])
+
+    def add(self, archs: Sequence, values: Sequence[float]) -> None:
+        """Results obtained without asking; never proposed afterwards."""
+        ids = self._ids(archs)
+        vals = self._values(values, len(ids))
+        for i, cand in enumerate(ids):
+            if cand in self._pending or self.problem.queried(np.array([cand]))[0]:
+                raise BadInputError(f"archs[{i}]", f"{archs[i]!r} was asked: tell its result")
+        self.problem.take(np.array(ids))
+        self._finish(ids, [self._sign * v for v in vals])
+        self.events.append(["add", ids, vals])
+
+    def _finish(self, ids: list[int], values: list[float]) -> None:
+        self._driver.tell(ids, values)
+        for cand in ids:
+            self._pending.pop(cand, None)
+            self._told.add(cand)
+
+    # -- what it knows ----------------------------------------------------------------
+    @property
+    def pending(self) -> list[str]:
+        """Architectures asked and not told yet (after ``load``: evaluate them again)."""
+        return self._format(np.array(list(self._pending), dtype=np.int64))
+
+    @property
+    def history(self) -> list[tuple[str, float]]:
+        """(arch, value) of every result told or added, in order."""
+        ids, values = self.problem.history()
+        return list(zip(self._format(ids), (self._sign * values).tolist()))
+
+    @property
+    def best(self) -> tuple[str, float] | None:
+        """The best (arch, value) so far, or None before the first result."""
+        if not self.problem.n_queried:
+            return None
+        cand, value = self.problem.best()
+        return self._format(np.array([cand]))[0], self._sign * value
+
+    @property
+    def proxy_seconds(self) -> float:
+        """Seconds spent computing ZC proxies (measured for live proxies)."""
+        return float(self.problem.sim_seconds)
+
+    # -- state --------------------------------------------------------------------------
+    def state(self) -> dict:
+        rows, scores, seconds = self.problem.known_proxies()
+        return {
+            "format": STATE_FORMAT,
+            "config": self.config,
+            "events": self.events,
+            "proxies": {
+                "names": list(self.problem.bench.proxy_names),
+                "archs": [self.space.format(a) for a in self.problem.bench.archs[rows]],
+                "scores": scores.tolist(),
+                "seconds": seconds.tolist(),
+            },
+        }
+
+    def save(self, path: str | Path) -> None:
+        """Write the state atomically (a reader never sees half a file)."""
+        write_json_atomic(Path(path), self.state())
+
+    @classmethod
+    def load(cls, path: str | Path, proxies: ProxyFn | Benchmark | None = None) -> Optimizer:
+        """The optimiser saved in ``path``, replayed. ``proxies``: the same source as
+        when it was made (a function may be left out if no new network needs scores)."""
+        path = Path(path)
+        try:
+            if path.stat().st_size > MAX_STATE_BYTES:
+                raise BadInputError(str(path), f"larger than {MAX_STATE_BYTES} bytes")
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:
+            if isinstance(e, BadInputError):
+                raise
+            raise BadInputError(str(path), f"not an optimiser state ({e})") from None
+        return cls.from_state(doc, proxies, where=str(path))
+
+    @classmethod
+    def from_state(
+        cls, doc: Any, proxies: ProxyFn | Benchmark | None = None, where: str = "state"
+    ) -> Optimizer:
+        if not isinstance(doc, dict) or doc.get("format") != STATE_FORMAT:
+            raise BadInputError(where, f"not a {STATE_FORMAT} file")
+        config = doc.get("config")
+        keys = {
+            "space", "searcher", "features", "surrogate", "seed", "searcher_params",
+            "surrogate_params", "zc_warmup", "maximize", "proxies",
+        }  # fmt: skip
+        if not isinstance(config, dict) or set(config) != keys:
+            raise BadInputError(f"{where} config", f"must have exactly the keys {sorted(keys)}")
+        kind = config["proxies"]
+        if kind != cls._describe(proxies) and not (kind == "function" and proxies is None):
+            raise BadInputError(
+                f"{where} config.proxies", f"saved with {kind}, loaded with "
+                f"{cls._describe(proxies)}"
+            )  # fmt: skip
+        stored = doc.get("proxies") or {}
+        settings = {k: v for k, v in config.items() if k != "proxies"}
+        if kind == "function" and proxies is None:
+            proxies = _StoredOnly()
+        opt = cls(**settings, proxies=proxies)
+        if kind == "function":
+            opt._restore_proxies(stored, where)
+        events = doc.get("events")
+        if not isinstance(events, list):
+            raise BadInputError(f"{where} events", "must be a list")
+        for step, event in enumerate(events):
+            opt._replay(event, step, where)
+        return opt
+
+    def _restore_proxies(self, stored: Any, where: str) -> None:
+        names = list(self.problem.bench.proxy_names)
+        try:
+            if stored.get("names") != names:
+                raise ValueError(f"proxy names {stored.get('names')} != {names}")
+            archs = self.space.parse_many(list(stored["archs"]))
+            scores = np.array(stored["scores"], dtype=float).reshape(len(archs), len(names))
+            seconds = np.array(stored["seconds"], dtype=float).reshape(len(archs), len(names))
+        except (AttributeError, KeyError, TypeError, ValueError) as e:
+            raise BadInputError(f"{where} proxies", f"unreadable ({e})") from None
+        rows = self.problem.bench.index_of(archs, exact=True)
+        if (rows < 0).any():
+            raise BadInputError(f"{where} proxies", "names an architecture outside the space")
+        self.problem.set_proxies(rows, scores, seconds)
+
+    def _replay(self, event: Any, step: int, where: str) -> None:
+        at = f"{where} events[{step}]"
+        if not isinstance(event, list) or not event or event[0] not in REPLAY:
+            raise BadInputError(at, "must be [ask|tell|fail|add, ...]")
+        kind, args = event[0], event[1:]
+        if len(args) != REPLAY[kind]:
+            raise BadInputError(at, f"{kind} takes {REPLAY[kind]} fields")
+        try:
+            if kind == "ask":
+                want = self._format(np.array(args[1], dtype=np.int64))
+                got = self.ask(args[0])
+                if got != want:
+                    raise BadInputError(at, "does not replay: the same settings and seed "
+                                        f"propose {got[:3]}, the file says {want[:3]}")  # fmt: skip
+                return
+            archs = self._format(np.array(args[0], dtype=np.int64))
+            getattr(self, kind)(archs, *args[1:])
+        except (IndexError, TypeError, ValueError, OverflowError) as e:
+            if isinstance(e, BadInputError):
+                raise
+            raise BadInputError(at, f"unreadable ({e})") from None
+
+
+#: state events and their number of fields
+REPLAY = {"ask": 2, "tell": 2, "fail": 1, "add": 2}
+
+
+class _StoredOnly:
+    """Proxy source of a loaded optimiser whose function was not passed again: the
+    stored scores serve; a network never scored before cannot be."""
+
+    def compute(self, archs: np.ndarray, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        raise BadInputError(
+            "proxies", "this state was made with a proxy function: pass it to load()"
+        )

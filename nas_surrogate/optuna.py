@@ -1,0 +1,180 @@
+"""``NASSampler``: nas-surrogate's searchers as an Optuna sampler.
+
+An Optuna user keeps writing a normal objective; the cell is suggested jointly (relative
+sampling) by any searcher of the registry, ZC-augmented BO included:
+
+    import optuna
+    from nas_surrogate.optuna import NASSampler, suggest_arch
+
+    def objective(trial):
+        arch = suggest_arch(trial, "nasbench201")   # "(2, 3, 0, 2, 0, 3)"
+        return train_and_validate(arch)
+
+    study = optuna.create_study(direction="maximize",
+                                sampler=NASSampler("nasbench201", searcher="bo",
+                                                   features="onehot+zc", proxies=fn, seed=0))
+    study.optimize(objective, n_trials=100)
+
+Parameter convention (``arch_distributions``): one categorical parameter per position of
+the space's architecture, ``edge0`` ... ``edge5`` for the NB201 / TransNAS micro cell
+(edges (1,2) (1,3) (1,4) (2,3) (2,4) (3,4), choices the op names, e.g. ``nor_conv_3x3``),
+``pos0`` ... for other product spaces (choices the integer values). Other parameters of
+the objective are sampled by Optuna's ``RandomSampler`` (seeded from ``seed``).
+
+How trials reach the searcher: before each proposal the sampler reads the study's
+finished trials. A trial it proposed is told its value (``FAIL`` and ``PRUNED``: failed,
+see ``Optimizer.fail``); a finished trial it did not propose (``enqueue_trial``, a study
+resumed from storage by a new sampler, another process) whose parameters name a whole
+architecture is added as a known result. With one worker and a fixed seed the sampler
+proposes exactly what ``Optimizer`` and the benchmark loop propose.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import optuna
+from optuna.distributions import BaseDistribution, CategoricalDistribution
+from optuna.samplers import BaseSampler, RandomSampler
+from optuna.study import Study, StudyDirection
+from optuna.trial import FrozenTrial, TrialState
+
+from nas_surrogate.errors import BadInputError
+from nas_surrogate.optimizer import Optimizer
+from nas_surrogate.spaces import SearchSpace, get_space
+
+#: trial system attribute holding the arch string the sampler proposed
+ARCH_ATTR = "nas_surrogate:arch"
+
+
+def _choices(space: SearchSpace) -> tuple[str, list[list]]:
+    ops = getattr(space, "ops", None)
+    if ops is not None and getattr(space, "edges", None) is not None:
+        return "edge", [list(ops)] * space.arch_dim
+    if not hasattr(space, "cardinalities"):
+        raise BadInputError(f"space {space.name}", "has no fixed list of categorical choices")
+    values = [list(range(int(lo), int(lo + c))) for lo, c in zip(space.low, space.cardinalities)]
+    return "pos", values
+
+
+def arch_distributions(space: str | SearchSpace) -> dict[str, CategoricalDistribution]:
+    """The Optuna parameters that make up one architecture of ``space`` (in order)."""
+    space = get_space(space) if isinstance(space, str) else space
+    prefix, choices = _choices(space)
+    return {f"{prefix}{i}": CategoricalDistribution(c) for i, c in enumerate(choices)}
+
+
+def params_to_arch(space: SearchSpace, params: dict[str, Any]) -> str | None:
+    """The arch string named by a trial's parameters, or None if they do not name one."""
+    dists = arch_distributions(space)
+    if not all(name in params for name in dists):
+        return None
+    arch = [d.choices.index(params[n]) for n, d in dists.items()]
+    if _choices(space)[0] == "pos":
+        arch = [params[n] for n in dists]
+    return space.format(arch)
+
+
+def arch_to_params(space: SearchSpace, arch: str) -> dict[str, Any]:
+    values = space.parse(arch)
+    dists = arch_distributions(space)
+    if _choices(space)[0] == "edge":
+        return {n: d.choices[int(v)] for (n, d), v in zip(dists.items(), values)}
+    return {n: int(v) for n, v in zip(dists, values)}
+
+
+def suggest_arch(trial: optuna.Trial, space: str = "nasbench201") -> str:
+    """Suggest every parameter of one architecture; returns its arch string."""
+    sp = get_space(space)
+    params = {n: trial.suggest_categorical(n, d.choices) for n, d in arch_distributions(sp).items()}
+    arch = params_to_arch(sp, params)
+    if arch is None or not sp.is_valid(sp.parse(arch))[0]:
+        raise optuna.TrialPruned(f"parameters {params} are not a valid {space} architecture")
+    return arch
+
+
+class NASSampler(BaseSampler):
+    """Relative sampling of a whole architecture by an ``Optimizer``; its arguments are
+    ``Optimizer``'s (``maximize`` comes from the study's direction)."""
+
+    def __init__(self, space: str = "nasbench201", searcher: str = "bo", **optimizer: Any):
+        if "maximize" in optimizer:
+            raise BadInputError("maximize", "comes from the study's direction")
+        self._space_name = space
+        self._space = get_space(space)
+        self._kwargs = {"space": space, "searcher": searcher, **optimizer}
+        Optimizer(**self._kwargs)  # bad settings fail here, not at the first trial
+        self._seed = int(optimizer.get("seed", 0))
+        self._random = RandomSampler(seed=self._seed)
+        self._opt: Optimizer | None = None
+        self._synced: set[int] = set()  # trial numbers already told / added
+        self._lock = threading.Lock()
+
+    @property
+    def optimizer(self) -> Optimizer | None:
+        """The ``Optimizer`` behind the sampler (None before the first trial)."""
+        return self._opt
+
+    def reseed_rng(self) -> None:  # Optuna calls this in each worker process
+        self._random.reseed_rng()
+
+    def infer_relative_search_space(
+        self, study: Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        return dict(arch_distributions(self._space))
+
+    def sample_relative(
+        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        if not search_space:
+            return {}
+        fixed = trial.system_attrs.get("fixed_params", {})
+        if all(name in fixed for name in search_space):
+            return {}  # an enqueued architecture: added when it finishes
+        with self._lock:
+            opt = self._optimizer(study)
+            self._sync(study, opt)
+            archs = opt.ask(1)
+        if not archs:
+            return {}  # every network proposed: Optuna's random sampling takes over
+        study._storage.set_trial_system_attr(trial._trial_id, ARCH_ATTR, archs[0])
+        return arch_to_params(self._space, archs[0])
+
+    def sample_independent(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
+    ) -> Any:
+        return self._random.sample_independent(study, trial, param_name, param_distribution)
+
+    # -- internals ----------------------------------------------------------------------
+    def _optimizer(self, study: Study) -> Optimizer:
+        if self._opt is None:
+            if len(study.directions) != 1:
+                raise BadInputError("study", "NASSampler optimises a single objective")
+            maximize = study.direction == StudyDirection.MAXIMIZE
+            self._opt = Optimizer(**self._kwargs, maximize=maximize)
+        return self._opt
+
+    def _sync(self, study: Study, opt: Optimizer) -> None:
+        finished = (TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED)
+        for t in study.get_trials(deepcopy=False, states=finished):
+            if t.number in self._synced:
+                continue
+            self._synced.add(t.number)
+            asked = t.system_attrs.get(ARCH_ATTR)
+            pending = asked is not None and asked in set(opt.pending)
+            if pending and t.state == TrialState.COMPLETE:
+                opt.tell([asked], [t.value])
+            elif pending:
+                opt.fail([asked])
+            elif t.state == TrialState.COMPLETE:
+                arch = params_to_arch(self._space, t.params)
+                if arch is not None and arch not in {a for a, _ in opt.history}:
+                    try:
+                        opt.add([arch], [t.value])
+                    except BadInputError:
+                        pass  # not a candidate (outside a table) or proposed already
