@@ -31,6 +31,7 @@ proposes exactly what ``Optimizer`` and the benchmark loop propose.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -68,12 +69,11 @@ def arch_distributions(space: str | SearchSpace) -> dict[str, CategoricalDistrib
 def params_to_arch(space: SearchSpace, params: dict[str, Any]) -> str | None:
     """The arch string named by a trial's parameters, or None if they do not name one."""
     dists = arch_distributions(space)
-    if not all(name in params for name in dists):
+    if not all(name in params and params[name] in d.choices for name, d in dists.items()):
         return None
-    arch = [d.choices.index(params[n]) for n, d in dists.items()]
     if _choices(space)[0] == "pos":
-        arch = [params[n] for n in dists]
-    return space.format(arch)
+        return space.format([params[n] for n in dists])
+    return space.format([d.choices.index(params[n]) for n, d in dists.items()])
 
 
 def arch_to_params(space: SearchSpace, arch: str) -> dict[str, Any]:
@@ -174,7 +174,6 @@ class NASSampler(BaseSampler):
             elif t.state == TrialState.COMPLETE:
                 arch = params_to_arch(self._space, t.params)
                 if arch is not None and arch not in {a for a, _ in opt.history}:
-                    try:
+                    # not a candidate (outside a table) or proposed already: nothing to learn
+                    with contextlib.suppress(BadInputError):
                         opt.add([arch], [t.value])
-                    except BadInputError:
-                        pass  # not a candidate (outside a table) or proposed already
