@@ -217,11 +217,15 @@ class Optimizer:
             raise BadInputError(name, f"must be a list of architectures, got {archs!r}")
         out = []
         for i, arch in enumerate(archs):
-            a = (
-                self.space.parse(arch)
-                if isinstance(arch, str)
-                else np.asarray(arch, dtype=np.int64).reshape(-1)
-            )
+            try:
+                a = (
+                    self.space.parse(arch)
+                    if isinstance(arch, str)
+                    else np.asarray(arch, dtype=np.int64).reshape(-1)
+                )
+            except (BadInputError, TypeError, ValueError, OverflowError) as e:
+                why = e.why if isinstance(e, BadInputError) else str(e)
+                raise BadInputError(f"{name}[{i}] {arch!r}", why) from None
             cand = int(self.problem.ids_of(a[None, :])[0]) if len(a) == self.space.arch_dim else -1
             if cand < 0:
                 raise BadInputError(f"{name}[{i}]", f"{arch!r} is not a candidate of this search")

@@ -12,10 +12,20 @@ import json
 from pathlib import Path
 
 import numpy as np
+import optuna
 import pytest
 
 from nas_surrogate import load_benchmark
+from nas_surrogate.optimizer import Optimizer
+from nas_surrogate.optuna import (
+    ARCH_ATTR,
+    NASSampler,
+    arch_to_params,
+    params_to_arch,
+    suggest_arch,
+)
 from nas_surrogate.searchers import SearchProblem, make_searcher
+from nas_surrogate.spaces.nb201 import NB201_OPS
 
 DATA = Path(__file__).with_name("data")
 _spec = importlib.util.spec_from_file_location("make_trajectories", DATA / "make_trajectories.py")
@@ -36,3 +46,217 @@ def test_benchmark_loop_walks_the_recorded_trajectories(full, case):
         problem = SearchProblem(full, budget=recorder.BUDGET, features=features)
         make_searcher(name, **params).run(problem, np.random.default_rng(seed))
         assert problem.history()[0].tolist() == RECORDED[f"{label}/{seed}"]
+
+
+# -- Optimizer: the same searchers driven from outside ------------------------------------
+def _value(bench, opt, arch: str) -> float:
+    return float(bench.val_accuracy[bench.index_of(opt.space.parse(arch)[None])[0]])
+
+
+def _ids(opt, archs):
+    return [int(i) for i in opt.problem.ids_of(opt.space.parse_many(archs))]
+
+
+CASES = {c[0]: c for c in recorder.CASES}
+
+
+@pytest.mark.parametrize("label", ["bo_ucb", "evolution", "local_best", "evolution_free"])
+def test_optimizer_ask_tell_walks_the_recorded_trajectories(full, label):
+    _, name, features, params = CASES[label]
+    params = dict(params)
+    surrogate = params.pop("surrogate", None)
+    warmup = params.pop("zc_warmup", None)
+    opt = Optimizer(
+        "nasbench201", name, features=features, surrogate=surrogate, zc_warmup=warmup,
+        proxies=full, seed=0, searcher_params=params,
+    )  # fmt: skip
+    walked = []
+    for _ in range(recorder.BUDGET):
+        (arch,) = opt.ask()
+        walked += _ids(opt, [arch])
+        opt.tell([arch], [_value(full, opt, arch)])
+    assert walked == RECORDED[f"{label}/0"]
+
+
+def test_ask_k_gives_distinct_never_proposed_networks(full):
+    opt = Optimizer("nasbench201", "bo", features="onehot", surrogate="rf", proxies=full, seed=3)
+    first = opt.ask(12)  # bo's 10 initial ones, then random until results arrive
+    second = opt.ask(5)
+    rows = full.index_of(opt.space.parse_many(first + second))
+    assert len(first) == 12 and len(second) == 5 and len(set(rows.tolist())) == 17
+    assert opt.pending == first + second
+    opt.tell(first + second, [_value(full, opt, a) for a in first + second])
+    assert opt.pending == [] and len(opt.history) == 17
+    more = opt.ask(8)  # max(batch 5, 8) by the acquisition: no random fill-ins needed
+    assert len(set(full.index_of(opt.space.parse_many(more)).tolist()) - set(rows.tolist())) == 8
+
+
+def test_evolution_asks_children_of_separate_tournaments(full):
+    opt = Optimizer("nasbench201", "evolution", proxies=full, seed=0,
+                    searcher_params={"population": 6})  # fmt: skip
+    start = opt.ask(6)
+    opt.tell(start, [_value(full, opt, a) for a in start])
+    children = opt.ask(4)
+    # each child is one edit from a member of the population
+    pop = opt.space.parse_many(start)
+    for child in opt.space.parse_many(children):
+        nbr = [any((opt.space.neighbours(p) == child).all(axis=1)) for p in pop]
+        assert any(nbr)
+
+
+def test_state_round_trip_resumes_with_nothing_lost_or_repeated(tmp_path, full):
+    def make():
+        return Optimizer("nasbench201", "bo", features="onehot+zc", surrogate="rf",
+                         proxies=full, seed=5, searcher_params={"batch": 2})  # fmt: skip
+
+    a = make()
+    for _ in range(8):
+        archs = a.ask(3)
+        a.tell(archs[:2], [_value(full, a, x) for x in archs[:2]])
+        a.fail(archs[2:])
+    pending = a.ask(2)  # asked, then the process dies
+    a.save(tmp_path / "state.json")
+    b = Optimizer.load(tmp_path / "state.json", proxies=full)
+    assert b.pending == pending and b.history == a.history and b.best == a.best
+    b.tell(pending, [_value(full, b, x) for x in pending])
+    a.tell(pending, [_value(full, a, x) for x in pending])
+    assert b.ask(4) == a.ask(4)  # the resumed optimiser goes on exactly as the original
+    told = [x for x, _ in b.history]
+    assert len(told) == len(set(told)) == 18
+
+
+def test_changed_settings_or_a_tampered_file_do_not_replay(tmp_path, full):
+    opt = Optimizer("nasbench201", "random", proxies=full, seed=1)
+    opt.ask(3)
+    opt.save(tmp_path / "s.json")
+    doc = json.loads((tmp_path / "s.json").read_text())
+    doc["config"]["seed"] = 2
+    (tmp_path / "t.json").write_text(json.dumps(doc))
+    with pytest.raises(ValueError, match="does not replay"):
+        Optimizer.load(tmp_path / "t.json", proxies=full)
+    doc["config"]["surprise"] = 1
+    (tmp_path / "t.json").write_text(json.dumps(doc))
+    with pytest.raises(ValueError, match="config"):
+        Optimizer.load(tmp_path / "t.json", proxies=full)
+    with pytest.raises(ValueError, match="table"):
+        Optimizer.load(tmp_path / "s.json")  # saved with a table, loaded without
+
+
+def test_live_proxy_function_is_called_once_per_network_and_saved(tmp_path):
+    calls: list[str] = []
+
+    def proxy(arch: str) -> dict[str, float]:
+        calls.append(arch)
+        ops = [int(c) for c in arch if c.isdigit()]
+        return {"params": float(sum(o in (2, 3) for o in ops)), "synflow": float(ops[0])}
+
+    opt = Optimizer("nasbench201", "bo", features="onehot+zc:params,synflow",
+                    surrogate="rf", proxies=proxy, seed=0)  # fmt: skip
+    assert opt.problem.n == 9445  # the space's networks are the candidates
+    for _ in range(4):
+        archs = opt.ask(5)
+        opt.tell(archs, [float(len(a)) for a in archs])  # any real-valued objective
+    assert len(calls) == len(set(calls)) > 0  # scored on first use only
+    assert opt.proxy_seconds > 0
+    opt.save(tmp_path / "live.json")
+    n = len(calls)
+    again = Optimizer.load(tmp_path / "live.json", proxies=proxy)
+    assert len(calls) == n  # replay reads the stored scores, computes nothing
+    assert again.history == opt.history
+
+
+def test_features_with_zc_need_proxies():
+    with pytest.raises(ValueError, match="proxies"):
+        Optimizer("nasbench201", "bo", features="onehot+zc")
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda o, a: o.tell(["(9, 9, 9, 9, 9, 9)"], [1.0]), r"archs\[0\]"),
+        (lambda o, a: o.tell(["junk"], [1.0]), "junk"),
+        (lambda o, a: o.tell(a, [1.0]), "values"),
+        (lambda o, a: o.tell(a[:1], [float("nan")]), r"values\[0\]"),
+        (lambda o, a: o.tell(a[:1], ["high"]), r"values\[0\]"),
+        (lambda o, a: o.tell([a[0], a[0]], [1.0, 1.0]), "twice"),
+        (lambda o, a: o.ask(0), "k"),
+        (lambda o, a: o.tell("(0, 0, 0, 0, 0, 0)", [1.0]), "archs"),
+    ],
+)
+def test_bad_tells_name_the_argument(full, call, match):
+    opt = Optimizer("nasbench201", "random", proxies=full, seed=0)
+    archs = opt.ask(2)
+    with pytest.raises(ValueError, match=match):
+        call(opt, archs)
+    assert opt.pending == archs  # nothing half-applied
+
+
+def test_tell_of_an_unasked_or_told_arch_is_refused(full):
+    opt = Optimizer("nasbench201", "random", proxies=full, seed=0)
+    (arch,) = opt.ask()
+    other = next(a for a in ("(0, 0, 0, 0, 0, 0)", "(2, 2, 2, 2, 2, 2)") if a != arch)
+    with pytest.raises(ValueError, match="never asked"):
+        opt.tell([other], [1.0])
+    opt.tell([arch], [1.0])
+    with pytest.raises(ValueError, match="already told"):
+        opt.tell([arch], [2.0])
+    opt.add([other], [3.0])  # a result obtained elsewhere
+    assert opt.best == (other, 3.0)
+    assert other not in opt.ask(50)
+
+
+# -- NASSampler ---------------------------------------------------------------------------
+def _table_objective(bench):
+    def objective(trial):
+        arch = suggest_arch(trial, "nasbench201")
+        return _value(bench, NAS201, arch)
+
+    return objective
+
+
+class _Space:
+    space = None
+
+
+NAS201 = _Space()
+
+
+def test_sampler_proposes_what_the_native_searcher_proposes(full):
+    NAS201.space = full.space
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    _, name, features, params = CASES["bo_ucb"]
+    params = dict(params)
+    sampler = NASSampler("nasbench201", name, features=features, proxies=full, seed=0,
+                         surrogate=params.pop("surrogate"), searcher_params=params)  # fmt: skip
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(_table_objective(full), n_trials=recorder.BUDGET)
+    walked = _ids(sampler.optimizer, [t.system_attrs[ARCH_ATTR] for t in study.trials])
+    assert walked == RECORDED["bo_ucb/0"]
+    assert set(study.trials[0].params) == {f"edge{i}" for i in range(6)}
+    assert study.trials[0].params["edge0"] in NB201_OPS
+
+
+def test_sampler_learns_from_enqueued_failed_and_minimised_trials(full):
+    NAS201.space = full.space
+    sampler = NASSampler("nasbench201", "evolution", proxies=full, seed=2,
+                         searcher_params={"population": 4})  # fmt: skip
+    study = optuna.create_study(direction="minimize", sampler=sampler)
+    best = full.archs[int(np.argmax(full.val_accuracy))]
+    study.enqueue_trial(arch_to_params(full.space, full.space.format(best)))
+
+    def objective(trial):
+        arch = suggest_arch(trial, "nasbench201")
+        if trial.number == 3:
+            raise RuntimeError("training crashed")
+        return -_value(full, NAS201, arch)
+
+    study.optimize(objective, n_trials=12, catch=(RuntimeError,))
+    opt = sampler.optimizer
+    archs = [a for a, _ in opt.history]
+    assert full.space.format(best) in archs  # the enqueued trial was added
+    assert len(opt.problem.failed) == 1  # the crashed one
+    assert opt.best[1] == study.best_value  # minimised: the values as the study sees them
+    rows = full.index_of(full.space.parse_many([t.system_attrs.get(ARCH_ATTR) or
+                                                params_to_arch(full.space, t.params)
+                                                for t in study.trials]))  # fmt: skip
+    assert len(set(rows.tolist())) == 12  # never the same network twice
