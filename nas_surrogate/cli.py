@@ -846,6 +846,15 @@ def evolve_proxy_cmd(
     typer.echo(f"use it: --features zc+evolved:{Path(out) / 'evolved.json'}")
 
 
+def _register_ask_tell() -> None:
+    from nas_surrogate.cli_optimizer import register
+
+    register(app, DataDirOpt, FormatOpt)
+
+
+_register_ask_tell()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and map failures to the contract's exit codes."""
     from nas_surrogate import interrupt

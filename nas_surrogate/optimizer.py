@@ -166,13 +166,14 @@ class Optimizer:
                 )
             bench = proxies
         else:
-            names = list(spec.proxies) or list(PROXY_NAMES)
+            names = list(spec.proxies or ()) or list(PROXY_NAMES)
             if zc_warmup and zc_warmup not in names:
                 names.append(zc_warmup)
             if proxies is None and (spec.uses_zc or zc_warmup):
                 raise BadInputError(
                     f"features {features!r}",
-                    "uses ZC proxies: pass proxies= (a function, live torch proxies or a table)",
+                    "uses ZC proxies: give their source (proxies= in Python; --benchmark or "
+                    "--live-proxies on the command line)",
                 )
             bench = space_table(get_space(space), names if proxies is not None else [])
             if proxies is not None:

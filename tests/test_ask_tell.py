@@ -16,6 +16,7 @@ import optuna
 import pytest
 
 from nas_surrogate import load_benchmark
+from nas_surrogate.cli import main
 from nas_surrogate.optimizer import Optimizer
 from nas_surrogate.optuna import (
     ARCH_ATTR,
@@ -260,3 +261,48 @@ def test_sampler_learns_from_enqueued_failed_and_minimised_trials(full):
                                                 params_to_arch(full.space, t.params)
                                                 for t in study.trials]))  # fmt: skip
     assert len(set(rows.tolist())) == 12  # never the same network twice
+
+
+# -- the shell driver -------------------------------------------------------------------
+def _cli(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_ask_tell_round_trip_and_refusals(capsys, tmp_path, full_data_dir):
+    state = str(tmp_path / "run.json")
+    data = ["--data-dir", str(full_data_dir)]
+    code, out, _ = _cli(capsys, "ask", "--state", state, "--searcher", "evolution", "-k", "2",
+                        "--seed", "7", "--benchmark", "nasbench201/cifar10", *data)  # fmt: skip
+    assert code == 0
+    archs = out.splitlines()
+    # the same settings in Python propose the same archs
+    opt = Optimizer("nasbench201", "evolution", seed=7, proxies=load_benchmark(
+        "nasbench201/cifar10", full_data_dir))  # fmt: skip
+    assert opt.ask(2) == archs
+    code, _, err = _cli(capsys, "tell", "--state", state, "--arch", archs[0], "--value", "91.5")
+    assert code == 2 and "config.proxies" in err  # another table (the 725-arch file) refused
+    state = [*data, "--state", state]
+    code, out, _ = _cli(capsys, "tell", *state, "--arch", archs[0], "--value", "91.5")
+    assert code == 0 and "best 91.5" in out
+    code, _, err = _cli(capsys, "tell", *state, "--arch", archs[0], "--value", "90")
+    assert code == 2 and "already told" in err and err.count("\n") == 1
+    code, _, err = _cli(capsys, "ask", *state, "--seed", "8")
+    assert code == 2 and "--seed" in err
+    code, _, err = _cli(capsys, "tell", *state, "--arch", archs[1], "--value", "nan")
+    assert code == 2 and "values[0]" in err
+    code, _, err = _cli(capsys, "tell", *state, "--arch", archs[1], "--arch", archs[0],
+                        "--value", "1")  # fmt: skip
+    assert code == 2 and "values" in err
+    code, out, _ = _cli(capsys, "tell", *state, "--arch", archs[1], "--fail")
+    assert code == 0
+    saved = json.loads(Path(state[-1]).read_text())
+    assert [e[0] for e in saved["events"]] == ["ask", "tell", "fail"]
+
+
+def test_cli_zc_features_need_a_proxy_source(capsys, tmp_path):
+    code, _, err = _cli(capsys, "ask", "--state", str(tmp_path / "s.json"), "--features",
+                        "onehot+zc")  # fmt: skip
+    assert code == 2 and "--benchmark" in err
+    assert not (tmp_path / "s.json").exists()
