@@ -117,7 +117,9 @@ def _int(value: Any, name: str, low: int, high: int) -> int:
 
 class Optimizer:
     """A searcher of the registry driven by ``ask``/``tell``; maximises unless
-    ``maximize=False``."""
+    ``maximize=False``. ``budget``: the evaluations planned, if known: ``ask`` proposes no
+    more, and searchers that plan for it (random search with a ZC warm-up ranks a pool
+    of the budget's size, training-free evolution) use it; None: the space's size."""
 
     def __init__(
         self,
@@ -132,6 +134,7 @@ class Optimizer:
         surrogate_params: dict | None = None,
         zc_warmup: str | None = None,
         maximize: bool = True,
+        budget: int | None = None,
     ) -> None:
         if space not in SPACES:
             raise BadInputError(f"space {space!r}", f"unknown (use {', '.join(SPACES.names())})")
@@ -149,6 +152,7 @@ class Optimizer:
             "surrogate_params": dict(surrogate_params or {}),
             "zc_warmup": zc_warmup,
             "maximize": bool(maximize),
+            "budget": None if budget is None else _int(budget, "budget", 1, 10**9),
             "proxies": self._describe(proxies),
         }
         self._searcher = make_searcher(
@@ -186,7 +190,7 @@ class Optimizer:
         needs_features = uses_surrogate(searcher)
         self.problem = SearchProblem(
             bench,
-            budget=None,
+            budget=budget,
             train_seconds=0.0,
             features=features if needs_features else None,
             live_proxies=live,
@@ -255,7 +259,8 @@ class Optimizer:
     def ask(self, k: int = 1) -> list[str]:
         """``k`` architectures to evaluate next (fewer only when the space runs out)."""
         k = _int(k, "k", 1, MAX_ASK)
-        ids = self._driver.ask(k)
+        left = self.problem.budget - len(self._pending) - len(self._told)
+        ids = self._driver.ask(min(k, left)) if left > 0 else np.empty(0, dtype=np.int64)
         self._pending.update(dict.fromkeys(ids.tolist()))
         self.events.append(["ask", k, ids.tolist()])
         return self._format(ids)
@@ -367,7 +372,7 @@ class Optimizer:
         config = doc.get("config")
         keys = {
             "space", "searcher", "features", "surrogate", "seed", "searcher_params",
-            "surrogate_params", "zc_warmup", "maximize", "proxies",
+            "surrogate_params", "zc_warmup", "maximize", "budget", "proxies",
         }  # fmt: skip
         if not isinstance(config, dict) or set(config) != keys:
             raise BadInputError(f"{where} config", f"must have exactly the keys {sorted(keys)}")

@@ -61,7 +61,9 @@ def _ids(opt, archs):
 CASES = {c[0]: c for c in recorder.CASES}
 
 
-@pytest.mark.parametrize("label", ["bo_ucb", "evolution", "local_best", "evolution_free"])
+@pytest.mark.parametrize(
+    "label", ["bo_ucb", "evolution", "local_best", "evolution_free", "random_warm"]
+)
 def test_optimizer_ask_tell_walks_the_recorded_trajectories(full, label):
     _, name, features, params = CASES[label]
     params = dict(params)
@@ -69,7 +71,7 @@ def test_optimizer_ask_tell_walks_the_recorded_trajectories(full, label):
     warmup = params.pop("zc_warmup", None)
     opt = Optimizer(
         "nasbench201", name, features=features, surrogate=surrogate, zc_warmup=warmup,
-        proxies=full, seed=0, searcher_params=params,
+        proxies=full, seed=0, searcher_params=params, budget=recorder.BUDGET,
     )  # fmt: skip
     walked = []
     for _ in range(recorder.BUDGET):
@@ -77,6 +79,7 @@ def test_optimizer_ask_tell_walks_the_recorded_trajectories(full, label):
         walked += _ids(opt, [arch])
         opt.tell([arch], [_value(full, opt, arch)])
     assert walked == RECORDED[f"{label}/0"]
+    assert opt.ask(5) == []  # the budget is spent
 
 
 def test_ask_k_gives_distinct_never_proposed_networks(full):
