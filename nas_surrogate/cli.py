@@ -846,13 +846,16 @@ def evolve_proxy_cmd(
     typer.echo(f"use it: --features zc+evolved:{Path(out) / 'evolved.json'}")
 
 
-def _register_ask_tell() -> None:
+def _register_commands() -> None:
     from nas_surrogate.cli_optimizer import register
 
     register(app, DataDirOpt, FormatOpt)
+    from nas_surrogate.cli_nas import register as register_nas
+
+    register_nas(app, FormatOpt)
 
 
-_register_ask_tell()
+_register_commands()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -119,7 +119,9 @@ class Optimizer:
     """A searcher of the registry driven by ``ask``/``tell``; maximises unless
     ``maximize=False``. ``budget``: the evaluations planned, if known: ``ask`` proposes no
     more, and searchers that plan for it (random search with a ZC warm-up ranks a pool
-    of the budget's size, training-free evolution) use it; None: the space's size."""
+    of the budget's size, training-free evolution) use it; None: the space's size.
+    ``max_new_proxies``: with a proxy function, at most this many networks get new proxy
+    scores per surrogate step (bo scores mutants of the best first)."""
 
     def __init__(
         self,
@@ -135,6 +137,7 @@ class Optimizer:
         zc_warmup: str | None = None,
         maximize: bool = True,
         budget: int | None = None,
+        max_new_proxies: int | None = None,
     ) -> None:
         if space not in SPACES:
             raise BadInputError(f"space {space!r}", f"unknown (use {', '.join(SPACES.names())})")
@@ -153,6 +156,9 @@ class Optimizer:
             "zc_warmup": zc_warmup,
             "maximize": bool(maximize),
             "budget": None if budget is None else _int(budget, "budget", 1, 10**9),
+            "max_new_proxies": None
+            if max_new_proxies is None
+            else _int(max_new_proxies, "max_new_proxies", 1, 10**9),
             "proxies": self._describe(proxies),
         }
         self._searcher = make_searcher(
@@ -194,6 +200,7 @@ class Optimizer:
             train_seconds=0.0,
             features=features if needs_features else None,
             live_proxies=live,
+            max_new_proxies=max_new_proxies,
         )
         self._driver = Driver(self._searcher, self.problem, np.random.default_rng(self.seed))
         self._sign = 1.0 if maximize else -1.0
@@ -372,7 +379,8 @@ class Optimizer:
         config = doc.get("config")
         keys = {
             "space", "searcher", "features", "surrogate", "seed", "searcher_params",
-            "surrogate_params", "zc_warmup", "maximize", "budget", "proxies",
+            "surrogate_params", "zc_warmup", "maximize", "budget",
+            "max_new_proxies", "proxies",
         }  # fmt: skip
         if not isinstance(config, dict) or set(config) != keys:
             raise BadInputError(f"{where} config", f"must have exactly the keys {sorted(keys)}")
@@ -406,10 +414,24 @@ class Optimizer:
             seconds = np.array(stored["seconds"], dtype=float).reshape(len(archs), len(names))
         except (AttributeError, KeyError, TypeError, ValueError) as e:
             raise BadInputError(f"{where} proxies", f"unreadable ({e})") from None
-        rows = self.problem.bench.index_of(archs, exact=True)
-        if (rows < 0).any():
-            raise BadInputError(f"{where} proxies", "names an architecture outside the space")
-        self.problem.set_proxies(rows, scores, seconds)
+        known = {self.space.format(a): i for i, a in enumerate(archs)}
+        compute = self.problem.live_proxies
+
+        def stored_first(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            """Stored scores where there are some (replay computes nothing it had), the
+            proxy source for the rest; the problem asks in the same order as the run."""
+            out_s = np.full((len(batch), len(names)), np.nan)
+            out_t = np.full_like(out_s, np.nan)
+            texts = [self.space.format(a) for a in batch]
+            new = [i for i, t in enumerate(texts) if t not in known]
+            old = [i for i, t in enumerate(texts) if t in known]
+            out_s[old] = scores[[known[texts[i]] for i in old]]
+            out_t[old] = seconds[[known[texts[i]] for i in old]]
+            if new:
+                out_s[new], out_t[new] = compute(batch[new])
+            return out_s, out_t
+
+        self.problem.live_proxies = stored_first
 
     def _replay(self, event: Any, step: int, where: str) -> None:
         at = f"{where} events[{step}]"

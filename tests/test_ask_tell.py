@@ -155,18 +155,20 @@ def test_live_proxy_function_is_called_once_per_network_and_saved(tmp_path):
         return {"params": float(sum(o in (2, 3) for o in ops)), "synflow": float(ops[0])}
 
     opt = Optimizer("nasbench201", "bo", features="onehot+zc:params,synflow",
-                    surrogate="rf", proxies=proxy, seed=0)  # fmt: skip
+                    surrogate="rf", proxies=proxy, seed=0, max_new_proxies=7)  # fmt: skip
     assert opt.problem.n == 9445  # the space's networks are the candidates
     for _ in range(4):
         archs = opt.ask(5)
         opt.tell(archs, [float(len(a)) for a in archs])  # any real-valued objective
     assert len(calls) == len(set(calls)) > 0  # scored on first use only
+    assert len(calls) <= 10 + 3 * 7  # the 10 trained first, then <= 7 new per bo step
     assert opt.proxy_seconds > 0
     opt.save(tmp_path / "live.json")
     n = len(calls)
     again = Optimizer.load(tmp_path / "live.json", proxies=proxy)
     assert len(calls) == n  # replay reads the stored scores, computes nothing
     assert again.history == opt.history
+    assert again.ask(5) == opt.ask(5)  # and goes on as the original would
 
 
 def test_features_with_zc_need_proxies():

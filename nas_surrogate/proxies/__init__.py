@@ -75,8 +75,11 @@ def compute_proxies(
     batch: Batch | None = None,
     seed: int = 0,
     device: str = "cpu",
+    network: dict | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(scores, seconds), each (n_archs, n_proxies). Networks are seeded per arch."""
+    """(scores, seconds), each (n_archs, n_proxies). Networks are seeded per arch;
+    ``network``: ``build`` arguments (``channels``, ``n_cells``) for a smaller skeleton;
+    the input channels follow the batch."""
     batch = batch or synthetic_batch(seed=seed, device=device)
     fns = [PROXIES.get(p) for p in proxies]
     scores = np.full((len(archs), len(proxies)), np.nan)
@@ -85,7 +88,9 @@ def compute_proxies(
         for j, fn in enumerate(fns):
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
-                net = build(arch, n_classes=batch.n_classes).to(device)
+                net = build(
+                    arch, batch.n_classes, int(batch.images.shape[1]), **(network or {})
+                ).to(device)
             t = time.perf_counter()
             try:
                 scores[i, j] = fn(net, batch)

@@ -74,11 +74,16 @@ class ResNetBasicBlock(nn.Module):
 
 class NB201Network(nn.Module):
     def __init__(
-        self, ops: tuple[int, ...], n_classes: int = 10, channels: int = 16, n_cells: int = 5
+        self,
+        ops: tuple[int, ...],
+        n_classes: int = 10,
+        channels: int = 16,
+        n_cells: int = 5,
+        in_channels: int = 3,
     ) -> None:
         super().__init__()
         self.stem = nn.Sequential(
-            nn.Conv2d(3, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels)
+            nn.Conv2d(in_channels, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels)
         )
         layers: list[nn.Module] = []
         c = channels
@@ -100,5 +105,11 @@ class NB201Network(nn.Module):
         return self.classifier(self.pool(self.features(x)).flatten(1))
 
 
-def build(arch, n_classes: int = 10) -> NB201Network:
-    return NB201Network(tuple(int(o) for o in arch), n_classes=n_classes)
+def build(
+    arch, n_classes: int = 10, in_channels: int = 3, channels: int = 16, n_cells: int = 5
+) -> NB201Network:
+    """The NB201 network of ``arch`` (NAS-Bench-201's macro skeleton: 16 channels, 5 cells
+    per stage by default; smaller ones train in seconds on small images)."""
+    return NB201Network(
+        tuple(int(o) for o in arch), n_classes, channels, n_cells, in_channels=in_channels
+    )

@@ -93,10 +93,12 @@ class BayesOpt(Searcher):
             return ids[~problem.queried(ids)]
         rows, values = problem.history()
         top = rows[np.argsort(-values, kind="stable")[: self.top_k]]
-        cand = {problem.mutate(int(r), rng) for r in top for _ in range(self.n_mutations)}
-        cand |= {int(r) for r in problem.sample(self.n_random, rng)}
-        cand.discard(None)
-        return problem.distinct(np.array(sorted(cand), dtype=int))
+        mutants = {problem.mutate(int(r), rng) for r in top for _ in range(self.n_mutations)}
+        mutants.discard(None)
+        cand = mutants | {int(r) for r in problem.sample(self.n_random, rng)}
+        cand = problem.distinct(np.array(sorted(cand), dtype=int))
+        # live proxies: score what the proxy allowance covers, mutants of the best first
+        return problem.affordable(cand, first=np.array(sorted(mutants), dtype=int))
 
     def _score(self, mean, std, problem: SearchProblem, rng: np.random.Generator) -> np.ndarray:
         if self.acquisition == "its":

@@ -74,6 +74,7 @@ class SearchProblem:
         train_seconds: float = 3600.0,
         features: str | None = None,
         live_proxies: LiveProxies | None = None,
+        max_new_proxies: int | None = None,
     ) -> None:
         self.bench = distinct_networks(bench)
         self.n = self.bench.n_archs  # queryable networks
@@ -83,6 +84,9 @@ class SearchProblem:
         #: that many before they need results; 1 in the benchmark loop)
         self.want = 1
         self.live_proxies = live_proxies
+        #: live proxies: at most this many networks get new proxy scores per surrogate
+        #: step (a count, not seconds, so that a search is the same on any machine)
+        self.max_new_proxies = max_new_proxies
         #: rows whose proxy scores are known (all of them on a table)
         self._has_zc = np.full(self.n, live_proxies is None)
         space = self.bench.space
@@ -142,26 +146,23 @@ class SearchProblem:
         if self._zc_cols:
             self._zc_cost[todo] = self._cost_of(todo)
 
+    def affordable(self, ids: np.ndarray, first: np.ndarray | None = None) -> np.ndarray:
+        """``ids`` a surrogate step may score: all whose proxies are known, plus at most
+        ``max_new_proxies`` new ones (``first`` before the others, then in order)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if self.live_proxies is None or self.max_new_proxies is None or not self._zc_cols:
+            return ids
+        known = self._has_zc[self.row_of(ids)]
+        new = ids[~known]
+        if first is not None:
+            new = np.concatenate([new[np.isin(new, first)], new[~np.isin(new, first)]])
+        keep = np.concatenate([ids[known], new[: self.max_new_proxies]])
+        return ids[np.isin(ids, keep)]
+
     def known_proxies(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(rows, scores, seconds) of the rows whose live proxies have been computed."""
         rows = np.flatnonzero(self._has_zc) if self.live_proxies else np.empty(0, dtype=int)
         return rows, self.bench.proxy_scores[rows], self.bench.proxy_seconds[rows]
-
-    def set_proxies(self, rows: np.ndarray, scores: np.ndarray, seconds: np.ndarray) -> None:
-        """Put proxy scores computed earlier (a saved optimiser) back in place."""
-        rows = np.asarray(rows, dtype=np.int64)
-        keep = self.live_proxies
-        order = {int(r): i for i, r in enumerate(rows)}
-
-        def stored(archs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            idx = [order[int(r)] for r in self.bench.index_of(archs, exact=True)]
-            return scores[idx], seconds[idx]
-
-        self.live_proxies = stored
-        try:
-            self._ensure_proxies(rows)
-        finally:
-            self.live_proxies = keep
 
     # -- what a searcher may ask -----------------------------------------------------
     @property

@@ -1,0 +1,196 @@
+"""``nas``: a real NAS run: propose with an ``Optimizer``, compute ZC proxies live for the
+networks the surrogate scores, train every proposed network for real, tell its
+validation accuracy; at the end, the best network by validation and its test accuracy.
+
+Results folder (``--out``): ``run.json`` (settings and the dataset's digest: a rerun
+with anything changed is refused), ``results.csv`` / ``.jsonl`` (one row per trained
+network, written as it finishes), ``optimizer.json`` (the optimiser's state, saved after
+every result) and ``summary.json``. A killed run rerun with the same command resumes:
+networks already trained are read back, never trained again.
+
+Determinism: the proposals depend on the seed only; every network trains on one torch
+thread seeded by (seed, arch), so the same arch gets the same accuracy in a bo run and a
+random run of one seed (paired comparisons); ``--n-jobs`` parallelises the proxies,
+whose values do not depend on it.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nas_surrogate.config import MAX_SEED
+from nas_surrogate.errors import BadInputError
+
+
+def _setting(default: Any, help: str, low: float | None = None, high: float | None = None):
+    """A config field with its help and range: the one place the CLI reads them from."""
+    return field(default=default, metadata={"help": help, "min": low, "max": high})
+
+
+@dataclass
+class NasConfig:
+    """Every setting of ``nas`` (CLI options, YAML keys and API arguments alike)."""
+
+    out: str = _setting("", "Results folder (resumed when rerun with the same settings).")
+    space: str = _setting("nasbench201", "Search space (its networks are built and trained).")
+    dataset: str = _setting(
+        "digits", "'digits' (scikit-learn, 1,797 8x8 images) or an .npz with x (N,C,H,W), y."
+    )
+    searcher: str = _setting("bo", "random, evolution, local_search, bo (':guided' variants).")
+    features: str = _setting("onehot+zc", "Surrogate features; zc proxies are computed live.")
+    surrogate: str | None = _setting(None, "Surrogate (default: bo's ensemble).")
+    budget: int = _setting(40, "Networks to train.", 1, 100_000)
+    epochs: int = _setting(5, "Training epochs per network.", 1, 10_000)
+    seed: int = _setting(0, "Seed of every random choice.", 0, MAX_SEED)
+    channels: int = _setting(16, "Channels of the first stage of the NB201 skeleton.", 1, 512)
+    cells: int = _setting(1, "Cells per stage (NAS-Bench-201 itself: 5).", 1, 10)
+    proxy_batch: int = _setting(64, "Training images the proxies see.", 2, 4096)
+    max_new_proxies: int = _setting(
+        32, "Networks given new proxy scores per surrogate step (a count: machine-independent).",
+        1, 100_000,
+    )  # fmt: skip
+    n_jobs: int = _setting(1, "Parallel proxy workers (one torch thread each).", 1, 256)
+
+    def validate(self) -> None:
+        """BadInputError for a setting of the wrong type or out of range, before any work."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            lo, hi = f.metadata["min"], f.metadata["max"]
+            if lo is not None:
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise BadInputError(
+                        f"--{f.name.replace('_', '-')}", f"not an integer: {value!r}"
+                    )
+                if not lo <= value <= hi:
+                    raise BadInputError(
+                        f"--{f.name.replace('_', '-')}", f"must be in [{lo}, {hi}], got {value}"
+                    )
+            elif value is not None and not isinstance(value, str):
+                raise BadInputError(f"--{f.name.replace('_', '-')}", f"not a string: {value!r}")
+        if not self.out:
+            raise BadInputError("--out", "a results folder is required")
+
+    def fingerprint(self) -> dict:
+        from nas_surrogate.experiments.fingerprint import RESULTS_FORMAT, file_digests
+
+        settings = {k: v for k, v in asdict(self).items() if k not in ("out", "n_jobs")}
+        if self.dataset == "digits":
+            import sklearn
+
+            data = {"digits": f"scikit-learn {sklearn.__version__}"}
+        else:
+            data = file_digests([self.dataset])
+        return {**settings, "results_format": RESULTS_FORMAT, "data": data}
+
+
+def arch_seed(seed: int, arch: str) -> int:
+    """Training seed of one network: the same arch trains the same way in every run of
+    a seed, whichever searcher proposed it."""
+    return int(np.random.SeedSequence([seed, zlib.crc32(arch.encode())]).generate_state(1)[0])
+
+
+def run_nas(config: NasConfig, progress: bool = True) -> dict:
+    """Run (or resume) the search; returns the summary (also in ``summary.json``)."""
+    import torch
+    from tqdm.auto import tqdm
+
+    from nas_surrogate.experiments.runner import prepare_out_dir
+    from nas_surrogate.io import write_json_atomic
+    from nas_surrogate.optimizer import Optimizer
+    from nas_surrogate.proxies.base import Batch
+    from nas_surrogate.proxies.live import TorchProxies
+    from nas_surrogate.searchers import uses_surrogate
+    from nas_surrogate.store import ResultsStore
+    from nas_surrogate.training import load_dataset, train_network
+
+    config.validate()
+    data = load_dataset(config.dataset)
+    network = {"channels": config.channels, "n_cells": config.cells}
+    gen = torch.Generator().manual_seed(config.seed)
+    rows = torch.randperm(len(data.x_train), generator=gen)[: config.proxy_batch]
+    batch = Batch(data.x_train[rows], data.y_train[rows], data.n_classes)
+    proxies = TorchProxies(
+        batch, space=config.space, seed=config.seed, network=network, n_jobs=config.n_jobs
+    )
+    settings = dict(
+        space=config.space, searcher=config.searcher, features=config.features,
+        surrogate=config.surrogate if uses_surrogate(config.searcher) else None,
+        seed=config.seed, budget=config.budget, max_new_proxies=config.max_new_proxies,
+    )  # fmt: skip
+    Optimizer(**settings, proxies=proxies)  # every setting checked before the folder is made
+    out = Path(config.out)
+    prepare_out_dir(out, "nas", config.fingerprint())
+    state = out / "optimizer.json"
+    opt = (
+        Optimizer.load(state, proxies) if state.exists() else Optimizer(**settings, proxies=proxies)
+    )
+    store = ResultsStore(out / "results.csv", ["arch"])
+    t0 = time.perf_counter()
+    trained_now = 0
+    try:
+        done = {r["arch"]: r for r in store.frame().to_dict("records")} if len(store) else {}
+        bar = tqdm(total=config.budget, initial=len(opt.history), desc="nas",
+                   disable=not progress, leave=False)  # fmt: skip
+        while len(opt.history) < config.budget:
+            archs = opt.pending or opt.ask(1)
+            if not archs:
+                break  # the space is exhausted
+            for arch in archs:
+                if arch not in done:
+                    with torch.random.fork_rng(devices=[]):
+                        threads = torch.get_num_threads()
+                        torch.set_num_threads(1)
+                        try:
+                            r = train_network(
+                                opt.space.parse(arch), data, config.epochs,
+                                arch_seed(config.seed, arch), network,
+                            )  # fmt: skip
+                        finally:
+                            torch.set_num_threads(threads)
+                    done[arch] = {"arch": arch, "step": len(opt.history) + 1,
+                                  "val_accuracy": r.val_accuracy,
+                                  "test_accuracy": r.test_accuracy,
+                                  "train_seconds": r.seconds}  # fmt: skip
+                    store.add(done[arch])
+                    trained_now += 1
+                opt.tell([arch], [done[arch]["val_accuracy"]])
+                opt.save(state)
+                bar.update(1)
+        bar.close()
+    finally:
+        store.flush()
+        store.close()
+    summary = _summary(config, opt, done, proxies, time.perf_counter() - t0, trained_now)
+    write_json_atomic(out / "summary.json", summary)
+    return summary
+
+
+def _summary(config, opt, done: dict, proxies, wall: float, trained_now: int) -> dict:
+    best = opt.best
+    rows = [done[a] for a, _ in opt.history]
+    return {
+        "searcher": config.searcher,
+        "features": config.features,
+        "dataset": config.dataset,
+        "seed": config.seed,
+        "trained": len(rows),
+        "trained_this_run": trained_now,
+        "best_arch": best[0] if best else None,
+        "best_val_accuracy": best[1] if best else None,
+        # read for the network the validation picked, never used to pick it
+        "best_test_accuracy": done[best[0]]["test_accuracy"] if best else None,
+        "mean_val_accuracy": float(np.mean([r["val_accuracy"] for r in rows])) if rows else None,
+        "train_seconds": float(sum(r["train_seconds"] for r in rows)),
+        "wall_seconds_this_run": wall,
+        "proxy_seconds_this_run": proxies.seconds_computed,
+        "proxy_scores_computed": proxies.misses,
+        "proxy_scores_from_cache": proxies.hits,
+        "proxy_cache_hit_rate": proxies.hit_rate,
+        "networks_with_proxies": int(opt.problem.known_proxies()[0].size),
+    }

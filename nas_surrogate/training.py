@@ -1,0 +1,157 @@
+"""Training NB201 networks for real, on CPU, on a small image dataset.
+
+Datasets: ``digits`` (scikit-learn's ``load_digits``: 1,797 real 8x8 grey images of
+handwritten digits, 10 classes, shipped inside scikit-learn, no download) or a user's
+``.npz`` with ``x`` (N, C, H, W float images) and ``y`` (N integer labels). One fixed,
+stratified split (seed 0, whatever the search seed): 60 % train, 20 % validation (the
+search objective), 20 % test (read only for the network the validation picked).
+
+A network is the NB201 skeleton (``proxies.network.build``) with a small default
+(16 channels, one cell per stage) so that one trains in seconds; SGD with Nesterov
+momentum and a cosine schedule, as NAS-Bench-201 trains, seeded per (arch, seed).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from nas_surrogate.errors import BadInputError
+
+#: largest dataset read from a user's file (images x pixels), bounds memory
+MAX_VALUES = 200_000_000
+SPLIT_SEED = 0
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_val: torch.Tensor
+    y_val: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    n_classes: int
+
+    @property
+    def in_channels(self) -> int:
+        return int(self.x_train.shape[1])
+
+
+def _from_arrays(name: str, x: np.ndarray, y: np.ndarray) -> Dataset:
+    from sklearn.model_selection import train_test_split
+
+    classes, y = np.unique(y, return_inverse=True)
+    if len(classes) < 2:
+        raise BadInputError(f"--dataset {name}", f"needs at least two classes, got {len(classes)}")
+    counts = np.bincount(y)
+    if counts.min() < 5:
+        raise BadInputError(
+            f"--dataset {name}", "every class needs at least 5 images (train/val/test split)"
+        )
+    idx = np.arange(len(y))
+    rest, test = train_test_split(idx, test_size=0.2, stratify=y, random_state=SPLIT_SEED)
+    train, val = train_test_split(rest, test_size=0.25, stratify=y[rest], random_state=SPLIT_SEED)
+    x = x.astype(np.float32)
+    mean = x[train].mean(axis=(0, 2, 3), keepdims=True)
+    std = x[train].std(axis=(0, 2, 3), keepdims=True) + 1e-6
+    x = (x - mean) / std  # standardised with training statistics only
+
+    def t(a: np.ndarray, rows: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
+        return torch.as_tensor(np.ascontiguousarray(a[rows]), dtype=dtype)
+
+    return Dataset(
+        name, t(x, train, torch.float32), t(y, train, torch.long), t(x, val, torch.float32),
+        t(y, val, torch.long), t(x, test, torch.float32), t(y, test, torch.long), len(classes),
+    )  # fmt: skip
+
+
+def load_dataset(spec: str) -> Dataset:
+    """``digits`` or a path to an ``.npz`` with ``x`` (N, C, H, W) and ``y`` (N,)."""
+    if spec == "digits":
+        from sklearn.datasets import load_digits
+
+        d = load_digits()
+        return _from_arrays("digits", d.images[:, None, :, :] / 16.0, d.target)
+    path = Path(spec)
+    where = f"--dataset {spec}"
+    if not path.is_file():
+        raise BadInputError(where, "neither 'digits' nor an existing .npz file")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if "x" not in z.files or "y" not in z.files:
+                raise BadInputError(where, f"needs arrays x and y, has {sorted(z.files)}")
+            shape_x = z["x"].shape if z["x"].size <= MAX_VALUES else None
+            if shape_x is None:
+                raise BadInputError(where, f"x has more than {MAX_VALUES} values")
+            x, y = z["x"], z["y"]
+    except BadInputError:
+        raise
+    except (OSError, ValueError, EOFError) as e:
+        raise BadInputError(where, f"not a readable .npz ({e})") from None
+    if x.ndim != 4 or not np.issubdtype(x.dtype, np.floating):
+        raise BadInputError(where, f"x must be float (N, C, H, W), got {x.dtype} {x.shape}")
+    if not np.isfinite(x).all():
+        raise BadInputError(where, "x holds NaN or infinite values")
+    if y.shape != (len(x),) or not np.issubdtype(y.dtype, np.integer):
+        raise BadInputError(where, f"y must be {len(x)} integer labels, got {y.dtype} {y.shape}")
+    if min(x.shape[2:]) < 4 or x.shape[1] > 64:
+        raise BadInputError(where, f"images must be at least 4x4 with <= 64 channels: {x.shape}")
+    return _from_arrays(path.name, x, y)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    val_accuracy: float
+    test_accuracy: float
+    seconds: float
+
+
+def _accuracy(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    net.eval()
+    with torch.no_grad():
+        correct = sum(
+            int((net(x[i : i + 512]).argmax(1) == y[i : i + 512]).sum())
+            for i in range(0, len(x), 512)
+        )
+    return 100.0 * correct / len(x)
+
+
+def train_network(
+    arch: np.ndarray,
+    data: Dataset,
+    epochs: int,
+    seed: int,
+    network: dict | None = None,
+    batch_size: int = 64,
+    lr: float = 0.1,
+) -> TrainResult:
+    """Train one network from scratch; validation and test accuracy (%) at the end."""
+    from nas_surrogate.proxies.network import build
+
+    t = time.perf_counter()
+    gen = torch.Generator().manual_seed(seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        net = build(arch, data.n_classes, data.in_channels, **(network or {}))
+    opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    steps = epochs * -(-len(data.x_train) // batch_size)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(steps, 1))
+    for _ in range(epochs):
+        net.train()
+        order = torch.randperm(len(data.x_train), generator=gen)
+        for i in range(0, len(order), batch_size):
+            rows = order[i : i + batch_size]
+            opt.zero_grad()
+            loss = torch.nn.functional.cross_entropy(net(data.x_train[rows]), data.y_train[rows])
+            loss.backward()
+            opt.step()
+            schedule.step()
+    val = _accuracy(net, data.x_val, data.y_val)
+    test = _accuracy(net, data.x_test, data.y_test)
+    return TrainResult(val, test, time.perf_counter() - t)
