@@ -171,6 +171,10 @@ def run_nas(config: NasConfig, progress: bool = True) -> dict:
     return summary
 
 
+def _rate(hits: int, misses: int) -> float | None:
+    return hits / (hits + misses) if hits + misses else None
+
+
 def _summary(config, opt, done: dict, proxies, wall: float, trained_now: int) -> dict:
     best = opt.best
     rows = [done[a] for a, _ in opt.history]
@@ -192,5 +196,8 @@ def _summary(config, opt, done: dict, proxies, wall: float, trained_now: int) ->
         "proxy_scores_computed": proxies.misses,
         "proxy_scores_from_cache": proxies.hits,
         "proxy_cache_hit_rate": proxies.hit_rate,
+        "proxy_seconds_per_arch": proxies.seconds_per_arch(),
         "networks_with_proxies": int(opt.problem.known_proxies()[0].size),
+        # a surrogate step asking for a network scored in an earlier step: no computing
+        "proxy_reuse_in_run": _rate(*opt.problem.proxy_lookups),
     }

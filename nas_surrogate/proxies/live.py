@@ -87,6 +87,7 @@ class TorchProxies:
         self.hits = 0
         self.misses = 0
         self.seconds_computed = 0.0
+        self._per_proxy: dict[str, list[float]] = {}  # seconds of scores computed now
         if self.path is not None and self.path.exists():
             self._read()
 
@@ -115,6 +116,10 @@ class TorchProxies:
                 os.fsync(f.fileno())
         except OSError:
             self.path = None  # an unwritable cache is no cache, not a failure
+
+    def seconds_per_arch(self) -> dict[str, float]:
+        """Mean measured seconds per network of each proxy computed by this object."""
+        return {p: float(np.mean(v)) for p, v in self._per_proxy.items()}
 
     @property
     def hit_rate(self) -> float:
@@ -150,6 +155,7 @@ class TorchProxies:
                             continue
                         self._known[(t, p)] = (float(s), float(sec))
                         self.seconds_computed += float(sec)
+                        self._per_proxy.setdefault(p, []).append(float(sec))
                         entries.append({"arch": t, "proxy": p,
                                         "score": None if math.isnan(s) else float(s),
                                         "seconds": float(sec)})  # fmt: skip

@@ -87,6 +87,8 @@ class SearchProblem:
         #: live proxies: at most this many networks get new proxy scores per surrogate
         #: step (a count, not seconds, so that a search is the same on any machine)
         self.max_new_proxies = max_new_proxies
+        #: live proxies: [networks whose scores were asked again (known), computed]
+        self.proxy_lookups = [0, 0]
         #: rows whose proxy scores are known (all of them on a table)
         self._has_zc = np.full(self.n, live_proxies is None)
         space = self.bench.space
@@ -133,6 +135,8 @@ class SearchProblem:
     def _ensure_proxies(self, rows: np.ndarray) -> None:
         """Compute the proxy scores of ``rows`` that are not known yet (live proxies)."""
         todo = np.unique(rows[~self._has_zc[rows]])
+        self.proxy_lookups[0] += len(np.unique(rows)) - len(todo)
+        self.proxy_lookups[1] += len(todo)
         if not len(todo):
             return
         scores, seconds = self.live_proxies(self.bench.archs[todo])

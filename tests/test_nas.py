@@ -1,0 +1,128 @@
+"""``nas``: live proxies and real training on scikit-learn's digits, end to end."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from nas_surrogate import training
+from nas_surrogate.cli import main
+from nas_surrogate.proxies.base import Batch
+from nas_surrogate.proxies.live import TorchProxies
+
+TINY = ["--budget", "16", "--epochs", "1", "--channels", "4", "--max-new-proxies", "8",
+        "--proxy-batch", "16", "--features", "onehot+zc:synflow,nwot,params,jacov"]  # fmt: skip
+
+
+def _batch(seed: int) -> Batch:
+    gen = torch.Generator().manual_seed(seed)
+    return Batch(torch.randn(8, 1, 8, 8, generator=gen), torch.arange(8) % 4, 4)
+
+
+def test_live_proxies_are_cached_by_arch_proxy_and_batch(tmp_path):
+    archs = np.array([[2, 2, 3, 2, 0, 3], [0, 1, 4, 2, 2, 0], [3, 3, 3, 3, 3, 3]])
+    names = ["synflow", "nwot"]
+    first = TorchProxies(_batch(0), network={"channels": 4, "n_cells": 1}, cache=tmp_path)
+    scores, seconds = first.compute(archs, names)
+    assert first.misses == 6 and first.hits == 0 and (seconds > 0).all()
+    again = TorchProxies(_batch(0), network={"channels": 4, "n_cells": 1}, cache=tmp_path)
+    s2, t2 = again.compute(archs[::-1], names)
+    assert again.hits == 6 and again.misses == 0
+    assert np.array_equal(s2, scores[::-1], equal_nan=True) and np.array_equal(t2, seconds[::-1])
+    other = TorchProxies(_batch(1), network={"channels": 4, "n_cells": 1}, cache=tmp_path)
+    s3, _ = other.compute(archs, names)
+    assert other.misses == 6  # another batch never reads these scores
+    assert not np.allclose(s3[:, 1], scores[:, 1])
+
+
+def test_nas_on_digits_trains_networks_and_resumes_without_retraining(
+    capsys, tmp_path, monkeypatch
+):
+    calls: list[str] = []
+    real = training.train_network
+
+    def counted(arch, *args, **kwargs):
+        calls.append(str(list(arch)))
+        if len(calls) == 6 and crash["on"]:
+            raise KeyboardInterrupt  # the process is killed during the 6th training
+        return real(arch, *args, **kwargs)
+
+    crash = {"on": True}
+    monkeypatch.setattr(training, "train_network", counted)
+    out = tmp_path / "run"
+    assert main(["nas", "--out", str(out), *TINY]) == 130
+    assert len(calls) == 6
+    crash["on"] = False
+    assert main(["nas", "--out", str(out), *TINY, "--format", "json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert len(calls) == 6 + 11  # the 5 finished were read back, never trained again
+    assert summary["trained"] == 16 and summary["trained_this_run"] == 11
+    assert len(set(calls[5:])) == 11 and calls[5] == calls[6]  # the killed one, retrained
+    rows = [json.loads(x)["rows"][0] for x in (out / "results.jsonl").read_text().splitlines()]
+    assert len({r["arch"] for r in rows}) == 16
+    assert summary["best_val_accuracy"] == max(r["val_accuracy"] for r in rows) > 50
+    best = next(r for r in rows if r["arch"] == summary["best_arch"])
+    assert summary["best_test_accuracy"] == best["test_accuracy"]
+    assert summary["networks_with_proxies"] <= 10 + 8 * 2 + 2  # the per-step allowance
+    assert 0 < summary["proxy_reuse_in_run"] < 1  # later steps rescore known networks
+
+    # the same command into a fresh folder: the same networks and accuracies
+    calls.clear()
+    assert main(["nas", "--out", str(tmp_path / "again"), *TINY, "--format", "json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["best_arch"] == summary["best_arch"]
+    assert again["best_val_accuracy"] == summary["best_val_accuracy"]
+    assert again["proxy_cache_hit_rate"] == 1.0  # every proxy score from the disk cache
+    code = main(["nas", "--out", str(out), *TINY, "--seed", "1"])
+    assert code == 2 and "seed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("arrays", "message"),
+    [
+        ({"images": np.zeros((20, 1, 8, 8), np.float32)}, "needs arrays x and y"),
+        ({"x": np.zeros((20, 8, 8), np.float32), "y": np.arange(20) % 2}, "(N, C, H, W)"),
+        ({"x": np.zeros((20, 1, 8, 8), np.int64), "y": np.arange(20) % 2}, "must be float"),
+        ({"x": np.zeros((20, 1, 8, 8), np.float32), "y": np.zeros(20, int)}, "two classes"),
+        ({"x": np.zeros((20, 1, 8, 8), np.float32), "y": np.zeros(19, int)}, "integer labels"),
+        ({"x": np.full((20, 1, 8, 8), np.nan, np.float32), "y": np.arange(20) % 2}, "NaN"),
+    ],
+)
+def test_bad_datasets_exit_2_before_any_work(capsys, tmp_path, arrays, message):
+    path = tmp_path / "data.npz"
+    np.savez(path, **arrays)
+    out = tmp_path / "out"
+    assert main(["nas", "--out", str(out), "--dataset", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--space", "nasbench301"], "live proxies need the space's networks"),
+        (["--budget", "0"], "--budget"),
+        (["--dataset", "mnist"], "neither 'digits'"),
+        (["--searcher", "annealing"], "annealing"),
+    ],
+)
+def test_bad_settings_exit_2(capsys, tmp_path, args, message):
+    out = tmp_path / "out"
+    assert main(["nas", "--out", str(out), *args]) == 2
+    assert message in capsys.readouterr().err and not out.exists()
+
+
+def test_own_npz_dataset_runs(capsys, tmp_path):
+    rng = np.random.default_rng(0)
+    y = np.arange(60) % 3
+    x = (rng.normal(size=(60, 3, 6, 6)) + y[:, None, None, None]).astype(np.float32)
+    np.savez(tmp_path / "mine.npz", x=x, y=y)
+    args = ["nas", "--out", str(tmp_path / "o"), "--dataset", str(tmp_path / "mine.npz"),
+            "--searcher", "random", "--budget", "3", "--epochs", "2", "--channels", "4",
+            "--format", "json"]  # fmt: skip
+    assert main(args) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["trained"] == 3 and summary["networks_with_proxies"] == 0
