@@ -21,10 +21,21 @@ from nas_surrogate.spaces import SPACES, get_space
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str):
+    """``ns.Optimizer`` without importing the searchers (and XGBoost) with the package."""
+    if name == "Optimizer":
+        from nas_surrogate.optimizer import Optimizer
+
+        return Optimizer
+    raise AttributeError(f"module 'nas_surrogate' has no attribute {name!r}")
+
+
 __all__ = [
     "BENCHMARKS",
     "ENCODINGS",
     "PROXY_NAMES",
+    "Optimizer",
     "SPACES",
     "BadInputError",
     "Benchmark",

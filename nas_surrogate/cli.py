@@ -391,6 +391,22 @@ SEARCH_FIELDS = {
 }  # fmt: skip
 
 
+def _run_nas_yaml(doc: dict, where: str, n_jobs: int | None, fmt: OutputFormat | None) -> None:
+    """``command: nas``: the keys are ``NasConfig``'s fields, checked by its ``validate``."""
+    from dataclasses import fields
+
+    from nas_surrogate.cli_nas import run_nas_command
+    from nas_surrogate.config import check_known, take
+    from nas_surrogate.experiments.nas import NasConfig
+
+    check_known(doc, {f.name for f in fields(NasConfig)} | {"command", "format"}, where)
+    settings = {k: v for k, v in doc.items() if k not in ("command", "format")}
+    if n_jobs is not None:
+        settings["n_jobs"] = n_jobs
+    fmt = fmt or _format(take(doc, "format", str, where, "table"), f"{where}: format")
+    run_nas_command(NasConfig(**settings), fmt, source=where)
+
+
 def _nested_params(doc: dict, key: str, where: str) -> dict:
     params = doc.get(key) or {}
     if not isinstance(params, dict) or not all(isinstance(v, dict) for v in params.values()):
@@ -407,14 +423,20 @@ def run_cmd(
         OutputFormat | None, typer.Option("--format", help="table or json (else the config's)")
     ] = None,
 ) -> None:
-    """Run evaluate or search from a YAML config (options as keys; flags here override)."""
+    """Run evaluate, search or nas from a YAML config (options as keys; flags here
+    override)."""
     from nas_surrogate.config import as_list, check_known, load_yaml, take
 
     doc = load_yaml(config)
     where = str(config)
     command = take(doc, "command", str, where)
-    if command not in ("evaluate", "search"):
-        raise BadInputError(f"{where}: command", f"expected evaluate or search, got {command!r}")
+    if command not in ("evaluate", "search", "nas"):
+        raise BadInputError(
+            f"{where}: command", f"expected evaluate, search or nas, got {command!r}"
+        )
+    if command == "nas":
+        _run_nas_yaml(doc, where, n_jobs, fmt)
+        return
     check_known(doc, EVALUATE_FIELDS if command == "evaluate" else SEARCH_FIELDS, where)
     required = ("benchmark", "train_size", "surrogate", "features", "out")
     if command == "search":

@@ -32,33 +32,38 @@ def _parameters() -> list[inspect.Parameter]:
 
 
 def register(app: typer.Typer, format_opt) -> None:
-    from nas_surrogate.cli import OutputFormat, emit_json
+    from nas_surrogate.cli import OutputFormat
 
     def nas_cmd(**settings) -> None:
         """Run NAS for real: train every proposed NB201 network on a small dataset (CPU),
         ZC proxies computed live; report the best network's validation and test accuracy."""
-        from nas_surrogate.experiments.nas import run_nas
-
         fmt = settings.pop("fmt")
-        config = NasConfig(**settings)
-        summary = run_nas(config, progress=fmt is OutputFormat.table)
-        if fmt is OutputFormat.json:
-            emit_json(summary)
-            return
-        typer.echo(
-            f"{summary['trained']} networks trained ({summary['trained_this_run']} now) in "
-            f"{summary['wall_seconds_this_run']:.0f} s; best {summary['best_arch']}: "
-            f"val {summary['best_val_accuracy']:.2f} %, test {summary['best_test_accuracy']:.2f} %"
-        )
-        rate = summary["proxy_cache_hit_rate"]
-        typer.echo(
-            f"proxies: {summary['networks_with_proxies']} networks scored, "
-            f"{summary['proxy_seconds_this_run']:.1f} s computing now, cache hit rate "
-            f"{'-' if rate != rate else f'{rate:.0%}'}; results in {config.out}"
-        )
+        run_nas_command(NasConfig(**settings), fmt)
 
     fmt = inspect.Parameter(
         "fmt", inspect.Parameter.KEYWORD_ONLY, default=OutputFormat.table, annotation=format_opt
     )
     nas_cmd.__signature__ = inspect.Signature([*_parameters(), fmt])
     app.command("nas")(nas_cmd)
+
+
+def run_nas_command(config: NasConfig, fmt, source: str | None = None) -> None:
+    """Run ``nas`` and print its summary (the CLI command and ``run CONFIG.yaml``)."""
+    from nas_surrogate.cli import OutputFormat, emit_json
+    from nas_surrogate.experiments.nas import run_nas
+
+    summary = run_nas(config, progress=fmt is OutputFormat.table, source=source)
+    if fmt is OutputFormat.json:
+        emit_json(summary)
+        return
+    typer.echo(
+        f"{summary['trained']} networks trained ({summary['trained_this_run']} now) in "
+        f"{summary['wall_seconds_this_run']:.0f} s; best {summary['best_arch']}: "
+        f"val {summary['best_val_accuracy']:.2f} %, test {summary['best_test_accuracy']:.2f} %"
+    )
+    rate = summary["proxy_cache_hit_rate"]
+    typer.echo(
+        f"proxies: {summary['networks_with_proxies']} networks scored, "
+        f"{summary['proxy_seconds_this_run']:.1f} s computing now, cache hit rate "
+        f"{'-' if rate != rate else f'{rate:.0%}'}; results in {config.out}"
+    )

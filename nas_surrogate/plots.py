@@ -112,6 +112,21 @@ def search_curves(results: pd.DataFrame, out_dir: Path, label) -> list[Path]:
     return paths
 
 
+def nas_curve(rows: list[dict], path: Path, title: str) -> Path:
+    """``nas``: each trained network's validation accuracy and the best so far."""
+    steps = np.arange(1, len(rows) + 1)
+    val = np.array([r["val_accuracy"] for r in rows], dtype=float)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.scatter(steps, val, s=12, alpha=0.6, label="network trained")
+    ax.plot(steps, np.maximum.accumulate(val), color="black", label="best so far")
+    ax.set_xlabel("networks trained")
+    ax.set_ylabel("validation accuracy (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title(title)
+    return save(fig, path)
+
+
 def optuna_plots(study, out_dir: Path) -> list[Path]:
     """Optuna's own matplotlib views: optimisation history and parameter importances."""
     import warnings

@@ -42,3 +42,21 @@ def test_python_api_page_runs(tmp_path, monkeypatch, data_dir):
     exec(block, namespace)
     assert namespace["summary"]["n_units"] == 6
     assert len(namespace["problem"].trajectory.rows) == 50
+
+
+def _readme_block(heading: str) -> str:
+    text = (DOC.parents[1] / "README.md").read_text()
+    section = text.split(heading, 1)[1]
+    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+
+def test_readme_ask_tell_and_optuna_examples_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(_readme_block("### Ask/tell in Python"), namespace)  # the embedded table
+    opt = namespace["opt"]
+    assert len(opt.history) == 100 and opt.pending == []
+    assert opt.best[1] >= 91.0  # bo on the whole NB201 space: near its optimum 91.57
+    block = _readme_block("### Optuna: `NASSampler`").replace("n_trials=100", "n_trials=15")
+    exec(block, namespace)
+    assert len(namespace["study"].trials) == 15

@@ -126,3 +126,19 @@ def test_own_npz_dataset_runs(capsys, tmp_path):
     assert main(args) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["trained"] == 3 and summary["networks_with_proxies"] == 0
+
+
+def test_nas_from_yaml_writes_results_and_a_plot(capsys, tmp_path):
+    config = tmp_path / "nas.yaml"
+    config.write_text(
+        f"command: nas\nout: {tmp_path / 'o'}\nsearcher: evolution\nbudget: 4\nepochs: 1\n"
+        "channels: 4\nformat: json\n"
+    )
+    assert main(["run", str(config)]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["searcher"] == "evolution" and summary["trained"] == 4
+    assert (tmp_path / "o" / "plots" / "nas.png").stat().st_size > 0
+    config.write_text(f"command: nas\nout: {tmp_path / 'p'}\nepochs: 0\n")
+    assert main(["run", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert f"{config}: epochs" in err and not (tmp_path / "p").exists()

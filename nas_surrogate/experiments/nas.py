@@ -57,24 +57,23 @@ class NasConfig:
     )  # fmt: skip
     n_jobs: int = _setting(1, "Parallel proxy workers (one torch thread each).", 1, 256)
 
-    def validate(self) -> None:
-        """BadInputError for a setting of the wrong type or out of range, before any work."""
+    def validate(self, source: str | None = None) -> None:
+        """BadInputError for a setting of the wrong type or out of range, before any work;
+        it names the CLI option, or ``FILE: key`` for a YAML ``source``."""
         for f in fields(self):
             value = getattr(self, f.name)
             lo, hi = f.metadata["min"], f.metadata["max"]
+            where = f"{source}: {f.name}" if source else f"--{f.name.replace('_', '-')}"
             if lo is not None:
                 if isinstance(value, bool) or not isinstance(value, int):
-                    raise BadInputError(
-                        f"--{f.name.replace('_', '-')}", f"not an integer: {value!r}"
-                    )
+                    raise BadInputError(where, f"not an integer: {value!r}")
                 if not lo <= value <= hi:
-                    raise BadInputError(
-                        f"--{f.name.replace('_', '-')}", f"must be in [{lo}, {hi}], got {value}"
-                    )
+                    raise BadInputError(where, f"must be in [{lo}, {hi}], got {value}")
             elif value is not None and not isinstance(value, str):
-                raise BadInputError(f"--{f.name.replace('_', '-')}", f"not a string: {value!r}")
+                raise BadInputError(where, f"not a string: {value!r}")
         if not self.out:
-            raise BadInputError("--out", "a results folder is required")
+            where = f"{source}: out" if source else "--out"
+            raise BadInputError(where, "a results folder is required")
 
     def fingerprint(self) -> dict:
         from nas_surrogate.experiments.fingerprint import RESULTS_FORMAT, file_digests
@@ -95,8 +94,9 @@ def arch_seed(seed: int, arch: str) -> int:
     return int(np.random.SeedSequence([seed, zlib.crc32(arch.encode())]).generate_state(1)[0])
 
 
-def run_nas(config: NasConfig, progress: bool = True) -> dict:
-    """Run (or resume) the search; returns the summary (also in ``summary.json``)."""
+def run_nas(config: NasConfig, progress: bool = True, source: str | None = None) -> dict:
+    """Run (or resume) the search; returns the summary (also in ``summary.json``);
+    ``source``: the YAML file the config came from (named in errors)."""
     import torch
     from tqdm.auto import tqdm
 
@@ -109,7 +109,7 @@ def run_nas(config: NasConfig, progress: bool = True) -> dict:
     from nas_surrogate.store import ResultsStore
     from nas_surrogate.training import load_dataset, train_network
 
-    config.validate()
+    config.validate(source)
     data = load_dataset(config.dataset)
     network = {"channels": config.channels, "n_cells": config.cells}
     gen = torch.Generator().manual_seed(config.seed)
@@ -168,6 +168,12 @@ def run_nas(config: NasConfig, progress: bool = True) -> dict:
         store.close()
     summary = _summary(config, opt, done, proxies, time.perf_counter() - t0, trained_now)
     write_json_atomic(out / "summary.json", summary)
+    from nas_surrogate.plots import nas_curve
+
+    rows = [done[a] for a, _ in opt.history]
+    if rows:
+        title = f"{config.searcher} ({config.features}) on {Path(config.dataset).name}"
+        nas_curve(rows, out / "plots" / "nas.png", title)
     return summary
 
 
