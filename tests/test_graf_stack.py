@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from nas_surrogate import build_features, load_benchmark
+from nas_surrogate import Benchmark, build_features, load_benchmark
 from nas_surrogate.encodings import ENCODINGS
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.spaces import get_space
@@ -46,11 +46,50 @@ def test_graf_on_the_whole_space_drops_constant_and_duplicate_columns():
     assert len({X[:, j].tobytes() for j in range(X.shape[1])}) == X.shape[1]
 
 
+def named_graf(space_name, arch):
+    space = get_space(space_name)
+    enc = ENCODINGS.get("graf")
+    raw, names = enc._raw(space, np.array([arch]))  # every column, constant ones too
+    return dict(zip(names, raw[0]))
+
+
+def test_graf_nb101_by_hand():
+    # input -> conv3x3 (node 1) -> output, and input -> output; nodes 2..5 dead
+    adj = np.zeros((7, 7), dtype=int)
+    adj[0, 1] = adj[1, 6] = adj[0, 6] = 1
+    adj[2, 3] = 1  # a dead edge between dead nodes: pruned
+    f = named_graf("nasbench101", np.concatenate([adj.ravel(), [0, 2, 3, 4, 4, 4, 1]]))
+    assert f["n_conv3x3"] == 1 and f["n_conv1x1"] == 0 and f["n_edges"] == 3
+    assert f["out_degree_input"] == 2 and f["in_degree_output"] == 2 and f["n_paths"] == 2
+    assert f["shortest[conv3x3]"] == 1 and f["longest[conv3x3]"] == 2
+    assert f["n_paths[conv3x3]"] == 2 and f["n_paths[conv1x1]"] == 1
+    assert f["longest[conv1x1]"] == 1  # only the direct input -> output edge
+
+
+def test_graf_nb301_by_hand():
+    # max_pool 0, avg_pool 1, skip 2, sep_conv_3x3 3; a sep3 chain 0 -> 2 -> 3 -> 4 -> 5
+    cell = [(0, 3), (1, 2), (2, 3), (0, 0), (3, 3), (1, 1), (4, 3), (0, 2)]
+    f = named_graf("nasbench301", np.array([cell, cell]).ravel())
+    assert f["normal:longest[sep_conv_3x3]"] == 4 and f["normal:depth"] == 4
+    assert f["normal:edges_from_input0"] == 3 and f["normal:edges_from_input1"] == 2
+    assert f["normal:mean_out_degree"] == 0.75
+    assert f["normal:reached[skip_connect]"] == 2  # nodes 2 and 5 over skip edges only
+    assert f["reduce:n_sep_conv_3x3"] == 4
+
+
 def test_graf_specs_compose_and_refuse_spaces_without_a_cell(data_dir):
     bench = load_benchmark("nasbench201/cifar10", data_dir)
     assert build_features("onehot+graf+zc", bench).X.shape[1] == 30 + 94 + 12
+    for task in ("nasbench101/cifar10", "nasbench301/cifar10", "transbench101_macro/jigsaw"):
+        other = load_benchmark(task, data_dir)
+        X = build_features("graf", other).X
+        assert X.shape[0] == other.n_archs and (X.std(axis=0) > 0).any()
+    space = get_space("nasbenchgraph")
+    archs = space.sample(5, np.random.default_rng(0))
+    graph = Benchmark("nasbenchgraph/cora", space, archs, np.zeros(5), (), np.zeros((5, 0)),
+                      np.zeros((5, 0)))  # fmt: skip
     with pytest.raises(BadInputError, match="graf"):
-        build_features("graf+zc", load_benchmark("nasbench301/cifar10", data_dir))
+        build_features("graf+zc", graph)
 
 
 @pytest.mark.parametrize(

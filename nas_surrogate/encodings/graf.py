@@ -10,10 +10,13 @@ the non-``none`` ops:
 - the number of S-edges leaving the input and entering the output;
 - the mean in-degree and mean out-degree of the intermediate nodes over S-edges.
 
-Columns that are constant, or duplicate an earlier column, over every cell of the space
-are dropped once per space, so the feature set is a property of the space, never of the
-data. Vectorised: all input-to-output paths of the complete cell DAG are enumerated once,
-and a batch is a few boolean matrix products (all 15,625 NB201 cells in ~0.1 s).
+NAS-Bench-101, NAS-Bench-301 and TransNAS-Bench-101 macro get their analogues
+(``graf_graphs.py``). Columns that are constant, or duplicate an earlier column, over
+every cell of the space (a fixed-seed sample of 4,000 for the spaces too large to
+enumerate) are dropped once per space, so the feature set is a property of the space,
+never of the data. Vectorised: all input-to-output paths of the complete cell DAG are
+enumerated once, and a batch is a few boolean matrix products (all 15,625 NB201 cells in
+~0.1 s).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from itertools import combinations
 import numpy as np
 
 from nas_surrogate.encodings.base import Encoding
+from nas_surrogate.encodings.graf_graphs import macro_features, nb101_features, nb301_features
 from nas_surrogate.spaces import SearchSpace
 from nas_surrogate.spaces.nb201 import effective_cells
 
@@ -46,15 +50,31 @@ def _paths(edges: tuple[tuple[int, int], ...]) -> list[list[int]]:
     return out
 
 
+#: spaces whose graph features live in graf_graphs.py
+_OTHER_GRAPHS = {
+    "nasbench101": nb101_features,
+    "nasbench301": nb301_features,
+    "transbench101_macro": macro_features,
+}
+#: cells sampled (fixed seed) to find constant columns of a space too large to enumerate
+SAMPLE = 4000
+
+
+def _edge_cell(space: SearchSpace) -> bool:
+    ops = getattr(space, "ops", ())
+    return hasattr(space, "edges") and "none" in ops and hasattr(space, "all_archs")
+
+
 class GrafEncoding(Encoding):
     name = "graf"
 
     def applies_to(self, space: SearchSpace) -> bool:
-        ops = getattr(space, "ops", ())
-        return hasattr(space, "edges") and "none" in ops and hasattr(space, "all_archs")
+        return _edge_cell(space) or space.name in _OTHER_GRAPHS
 
     @staticmethod
     def _raw(space: SearchSpace, archs: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        if not _edge_cell(space):
+            return _OTHER_GRAPHS[space.name](archs)
         edges = space.edges  # type: ignore[attr-defined]
         ops = list(space.ops)  # type: ignore[attr-defined]
         none_op = ops.index("none")
@@ -97,7 +117,12 @@ class GrafEncoding(Encoding):
     @lru_cache(maxsize=8)
     def _kept(space: SearchSpace) -> tuple[int, ...]:
         """Columns that vary over the space and duplicate no earlier column."""
-        X, _ = GrafEncoding._raw(space, space.all_archs())  # type: ignore[attr-defined]
+        archs = (
+            space.all_archs()  # type: ignore[attr-defined]
+            if hasattr(space, "all_archs")
+            else space.sample(SAMPLE, np.random.default_rng(0))
+        )
+        X, _ = GrafEncoding._raw(space, archs)
         keep: list[int] = []
         seen: set[bytes] = set()
         for j in range(X.shape[1]):
@@ -113,5 +138,5 @@ class GrafEncoding(Encoding):
         return X[:, list(self._kept(space))]
 
     def feature_names(self, space: SearchSpace) -> list[str]:
-        _, names = self._raw(space, space.all_archs()[:1])  # type: ignore[attr-defined]
+        _, names = self._raw(space, space.sample(1, np.random.default_rng(0)))
         return [names[j] for j in self._kept(space)]
