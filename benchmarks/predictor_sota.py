@@ -13,9 +13,10 @@ archs, 10 seeds, mean ± std and paired wins of the new default over the peer:
   30 % of the features) on ``graf+zc``.
 
 On the whole NB201 table (n = 32, 100, 128, 400, 1000) and on every NB-Suite-Zero task
-(n = 32, 100, 400). ``graf`` exists for cell spaces (NB201, TransNAS micro); on the other
-spaces (NB101, NB301, TransNAS macro) peer and default use ``enc+zc`` instead, which is
-said in the table. Writes docs/predictor_sota.md; raw results under benchmarks/out/sota/.
+(n = 32, 100, 400). ``graf`` exists for every space of the 19 tasks (the one-op-per-edge
+cells of NB201 and TransNAS micro, NB101's ops-on-nodes cell, NB301's two DARTS cells,
+TransNAS macro's stage sequence); a space without it would use ``enc+zc``, said in the
+table. Writes docs/predictor_sota.md; raw results under benchmarks/out/sota/.
 """
 
 from __future__ import annotations
@@ -103,11 +104,10 @@ def main() -> None:
     with_graf = [b for b in ids if graf.applies_to(load_benchmark(b, data_dir).space)]
     without = [b for b in ids if b not in with_graf]
     t0 = time.perf_counter()
+    groups = [(with_graf, out / "graf", True), (without, out / "enc", False)]
     tasks = pd.concat([
-        run_group(with_graf, data_dir, [32, 100, 400], args.seeds, out / "graf", True,
-                  args.n_jobs),
-        run_group(without, data_dir, [32, 100, 400], args.seeds, out / "enc", False,
-                  args.n_jobs),
+        run_group(group, data_dir, [32, 100, 400], args.seeds, where, uses_graf, args.n_jobs)
+        for group, where, uses_graf in groups if group
     ])  # fmt: skip
     t_tasks = time.perf_counter() - t0
     specs = {b: "graf+zc" for b in with_graf} | {b: "enc+zc" for b in without}
