@@ -4,11 +4,11 @@
 
 Runs load_time.py, proxy_costs.py, evaluate_quality.py --full-grid, tune_quality.py,
 evolve_quality.py and proxies_quality.py on the NB-Suite-Zero files, then
-full_table_predictors.py, full_table_search.py and predictor_sota.py on the whole NB201
-table (about 90 minutes on 2 cores, after `proxies compute --archs all --proxies
-params,flops,synflow` into benchmarks/out/proxies/nb201_full_params_flops_synflow.csv;
---quick skips the evaluate full grid and runs 10 search seeds), then writes docs/cli.md
-from the commands' own --help.
+full_table_predictors.py, full_table_search.py, predictor_sota.py and optuna_sampler.py on
+the whole NB201 table, and nas_digits.py (real training on digits): about 2 hours on 2
+cores, after `proxies compute --archs all --proxies params,flops,synflow` into
+benchmarks/out/proxies/nb201_full_params_flops_synflow.csv (--quick skips the evaluate
+full grid and runs fewer seeds). Then writes docs/cli.md from the commands' own --help.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 DOCS = HERE.parent / "docs"
 COMMANDS = ["benchmarks", "proxies", "evaluate", "search", "tune", "analyze", "evolve-proxy",
-            "demo", "run"]  # fmt: skip
+            "demo", "run", "ask", "tell", "nas"]  # fmt: skip
 
 
 def cli_reference() -> str:
@@ -68,6 +68,9 @@ def main() -> None:
         ["full_table_search.py", "--data-dir", args.full_data_dir]
         + (["--seeds", "10"] if args.quick else []),
         ["predictor_sota.py", "--data-dir", args.data_dir, *full],
+        ["optuna_sampler.py", "--data-dir", args.full_data_dir]
+        + (["--seeds", "5"] if args.quick else []),
+        ["nas_digits.py"] + (["--seeds", "2"] if args.quick else []),
     ]
     log = []
     for script in scripts:

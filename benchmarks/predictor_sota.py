@@ -6,7 +6,8 @@
 Three predictors, paired splits (same seeds, same pool), Kendall tau on the untrained
 archs, 10 seeds, mean ± std and paired wins of the new default over the peer:
 
-- ``onehot+zc`` with XGBoost (yesterday's default; ``enc+zc`` on spaces without onehot);
+- ``enc+zc`` with XGBoost (the previous default; ``enc`` is onehot on NB201 and TransNAS
+  micro, the adjacency / categorical encoding elsewhere);
 - the published peer, GRAF + ZC: ``graf+zc`` with a random forest at scikit-learn's
   defaults (100 trees, all features per split) on raw ZC scores;
 - the new default: ``stack`` (rank average of XGBoost and a 300-tree random forest on
@@ -39,7 +40,7 @@ PEER_RF = {"n_estimators": 100, "max_features": 1.0}
 
 
 def run_group(ids, data_dir, sizes, seeds, out: Path, graf: bool, jobs: int) -> pd.DataFrame:
-    base = "onehot+zc" if graf else "enc+zc"
+    base = "enc+zc"  # the space's natural encoding: onehot on NB201 and TransNAS micro
     rich = "graf+zc" if graf else "enc+zc"
     runs = [
         ("default_before", ["xgb"], base, "quantile", {}),
@@ -73,7 +74,7 @@ def summarise(r: pd.DataFrame) -> pd.DataFrame:
 
 
 def table(s: pd.DataFrame, specs: dict[str, str]) -> str:
-    lines = ["| task | features (peer, new) | n | onehot+zc xgb | GRAF+ZC rf (peer) "
+    lines = ["| task | features (peer, new) | n | enc+zc xgb | GRAF+ZC rf (peer) "
              "| stack (new default) | gain vs peer | wins |",
              "|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for _, e in s.iterrows():
