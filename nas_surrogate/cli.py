@@ -383,12 +383,8 @@ EVALUATE_FIELDS = {
     "test_size", "zc_transform", "pool", "ablate", "metric", "surrogate_params", "data_dir",
     "n_jobs", "format", "scheduler", "proxy_table",
 }  # fmt: skip
-SEARCH_FIELDS = {
-    "command", "benchmark", "searcher", "budget", "out", "seeds", "seed", "surrogate",
-    "features", "acquisition", "train_seconds", "zc_warmup", "warmup_pool", "searcher_params",
-    "surrogate_params", "data_dir", "n_jobs", "format", "scheduler", "proxy_table",
-    "proxy_costs",
-}  # fmt: skip
+#: keys of a YAML config that are options of the run, not settings of the command
+RUN_KEYS = {"command", "out", "n_jobs", "format", "scheduler"}
 
 
 def _run_nas_yaml(doc: dict, where: str, n_jobs: int | None, fmt: OutputFormat | None) -> None:
@@ -437,10 +433,24 @@ def run_cmd(
     if command == "nas":
         _run_nas_yaml(doc, where, n_jobs, fmt)
         return
-    check_known(doc, EVALUATE_FIELDS if command == "evaluate" else SEARCH_FIELDS, where)
-    required = ("benchmark", "train_size", "surrogate", "features", "out")
+    if doc.get("out") in (None, ""):
+        raise BadInputError(f"{where}: out", "missing")
+    run = dict(
+        out=Path(take(doc, "out", str, where)),
+        n_jobs=n_jobs if n_jobs is not None else take(doc, "n_jobs", int, where, 1),
+        fmt=fmt or _format(take(doc, "format", str, where, "table"), f"{where}: format"),
+        scheduler=take(doc, "scheduler", str, where),
+    )
     if command == "search":
-        required = ("benchmark", "searcher", "budget", "out")
+        from nas_surrogate.experiments.search import SearchConfig
+        from nas_surrogate.settings import from_yaml, resolved_data_dir
+
+        config = from_yaml(SearchConfig, {k: v for k, v in doc.items() if k not in RUN_KEYS}, where)
+        config.data_dir = resolved_data_dir(data_dir or config.data_dir)
+        run_search(config, **run, source=where)
+        return
+    check_known(doc, EVALUATE_FIELDS, where)
+    required = ("benchmark", "train_size", "surrogate", "features", "out")
     for key in required:
         if doc.get(key) in (None, "", []):
             raise BadInputError(f"{where}: {key}", "missing")
@@ -459,22 +469,6 @@ def run_cmd(
         scheduler=take(doc, "scheduler", str, where),
         proxy_table=take(doc, "proxy_table", str, where),
     )
-    if command == "search":
-        run_search(
-            searcher=strings("searcher"),
-            budget=take(doc, "budget", int, where),
-            seeds=take(doc, "seeds", int, where, 10),
-            surrogate=take(doc, "surrogate", str, where),
-            features=strings("features") if doc.get("features") else ["enc"],
-            acquisition=take(doc, "acquisition", str, where, "its"),
-            train_seconds=take(doc, "train_seconds", float, where, 3600.0),
-            zc_warmup=take(doc, "zc_warmup", str, where),
-            warmup_pool=take(doc, "warmup_pool", int, where, 100),
-            searcher_params=_nested_params(doc, "searcher_params", where),
-            proxy_costs=take(doc, "proxy_costs", str, where),
-            **common,
-        )
-        return
     sizes = as_list(doc["train_size"], f"{where}: train_size")
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in sizes):
         raise BadInputError(f"{where}: train_size", f"expected integers, got {sizes!r}")
@@ -493,50 +487,20 @@ def run_cmd(
 
 
 def run_search(
-    *,
-    benchmark: list[str] | str,
-    searcher: list[str] | str,
-    budget: int,
+    config,
     out: Path,
-    seeds: int = 10,
-    seed: int = 0,
-    surrogate: str | None = None,
-    features: list[str] | str = "enc",
-    acquisition: str = "its",
-    train_seconds: float = 3600.0,
-    zc_warmup: str | None = None,
-    warmup_pool: int = 100,
-    searcher_params: dict | None = None,
-    surrogate_params: dict | None = None,
-    data_dir: Path | None = None,
     n_jobs: int = 1,
     fmt: OutputFormat = OutputFormat.table,
     progress: bool = True,
     scheduler: str | None = None,
-    proxy_table: Path | None = None,
-    proxy_costs: Path | None = None,
+    source: str | None = None,
 ) -> dict:
-    """Shared by ``search``, ``demo`` and ``run CONFIG.yaml``."""
-    from nas_surrogate.experiments.search import SearchConfig, search
+    """Shared by ``search``, ``demo`` and ``run CONFIG.yaml``: a ``SearchConfig`` ->
+    the runs -> outputs (``source``: the YAML file, named in errors)."""
+    from nas_surrogate.experiments.search import search
+    from nas_surrogate.settings import validate
 
-    config = SearchConfig(
-        benchmarks=items(benchmark),
-        searchers=items(searcher),
-        budget=budget,
-        seeds=seeds,
-        base_seed=seed,
-        surrogate=surrogate,
-        features=_specs(features),
-        acquisition=acquisition,
-        train_seconds=train_seconds,
-        zc_warmup=zc_warmup,
-        warmup_pool=warmup_pool,
-        searcher_params=searcher_params or {},
-        surrogate_params=surrogate_params or {},
-        data_dir=_resolved(data_dir),
-        proxy_table=None if proxy_table is None else str(Path(proxy_table).resolve()),
-        proxy_costs=None if proxy_costs is None else str(Path(proxy_costs).resolve()),
-    )
+    validate(config, source)
     show = progress and fmt is OutputFormat.table
     summary = search(config, out, n_jobs=n_jobs, progress=show, scheduler=scheduler)
     if fmt is OutputFormat.json:
@@ -547,7 +511,7 @@ def run_search(
         for e in exhausted:
             typer.echo(
                 f"note: {e['benchmark']} has only {e['queries_median']:.0f} searchable archs; "
-                f"the run stopped when all were queried (budget {budget})"
+                f"the run stopped when all were queried (budget {config.budget})"
             )
         typer.echo(
             f"{summary['n_units']} runs ({summary['n_units_resumed']} resumed) in "
@@ -556,84 +520,32 @@ def run_search(
     return summary
 
 
-@app.command("search")
-def search_cmd(
-    benchmark: Annotated[
-        str, typer.Option("--benchmark", "-b", help="Id(s), comma list or group.")
-    ],
-    searcher: Annotated[
-        str,
-        typer.Option(
-            "--searcher",
-            help="random, evolution, local_search, bo; evolution:guided, local_search:guided",
-        ),
-    ],
-    budget: Annotated[int, typer.Option("--budget", "-q", help="Queries per run.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (resumed if it exists).")],
-    seeds: Annotated[
-        int,
-        typer.Option(
-            "--seeds",
-            min=1,
-            max=MAX_SEEDS,
-            help="Independent runs per searcher (10: search curves need more seeds than splits).",
-        ),
-    ] = 10,
-    seed: SeedOpt = 0,
-    surrogate: Annotated[
-        str | None, typer.Option("--surrogate", "-s", help="Surrogate for bo / guided searchers.")
-    ] = None,
-    features: Annotated[
-        str, typer.Option("--features", "-f", help="Feature spec(s) for the surrogate.")
-    ] = "enc",
-    acquisition: Annotated[str, typer.Option("--acquisition", help="its, ei, ucb (bo)")] = "its",
-    train_seconds: Annotated[
-        float, typer.Option("--train-seconds", help="Simulated cost of one query (training).")
-    ] = 3600.0,
-    zc_warmup: Annotated[
-        str | None, typer.Option("--zc-warmup", help="Start from a pool ranked by PROXY or vote.")
-    ] = None,
-    warmup_pool: Annotated[int, typer.Option("--warmup-pool")] = 100,
-    surrogate_config: SurrogateConfigOpt = None,
-    searcher_config: Annotated[
-        Path | None, typer.Option("--searcher-config", help="YAML {searcher: {param: value}}")
-    ] = None,
-    scheduler: SchedulerOpt = None,
-    proxy_table: ProxyTableOpt = None,
-    proxy_costs: Annotated[
-        Path | None,
-        typer.Option(
-            "--proxy-costs",
-            help="YAML {proxy: seconds per arch}: charge these instead of the data's times.",
-        ),
-    ] = None,
-    data_dir: DataDirOpt = None,
-    n_jobs: JobsOpt = 1,
-    fmt: FormatOpt = OutputFormat.table,
-) -> None:
+def _search_cmd(**values) -> None:
     """Run NAS searchers against tabular ground truth; best-so-far curves over seeds."""
-    run_search(
-        benchmark=benchmark,
-        searcher=searcher,
-        budget=budget,
-        out=out,
-        seeds=seeds,
-        seed=seed,
-        surrogate=surrogate,
-        features=features,
-        acquisition=acquisition,
-        train_seconds=train_seconds,
-        zc_warmup=zc_warmup,
-        warmup_pool=warmup_pool,
-        surrogate_params=_surrogate_params(surrogate_config),
-        searcher_params=_named_params(searcher_config, "searcher"),
-        data_dir=data_dir,
-        n_jobs=n_jobs,
-        proxy_table=proxy_table,
-        proxy_costs=proxy_costs,
-        scheduler=scheduler,
-        fmt=fmt,
-    )
+    from nas_surrogate.experiments.search import SearchConfig
+    from nas_surrogate.settings import from_cli
+
+    out, n_jobs, scheduler, fmt = (values.pop(k) for k in ("out", "n_jobs", "scheduler", "fmt"))
+    run_search(from_cli(SearchConfig, values), out, n_jobs=n_jobs, fmt=fmt, scheduler=scheduler)
+
+
+def _register_from_config(name: str, command, config_cls) -> None:
+    """A command whose options are ``config_cls``'s settings plus the run options
+    (``--out``, ``--n-jobs``, ``--scheduler``, ``--format``), defined nowhere else."""
+    import inspect
+
+    from nas_surrogate.settings import cli_parameters
+
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    run_options = [
+        inspect.Parameter("out", keyword, annotation=Annotated[
+            Path, typer.Option("--out", "-o", help="Output folder (resumed if it exists).")]),
+        inspect.Parameter("scheduler", keyword, default=None, annotation=SchedulerOpt),
+        inspect.Parameter("n_jobs", keyword, default=1, annotation=JobsOpt),
+        inspect.Parameter("fmt", keyword, default=OutputFormat.table, annotation=FormatOpt),
+    ]  # fmt: skip
+    command.__signature__ = inspect.Signature([*cli_parameters(config_cls), *run_options])
+    app.command(name)(command)
 
 
 @app.command("demo")
@@ -651,17 +563,14 @@ def demo_cmd(
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """The main job in one command: evolution vs BO(onehot) vs BO(onehot+ZC) on NB201."""
-    run_search(
-        benchmark="nasbench201/cifar10",
-        searcher="evolution,bo",
-        budget=budget,
-        out=out,
-        seeds=seeds,
-        features=["onehot", "onehot+zc"],
-        data_dir=data_dir,
-        n_jobs=n_jobs,
-        fmt=fmt,
-    )
+    from nas_surrogate.experiments.search import SearchConfig
+    from nas_surrogate.settings import resolved_data_dir
+
+    config = SearchConfig(
+        benchmarks=["nasbench201/cifar10"], searchers=["evolution", "bo"], budget=budget,
+        seeds=seeds, features=["onehot", "onehot+zc"], data_dir=resolved_data_dir(data_dir),
+    )  # fmt: skip
+    run_search(config, out, n_jobs=n_jobs, fmt=fmt)
 
 
 @app.command("tune")
@@ -869,6 +778,9 @@ def evolve_proxy_cmd(
 
 
 def _register_commands() -> None:
+    from nas_surrogate.experiments.search import SearchConfig
+
+    _register_from_config("search", _search_cmd, SearchConfig)
     from nas_surrogate.cli_optimizer import register
 
     register(app, DataDirOpt, FormatOpt)

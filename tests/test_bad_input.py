@@ -95,5 +95,5 @@ def test_seed_bounds_hold_for_yaml_configs_too(field, value, tmp_path, capsys):
                                    "out": str(tmp_path / "o")}))  # fmt: skip
     code = main(["run", str(cfg)])
     err = capsys.readouterr().err
-    assert code == 2 and f"--{field}" in err and err.count("\n") == 1
+    assert code == 2 and f"run.yaml: {field}:" in err and err.count("\n") == 1
     assert not (tmp_path / "o").exists()

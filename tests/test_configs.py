@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from nas_surrogate.benchmarks import expand_benchmark_ids
-from nas_surrogate.cli import EVALUATE_FIELDS, SEARCH_FIELDS, main
+from nas_surrogate.cli import EVALUATE_FIELDS, RUN_KEYS, main
 from nas_surrogate.config import check_known, load_yaml
 from nas_surrogate.encodings import parse_feature_spec
 from nas_surrogate.searchers import parse_searcher
@@ -37,8 +37,14 @@ def test_shipped_config_is_valid(path):
         parse_feature_spec(doc["features"])
         parse_searcher(doc["searcher"])
         return
-    fields = EVALUATE_FIELDS if doc["command"] == "evaluate" else SEARCH_FIELDS
-    check_known(doc, fields, str(path))
+    if doc["command"] == "search":  # the keys are SearchConfig's settings
+        from nas_surrogate.experiments.search import SearchConfig
+        from nas_surrogate.settings import from_yaml, validate
+
+        validate(from_yaml(SearchConfig, {k: v for k, v in doc.items() if k not in RUN_KEYS},
+                           str(path)), str(path))  # fmt: skip
+    else:
+        check_known(doc, EVALUATE_FIELDS, str(path))
     for item in as_list(doc["benchmark"]):
         assert expand_benchmark_ids(item)
     for spec in as_list(doc.get("features", [])):
@@ -81,4 +87,4 @@ def test_config_errors_name_file_and_field(tmp_path, capsys):
     cfg.write_text("command: search\nbenchmark: nasbench201/cifar10\nsearcher: random\n"
                    "budget: many\nout: o\n")  # fmt: skip
     assert main(["run", str(cfg)]) == 2
-    assert "budget: expected int, got 'many'" in capsys.readouterr().err
+    assert "budget: expected an integer, got 'many'" in capsys.readouterr().err

@@ -160,7 +160,7 @@ def test_full_space_search_uses_single_edit_mutations():
             ["--searcher", "bo", "--surrogate", "xgb"],
             ["--surrogate xgb", "predictive distribution"],
         ),
-        (["--searcher", "random", "--budget", "0"], ["--budget", ">= 1"]),
+        (["--searcher", "random", "--budget", "0"], ["--budget", "greater than or equal to 1"]),
         (["--searcher", "random:guided"], ["only evolution and local_search"]),
         (["--searcher", "random", "--zc-warmup", "nwoot"], ["--zc-warmup 'nwoot'", "vote"]),
     ],

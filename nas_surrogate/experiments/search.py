@@ -12,15 +12,16 @@ from __future__ import annotations
 import math
 import time
 import zlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from functools import lru_cache, partial
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import pandas as pd
 
 from nas_surrogate.benchmarks import Benchmark, expand_benchmark_ids, load_benchmark
-from nas_surrogate.config import check_seeds
+from nas_surrogate.config import MAX_SEED, MAX_SEEDS, check_seeds
 from nas_surrogate.encodings import build_features, parse_feature_spec
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.experiments.fingerprint import evolved_files, input_fingerprint
@@ -32,6 +33,18 @@ from nas_surrogate.searchers import (
     uses_surrogate,
 )
 from nas_surrogate.searchers.problem import distinct_networks
+from nas_surrogate.settings import (
+    DATA_DIR_HELP,
+    absolute_path,
+    comma_list,
+    named_params,
+    nested_params,
+    resolved_data_dir,
+    setting,
+    spec_list,
+    yaml_list,
+    yaml_specs,
+)
 from nas_surrogate.surrogates import (
     check_params,
     fixed_features,
@@ -56,22 +69,67 @@ class SearchUnit:
 
 @dataclass
 class SearchConfig:
-    benchmarks: list[str]
-    searchers: list[str]
-    budget: int
-    seeds: int = 10
-    base_seed: int = 0
-    surrogate: str | None = None
-    features: list[str] = field(default_factory=lambda: ["enc"])
-    acquisition: str = "its"
-    train_seconds: float = 3600.0
-    zc_warmup: str | None = None
-    warmup_pool: int = 100
-    searcher_params: dict[str, dict] = field(default_factory=dict)
-    surrogate_params: dict[str, dict] = field(default_factory=dict)
-    data_dir: str | None = None
-    proxy_table: str | None = None  # computed proxies attached to every benchmark
-    proxy_costs: str | None = None  # YAML {proxy: seconds}: charged instead of the data's
+    """Every setting of ``search``: the CLI options, the YAML keys and the API arguments
+    are these fields (``nas_surrogate.settings``)."""
+
+    benchmarks: list[str] = setting(
+        help="Id(s), comma list or group.", flags=("--benchmark", "-b"), cli_type=str,
+        from_cli=comma_list, from_yaml=yaml_list,
+    )  # fmt: skip
+    searchers: list[str] = setting(
+        help="random, evolution, local_search, bo; evolution:guided, local_search:guided",
+        flags=("--searcher",), cli_type=str, from_cli=comma_list, from_yaml=yaml_list,
+    )  # fmt: skip
+    budget: int = setting(
+        help="Queries per run.", flags=("--budget", "-q"), cli_type=int, low=1, high=10_000_000
+    )
+    seeds: int = setting(
+        10, "Independent runs per searcher (10: search curves need more seeds than splits).",
+        low=1, high=MAX_SEEDS,
+    )  # fmt: skip
+    base_seed: int = setting(
+        0, "Base seed of every random choice.", flags=("--seed",), low=0, high=MAX_SEED
+    )
+    surrogate: str | None = setting(
+        None, "Surrogate for bo / guided searchers.", flags=("--surrogate", "-s"),
+        cli_type=Optional[str],  # noqa: UP045
+    )  # fmt: skip
+    features: list[str] = setting(
+        help="Feature spec(s) for the surrogate.", flags=("--features", "-f"), cli_type=str,
+        from_cli=spec_list, from_yaml=yaml_specs, default_factory=lambda: ["enc"],
+    )  # fmt: skip
+    acquisition: str = setting("its", "its, ei, ucb (bo)")
+    train_seconds: float = setting(
+        3600.0, "Simulated cost of one query (training).", low=0.0, cli_type=float
+    )
+    zc_warmup: str | None = setting(
+        None,
+        "Start from a pool ranked by PROXY or vote.",
+        cli_type=Optional[str],  # noqa: UP045
+    )
+    warmup_pool: int = setting(100, "Pool ranked by the ZC warm-up.", low=1, high=10_000_000)
+    searcher_params: dict[str, dict] = setting(
+        help="YAML {searcher: {param: value}}", flags=("--searcher-config",),
+        cli_type=Optional[Path], from_cli=lambda p: named_params(p, "searcher"),  # noqa: UP045
+        from_yaml=nested_params, default_factory=dict, yaml_key="searcher_params",
+    )  # fmt: skip
+    surrogate_params: dict[str, dict] = setting(
+        help="YAML {surrogate: {param: value}}", flags=("--surrogate-config",),
+        cli_type=Optional[Path], from_cli=lambda p: named_params(p, "surrogate"),  # noqa: UP045
+        from_yaml=nested_params, default_factory=dict, yaml_key="surrogate_params",
+    )  # fmt: skip
+    data_dir: str | None = setting(
+        None, DATA_DIR_HELP, cli_type=Optional[Path], from_cli=resolved_data_dir,  # noqa: UP045
+        from_yaml=resolved_data_dir, convert_none=True,
+    )  # fmt: skip
+    proxy_table: str | None = setting(
+        None, "CSV from `proxies compute`: computed ZC columns.",
+        cli_type=Optional[Path], from_cli=absolute_path, from_yaml=absolute_path,  # noqa: UP045
+    )  # fmt: skip
+    proxy_costs: str | None = setting(
+        None, "YAML {proxy: seconds per arch}: charge these instead of the data's times.",
+        cli_type=Optional[Path], from_cli=absolute_path, from_yaml=absolute_path,  # noqa: UP045
+    )  # fmt: skip
 
     def fingerprint(self) -> dict:
         keep = ("base_seed", "budget", "acquisition", "train_seconds", "zc_warmup")
@@ -356,7 +414,10 @@ def search(
     from nas_surrogate.experiments.runner import run_experiment
     from nas_surrogate.io import write_json_atomic, write_text_atomic
 
+    from nas_surrogate.settings import validate
+
     started = time.perf_counter()
+    validate(config)
     config.benchmarks = expand_benchmark_ids(",".join(config.benchmarks), config.data_dir)
     units = plan_units(config)
     out = Path(out)

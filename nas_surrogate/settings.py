@@ -1,0 +1,240 @@
+"""One typed config object per command: the single place for a setting's default, type,
+range and help.
+
+A command's config is a dataclass whose fields are made with ``setting(...)``. From it:
+
+- the CLI options (``cli_parameters``: flags, help, ``min``/``max``, required or not);
+- a config from CLI values (``from_cli``: comma lists split, files read) and from a YAML
+  mapping (``from_yaml``: keys are the long flags without dashes, unknown keys refused
+  with "did you mean");
+- ``validate``: every number against its declared type and range, naming the CLI option
+  or ``FILE: key``.
+
+The Python API builds the same dataclass directly.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import MISSING, Field, field, fields
+from pathlib import Path
+from typing import Any
+
+from nas_surrogate.errors import BadInputError
+
+DATA_DIR_HELP = (
+    "Folder with the NAS-Bench-Suite-Zero files (else $NAS_SURROGATE_DATA, else the "
+    "embedded demo data)."
+)
+
+
+def setting(
+    default: Any = MISSING,
+    help: str = "",
+    *,
+    flags: tuple[str, ...] = (),
+    cli_type: Any = None,
+    low: float | None = None,
+    high: float | None = None,
+    from_cli: Callable[[Any], Any] | None = None,
+    from_yaml: Callable[[Any, str], Any] | None = None,
+    default_factory: Callable[[], Any] | None = None,
+    hidden: bool = False,
+    yaml_key: str | None = None,
+    convert_none: bool = False,
+) -> Any:
+    """A config field. ``flags``: CLI flags, the long one first (default ``--name``);
+    ``cli_type``: what the CLI parses (default: the default's type); ``from_cli`` /
+    ``from_yaml``: converters into the field's value; ``hidden``: API-only; ``yaml_key``:
+    the YAML key when it is not the long flag (a file option vs an inline mapping);
+    ``convert_none``: run ``from_cli`` on an absent value too (the data dir's fallbacks)."""
+    meta = {
+        "help": help, "flags": flags, "cli_type": cli_type, "low": low, "high": high,
+        "from_cli": from_cli, "from_yaml": from_yaml, "hidden": hidden, "yaml_key": yaml_key,
+        "convert_none": convert_none,
+    }  # fmt: skip
+    if default_factory is not None:
+        return field(default_factory=default_factory, metadata=meta)
+    if default is MISSING:
+        return field(metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def _flags(f: Field) -> tuple[str, ...]:
+    return f.metadata.get("flags") or (f"--{f.name.replace('_', '-')}",)
+
+
+def key(f: Field) -> str:
+    """The YAML key of a field: its long CLI flag without dashes (or its ``yaml_key``)."""
+    return f.metadata.get("yaml_key") or _flags(f)[0].lstrip("-").replace("-", "_")
+
+
+def _default(f: Field) -> Any:
+    if f.default is not MISSING:
+        return f.default
+    if f.default_factory is not MISSING:  # type: ignore[misc]
+        return f.default_factory()  # type: ignore[misc]
+    return MISSING
+
+
+def _settings(cls: type) -> list[Field]:
+    return [f for f in fields(cls) if "flags" in f.metadata and not f.metadata["hidden"]]
+
+
+def cli_parameters(cls: type) -> list[inspect.Parameter]:
+    """Typer parameters for every setting of ``cls`` (keyword-only, in field order)."""
+    import typer
+
+    params = []
+    for f in _settings(cls):
+        meta, default = f.metadata, _default(f)
+        kind = meta["cli_type"] or type(default)
+        required = default is MISSING
+        cli_default = default if isinstance(default, (str, int, float)) else None
+        if isinstance(default, list) and default and all(isinstance(v, str) for v in default):
+            cli_default = ",".join(default)
+        option = typer.Option(
+            ... if required else cli_default, *_flags(f), help=meta["help"],
+            min=meta["low"], max=meta["high"],
+            show_default=not required and cli_default not in (None, ""),
+        )  # fmt: skip
+        keyword = inspect.Parameter.KEYWORD_ONLY
+        params.append(inspect.Parameter(f.name, keyword, default=option, annotation=kind))
+    return params
+
+
+def from_cli(cls: type, values: dict[str, Any], **extra: Any) -> Any:
+    """``cls`` from parsed CLI values (``None``: the field's default)."""
+    kwargs = dict(extra)
+    for f in _settings(cls):
+        value = values.get(f.name)
+        convert = f.metadata["from_cli"]
+        if value is None and not f.metadata["convert_none"]:
+            continue
+        kwargs[f.name] = convert(value) if convert else value
+    return cls(**kwargs)
+
+
+def from_yaml(cls: type, doc: dict[str, Any], where: str, **extra: Any) -> Any:
+    """``cls`` from a YAML mapping (already without ``command`` and the CLI-only keys)."""
+    from nas_surrogate.config import check_known
+
+    by_key = {key(f): f for f in _settings(cls)}
+    check_known(doc, set(by_key), where)
+    kwargs = dict(extra)
+    for k, value in doc.items():
+        f = by_key[k]
+        if value is None:
+            continue
+        convert = f.metadata["from_yaml"]
+        kwargs[f.name] = convert(value, f"{where}: {k}") if convert else value
+    for k, f in by_key.items():
+        if _default(f) is MISSING and f.name not in kwargs:
+            raise BadInputError(f"{where}: {k}", "missing")
+    return cls(**kwargs)
+
+
+def validate(config: Any, source: str | None = None) -> None:
+    """BadInputError for a setting of the wrong type or outside its declared range."""
+    for f in _settings(type(config)):
+        value, meta = getattr(config, f.name), f.metadata
+        where = f"{source}: {key(f)}" if source else _flags(f)[0]
+        if isinstance(value, (list, dict)):
+            continue  # checked by the command (ids, specs, parameters)
+        default = _default(f)
+        if value is None:
+            continue
+        numeric = meta["low"] is not None or meta["high"] is not None
+        if isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise BadInputError(where, f"expected true or false, got {value!r}")
+        elif isinstance(default, float) or (numeric and meta["cli_type"] is float):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+                raise BadInputError(where, f"expected a number, got {value!r}")
+        elif numeric or isinstance(default, int):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise BadInputError(where, f"expected an integer, got {value!r}")
+        elif isinstance(default, str) and not isinstance(value, str):
+            raise BadInputError(where, f"expected a string, got {value!r}")
+        if meta["low"] is not None and value < meta["low"]:
+            raise BadInputError(where, f"must be >= {meta['low']}, got {value}")
+        if meta["high"] is not None and value > meta["high"]:
+            raise BadInputError(where, f"must be <= {meta['high']}, got {value}")
+
+
+# -- converters shared by the commands -----------------------------------------------------
+def comma_list(value: Any) -> list[str]:
+    """A comma-separated CLI value split into items (a list passes through)."""
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return [v.strip() for v in str(value).split(",") if v.strip()]
+
+
+def yaml_list(value: Any, where: str) -> list[str]:
+    """A YAML value or list of values, as strings."""
+    from nas_surrogate.config import as_list
+
+    return [str(v) for v in as_list(value, where)]
+
+
+def yaml_int_list(value: Any, where: str) -> list[int]:
+    from nas_surrogate.config import as_list
+
+    values = as_list(value, where)
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        raise BadInputError(where, f"expected integers, got {value!r}")
+    return values
+
+
+def int_list(text: Any, where: str) -> list[int]:
+    if isinstance(text, list):
+        return text
+    try:
+        return [int(v) for v in str(text).split(",") if v.strip()]
+    except ValueError:
+        raise BadInputError(where, f"expected integers separated by commas, got {text!r}") from None
+
+
+def spec_list(value: Any) -> list[str]:
+    """Feature specs: ``;``-separated on the CLI (a spec holds commas), a YAML list."""
+    from nas_surrogate.encodings import split_feature_list
+
+    return [str(v) for v in value] if isinstance(value, list) else split_feature_list(value)
+
+
+def yaml_specs(value: Any, where: str) -> list[str]:
+    return spec_list(yaml_list(value, where)) if isinstance(value, list) else spec_list(value)
+
+
+def resolved_data_dir(value: Any, where: str = "--data-dir") -> str | None:
+    """The data dir every command hands on: checked, absolute, or None for the demo."""
+    from nas_surrogate.benchmarks import resolve_data_dir
+
+    resolved = resolve_data_dir(value)
+    return None if resolved is None else str(resolved)
+
+
+def absolute_path(value: Any, where: str = "") -> str:
+    return str(Path(value).resolve())
+
+
+def named_params(path: Any, kind: str) -> dict[str, dict]:
+    """{name: {param: value}} from a YAML file, or tune's ``best_params.yaml`` ({kind,
+    params})."""
+    from nas_surrogate.config import load_yaml
+
+    doc = load_yaml(Path(path))
+    if kind in doc and "params" in doc:  # one tuned surrogate / searcher
+        doc = {str(doc[kind]): doc["params"]}
+    for name, params in doc.items():
+        if not isinstance(params, dict):
+            raise BadInputError(f"{path}: {name}", "expected a mapping of parameter: value")
+    return {name: dict(params) for name, params in doc.items()}
+
+
+def nested_params(value: Any, where: str) -> dict[str, dict]:
+    """A YAML {name: {param: value}} mapping written inline."""
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise BadInputError(where, "expected {name: {param: value}}")
+    return {str(k): dict(v) for k, v in value.items()}
