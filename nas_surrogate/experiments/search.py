@@ -413,7 +413,6 @@ def search(
     from nas_surrogate import plots
     from nas_surrogate.experiments.runner import run_experiment
     from nas_surrogate.io import write_json_atomic, write_text_atomic
-
     from nas_surrogate.settings import validate
 
     started = time.perf_counter()
