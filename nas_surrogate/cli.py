@@ -165,44 +165,11 @@ def _resolved(data_dir: Path | None) -> str | None:
     return None if resolved is None else str(resolved)
 
 
-def _specs(features: list[str] | str) -> list[str]:
-    from nas_surrogate.encodings import split_feature_list
-
-    return features if isinstance(features, list) else split_feature_list(features)
-
-
 def items(value: list | str) -> list[str]:
     """A YAML list as it is, or a comma-separated CLI value split into items."""
     if isinstance(value, list):
         return [str(v) for v in value]
     return [v.strip() for v in str(value).split(",") if v.strip()]
-
-
-def _ints(text: str, where: str) -> list[int]:
-    try:
-        return [int(v) for v in str(text).split(",") if v.strip()]
-    except ValueError:
-        raise BadInputError(where, f"expected integers separated by commas, got {text!r}") from None
-
-
-def _surrogate_params(path: Path | None) -> dict[str, dict]:
-    """``--surrogate-config FILE``: {surrogate: {param: value}} (tune's best_params.yaml too)."""
-    return _named_params(path, "surrogate")
-
-
-def _named_params(path: Path | None, kind: str) -> dict[str, dict]:
-    """{name: {param: value}} from YAML, or tune's ``best_params.yaml`` ({kind, params})."""
-    if path is None:
-        return {}
-    from nas_surrogate.config import load_yaml
-
-    doc = load_yaml(path)
-    if kind in doc and "params" in doc:  # one tuned surrogate / searcher
-        doc = {str(doc[kind]): doc["params"]}
-    for name, params in doc.items():
-        if not isinstance(params, dict):
-            raise BadInputError(f"{path}: {name}", "expected a mapping of parameter: value")
-    return {name: dict(params) for name, params in doc.items()}
 
 
 @proxies_app.command("compute")
@@ -249,48 +216,21 @@ def proxies_compute_cmd(
 
 
 def run_evaluate(
-    *,
-    benchmark: list[str] | str,
-    surrogate: list[str] | str,
-    features: list[str] | str,
-    train_size: list[int] | str,
+    config,
     out: Path,
-    seeds: int = 5,
-    seed: int = 0,
-    test_size: int | None = None,
-    zc_transform: str = "quantile",
-    pool: str = "scored",
-    ablate: str = "none",
-    metric: str = "kendall_tau",
-    surrogate_params: dict | None = None,
-    data_dir: Path | None = None,
     n_jobs: int = 1,
     fmt: OutputFormat = OutputFormat.table,
     progress: bool = True,
     scheduler: str | None = None,
-    proxy_table: Path | None = None,
+    source: str | None = None,
 ) -> None:
-    """Shared by ``evaluate`` and ``run CONFIG.yaml``: options -> grid -> outputs."""
-    from nas_surrogate.experiments.evaluate import EvaluateConfig, evaluate
+    """Shared by ``evaluate`` and ``run CONFIG.yaml``: an ``EvaluateConfig`` -> grid ->
+    outputs (``source``: the YAML file, named in errors)."""
+    from nas_surrogate.experiments.evaluate import evaluate
+    from nas_surrogate.settings import validate
 
-    config = EvaluateConfig(
-        benchmarks=items(benchmark),
-        surrogates=items(surrogate),
-        features=_specs(features),
-        train_sizes=train_size
-        if isinstance(train_size, list)
-        else _ints(train_size, "--train-size"),
-        seeds=seeds,
-        base_seed=seed,
-        test_size=test_size,
-        zc_transform=zc_transform,
-        pool=pool,
-        ablate=ablate,
-        metric=metric,
-        surrogate_params=surrogate_params or {},
-        data_dir=_resolved(data_dir),
-        proxy_table=None if proxy_table is None else str(Path(proxy_table).resolve()),
-    )
+    validate(config, source)
+    metric = config.metric
     show = progress and fmt is OutputFormat.table
     summary = evaluate(config, out, n_jobs=n_jobs, progress=show, scheduler=scheduler)
     if fmt is OutputFormat.json:
@@ -309,105 +249,32 @@ def run_evaluate(
     )
 
 
-@app.command("evaluate")
-def evaluate_cmd(
-    benchmark: Annotated[str, typer.Option("--benchmark", "-b", help="Id(s), comma list, or all.")],
-    surrogate: Annotated[
-        str,
-        typer.Option(
-            "--surrogate", "-s", help="xgb, lgbm, rf, gp, mlp, ensemble, stack, vote, proxy:NAME"
-        ),
-    ],
-    features: Annotated[
-        str,
-        typer.Option(
-            "--features",
-            "-f",
-            help="Spec(s): onehot, zc, onehot+zc, graf+zc, enc+zc, zc:nwot,synflow",
-        ),
-    ],
-    train_size: Annotated[str, typer.Option("--train-size", "-n", help="N[,N...]")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (resumed if it exists).")],
-    seeds: Annotated[
-        int,
-        typer.Option(
-            "--seeds",
-            min=1,
-            max=MAX_SEEDS,
-            help="Seeds (splits) per setting; 5 by default as splits are cheap to add later "
-            "(a rerun with more seeds resumes), 10 for published tables.",
-        ),
-    ] = 5,
-    seed: SeedOpt = 0,
-    test_size: Annotated[
-        int | None, typer.Option("--test-size", help="Fixed test set size (default: the rest).")
-    ] = None,
-    zc_transform: Annotated[
-        str, typer.Option("--zc-transform", help="quantile (default) or none")
-    ] = "quantile",
-    pool: Annotated[str, typer.Option("--pool", help="scored (default) or all rows")] = "scored",
-    ablate: Annotated[str, typer.Option("--ablate", help="none, add-one, leave-one-out")] = "none",
-    metric: Annotated[str, typer.Option("--metric", help="Headline metric.")] = "kendall_tau",
-    surrogate_config: SurrogateConfigOpt = None,
-    scheduler: SchedulerOpt = None,
-    proxy_table: ProxyTableOpt = None,
-    data_dir: DataDirOpt = None,
-    n_jobs: JobsOpt = 1,
-    fmt: FormatOpt = OutputFormat.table,
-) -> None:
+def _evaluate_cmd(**values) -> None:
     """Predictor quality: rank correlation of surrogates trained on N archs, over seeds."""
-    run_evaluate(
-        benchmark=benchmark,
-        surrogate=surrogate,
-        features=features,
-        train_size=train_size,
-        out=out,
-        seeds=seeds,
-        seed=seed,
-        test_size=test_size,
-        zc_transform=zc_transform,
-        pool=pool,
-        ablate=ablate,
-        metric=metric,
-        surrogate_params=_surrogate_params(surrogate_config),
-        data_dir=data_dir,
-        n_jobs=n_jobs,
-        proxy_table=proxy_table,
-        scheduler=scheduler,
-        fmt=fmt,
-    )
+    from nas_surrogate.experiments.evaluate import EvaluateConfig
+    from nas_surrogate.settings import from_cli
+
+    out, n_jobs, scheduler, fmt = (values.pop(k) for k in ("out", "n_jobs", "scheduler", "fmt"))
+    run_evaluate(from_cli(EvaluateConfig, values), out, n_jobs=n_jobs, fmt=fmt, scheduler=scheduler)
 
 
-EVALUATE_FIELDS = {
-    "command", "benchmark", "surrogate", "features", "train_size", "out", "seeds", "seed",
-    "test_size", "zc_transform", "pool", "ablate", "metric", "surrogate_params", "data_dir",
-    "n_jobs", "format", "scheduler", "proxy_table",
-}  # fmt: skip
 #: keys of a YAML config that are options of the run, not settings of the command
 RUN_KEYS = {"command", "out", "n_jobs", "format", "scheduler"}
 
 
 def _run_nas_yaml(doc: dict, where: str, n_jobs: int | None, fmt: OutputFormat | None) -> None:
-    """``command: nas``: the keys are ``NasConfig``'s fields, checked by its ``validate``."""
-    from dataclasses import fields
-
+    """``command: nas``: the keys are ``NasConfig``'s settings."""
     from nas_surrogate.cli_nas import run_nas_command
-    from nas_surrogate.config import check_known, take
+    from nas_surrogate.config import take
     from nas_surrogate.experiments.nas import NasConfig
+    from nas_surrogate.settings import from_yaml
 
-    check_known(doc, {f.name for f in fields(NasConfig)} | {"command", "format"}, where)
-    settings = {k: v for k, v in doc.items() if k not in ("command", "format")}
-    if n_jobs is not None:
-        settings["n_jobs"] = n_jobs
     fmt = fmt or _format(take(doc, "format", str, where, "table"), f"{where}: format")
-    run_nas_command(NasConfig(**settings), fmt, source=where)
-
-
-def _nested_params(doc: dict, key: str, where: str) -> dict:
-    params = doc.get(key) or {}
-    if not isinstance(params, dict) or not all(isinstance(v, dict) for v in params.values()):
-        raise BadInputError(f"{where}: {key}", "expected {name: {param: value}}")
-    return params
+    config = from_yaml(NasConfig, {k: v for k, v in doc.items() if k not in ("command", "format")},
+                       where)  # fmt: skip
+    if n_jobs is not None:
+        config.n_jobs = n_jobs
+    run_nas_command(config, fmt, source=where)
 
 
 @app.command("run")
@@ -421,7 +288,7 @@ def run_cmd(
 ) -> None:
     """Run evaluate, search or nas from a YAML config (options as keys; flags here
     override)."""
-    from nas_surrogate.config import as_list, check_known, load_yaml, take
+    from nas_surrogate.config import load_yaml, take
 
     doc = load_yaml(config)
     where = str(config)
@@ -441,49 +308,15 @@ def run_cmd(
         fmt=fmt or _format(take(doc, "format", str, where, "table"), f"{where}: format"),
         scheduler=take(doc, "scheduler", str, where),
     )
-    if command == "search":
-        from nas_surrogate.experiments.search import SearchConfig
-        from nas_surrogate.settings import from_yaml, resolved_data_dir
+    from nas_surrogate.experiments.evaluate import EvaluateConfig
+    from nas_surrogate.experiments.search import SearchConfig
+    from nas_surrogate.settings import from_yaml, resolved_data_dir
 
-        config = from_yaml(SearchConfig, {k: v for k, v in doc.items() if k not in RUN_KEYS}, where)
-        config.data_dir = resolved_data_dir(data_dir or config.data_dir)
-        run_search(config, **run, source=where)
-        return
-    check_known(doc, EVALUATE_FIELDS, where)
-    required = ("benchmark", "train_size", "surrogate", "features", "out")
-    for key in required:
-        if doc.get(key) in (None, "", []):
-            raise BadInputError(f"{where}: {key}", "missing")
-
-    def strings(key: str) -> list[str]:
-        return [str(v) for v in as_list(doc[key], f"{where}: {key}")]
-
-    common = dict(
-        benchmark=strings("benchmark"),
-        out=Path(take(doc, "out", str, where)),
-        seed=take(doc, "seed", int, where, 0),
-        surrogate_params=_nested_params(doc, "surrogate_params", where),
-        data_dir=data_dir or take(doc, "data_dir", str, where),
-        n_jobs=n_jobs if n_jobs is not None else take(doc, "n_jobs", int, where, 1),
-        fmt=fmt or _format(take(doc, "format", str, where, "table"), f"{where}: format"),
-        scheduler=take(doc, "scheduler", str, where),
-        proxy_table=take(doc, "proxy_table", str, where),
-    )
-    sizes = as_list(doc["train_size"], f"{where}: train_size")
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in sizes):
-        raise BadInputError(f"{where}: train_size", f"expected integers, got {sizes!r}")
-    run_evaluate(
-        surrogate=strings("surrogate"),
-        features=strings("features"),
-        train_size=sizes,
-        seeds=take(doc, "seeds", int, where, 5),
-        test_size=take(doc, "test_size", int, where),
-        zc_transform=take(doc, "zc_transform", str, where, "quantile"),
-        pool=take(doc, "pool", str, where, "scored"),
-        ablate=take(doc, "ablate", str, where, "none"),
-        metric=take(doc, "metric", str, where, "kendall_tau"),
-        **common,
-    )
+    search = command == "search"
+    cls, runner = (SearchConfig, run_search) if search else (EvaluateConfig, run_evaluate)
+    settings = from_yaml(cls, {k: v for k, v in doc.items() if k not in RUN_KEYS}, where)
+    settings.data_dir = resolved_data_dir(data_dir or settings.data_dir)
+    runner(settings, **run, source=where)
 
 
 def run_search(
@@ -778,8 +611,10 @@ def evolve_proxy_cmd(
 
 
 def _register_commands() -> None:
+    from nas_surrogate.experiments.evaluate import EvaluateConfig
     from nas_surrogate.experiments.search import SearchConfig
 
+    _register_from_config("evaluate", _evaluate_cmd, EvaluateConfig)
     _register_from_config("search", _search_cmd, SearchConfig)
     from nas_surrogate.cli_optimizer import register
 

@@ -1,34 +1,12 @@
-"""``nas-surrogate nas``: its options are generated from ``NasConfig``'s fields, so the
+"""``nas-surrogate nas``: its options are generated from ``NasConfig``'s settings, so the
 defaults, ranges and help exist once (the dataclass), shared by CLI, YAML and API."""
 
 import inspect
-from dataclasses import MISSING, fields
-from typing import Optional
 
 import typer
 
 from nas_surrogate.experiments.nas import NasConfig
-
-
-def _parameters() -> list[inspect.Parameter]:
-    params = []
-    for f in fields(NasConfig):
-        meta = f.metadata
-        default = f.default if f.default is not MISSING else None
-        kind = int if meta["min"] is not None else (Optional[str] if default is None else str)  # noqa: UP045
-        names = [f"--{f.name.replace('_', '-')}"] + (["-o"] if f.name == "out" else [])
-        if f.name == "n_jobs":
-            names.append("-j")
-        option = typer.Option(
-            ... if f.name == "out" else default, *names, help=meta["help"],
-            min=meta["min"], max=meta["max"], show_default=default not in (None, ""),
-        )  # fmt: skip
-        params.append(
-            inspect.Parameter(
-                f.name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind
-            )
-        )
-    return params
+from nas_surrogate.settings import cli_parameters, from_cli
 
 
 def register(app: typer.Typer, format_opt) -> None:
@@ -38,12 +16,12 @@ def register(app: typer.Typer, format_opt) -> None:
         """Run NAS for real: train every proposed NB201 network on a small dataset (CPU),
         ZC proxies computed live; report the best network's validation and test accuracy."""
         fmt = settings.pop("fmt")
-        run_nas_command(NasConfig(**settings), fmt)
+        run_nas_command(from_cli(NasConfig, settings), fmt)
 
     fmt = inspect.Parameter(
         "fmt", inspect.Parameter.KEYWORD_ONLY, default=OutputFormat.table, annotation=format_opt
     )
-    nas_cmd.__signature__ = inspect.Signature([*_parameters(), fmt])
+    nas_cmd.__signature__ = inspect.Signature([*cli_parameters(NasConfig), fmt])
     app.command("nas")(nas_cmd)
 
 

@@ -89,8 +89,8 @@ def cli_parameters(cls: type) -> list[inspect.Parameter]:
     params = []
     for f in _settings(cls):
         meta, default = f.metadata, _default(f)
-        kind = meta["cli_type"] or type(default)
         required = default is MISSING
+        kind = meta["cli_type"] or (str if required else type(default))
         cli_default = default if isinstance(default, (str, int, float)) else None
         if isinstance(default, list) and default and all(isinstance(v, str) for v in default):
             cli_default = ",".join(default)
@@ -135,27 +135,36 @@ def from_yaml(cls: type, doc: dict[str, Any], where: str, **extra: Any) -> Any:
     return cls(**kwargs)
 
 
+def _kind(f: Field) -> type | None:
+    """The scalar type a setting holds: its CLI type (``Optional`` unwrapped) if that is
+    int, float or bool, else its default's type; None for lists, maps, paths."""
+    import typing
+
+    kind = f.metadata["cli_type"]
+    args = [a for a in typing.get_args(kind) if a is not type(None)]
+    kind = args[0] if args else kind
+    if kind is None:
+        kind = type(_default(f))
+    return kind if kind in (bool, int, float, str) else None
+
+
 def validate(config: Any, source: str | None = None) -> None:
     """BadInputError for a setting of the wrong type or outside its declared range."""
     for f in _settings(type(config)):
         value, meta = getattr(config, f.name), f.metadata
         where = f"{source}: {key(f)}" if source else _flags(f)[0]
-        if isinstance(value, (list, dict)):
-            continue  # checked by the command (ids, specs, parameters)
-        default = _default(f)
-        if value is None:
-            continue
-        numeric = meta["low"] is not None or meta["high"] is not None
-        if isinstance(default, bool):
-            if not isinstance(value, bool):
-                raise BadInputError(where, f"expected true or false, got {value!r}")
-        elif isinstance(default, float) or (numeric and meta["cli_type"] is float):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-                raise BadInputError(where, f"expected a number, got {value!r}")
-        elif numeric or isinstance(default, int):
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise BadInputError(where, f"expected an integer, got {value!r}")
-        elif isinstance(default, str) and not isinstance(value, str):
+        kind = _kind(f)
+        if value is None or isinstance(value, (list, dict)) or kind is None:
+            continue  # lists and maps are checked by the command (ids, specs, parameters)
+        if kind is bool and not isinstance(value, bool):
+            raise BadInputError(where, f"expected true or false, got {value!r}")
+        if kind is float and (
+            isinstance(value, bool) or not isinstance(value, (int, float)) or value != value
+        ):
+            raise BadInputError(where, f"expected a number, got {value!r}")
+        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+            raise BadInputError(where, f"expected an integer, got {value!r}")
+        if kind is str and not isinstance(value, str):
             raise BadInputError(where, f"expected a string, got {value!r}")
         if meta["low"] is not None and value < meta["low"]:
             raise BadInputError(where, f"must be >= {meta['low']}, got {value}")

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from nas_surrogate.benchmarks import expand_benchmark_ids
-from nas_surrogate.cli import EVALUATE_FIELDS, RUN_KEYS, main
-from nas_surrogate.config import check_known, load_yaml
+from nas_surrogate.cli import RUN_KEYS, main
+from nas_surrogate.config import load_yaml
 from nas_surrogate.encodings import parse_feature_spec
 from nas_surrogate.searchers import parse_searcher
 from nas_surrogate.surrogates import check_params, split_name
@@ -26,25 +26,22 @@ def as_list(v):
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.name for p in CONFIGS])
 def test_shipped_config_is_valid(path):
     doc = load_yaml(path)
-    if doc["command"] == "nas":  # the keys are NasConfig's fields, checked by its validate
-        from dataclasses import fields as dc_fields
-
+    if doc["command"] == "nas":  # the keys are NasConfig's settings
         from nas_surrogate.experiments.nas import NasConfig
+        from nas_surrogate.settings import from_yaml
 
         doc.pop("command")
-        check_known(doc, {f.name for f in dc_fields(NasConfig)}, str(path))
-        NasConfig(**doc).validate(str(path))
+        from_yaml(NasConfig, doc, str(path)).validate(str(path))
         parse_feature_spec(doc["features"])
         parse_searcher(doc["searcher"])
         return
-    if doc["command"] == "search":  # the keys are SearchConfig's settings
-        from nas_surrogate.experiments.search import SearchConfig
-        from nas_surrogate.settings import from_yaml, validate
+    from nas_surrogate.experiments.evaluate import EvaluateConfig
+    from nas_surrogate.experiments.search import SearchConfig
+    from nas_surrogate.settings import from_yaml, validate
 
-        validate(from_yaml(SearchConfig, {k: v for k, v in doc.items() if k not in RUN_KEYS},
-                           str(path)), str(path))  # fmt: skip
-    else:
-        check_known(doc, EVALUATE_FIELDS, str(path))
+    cls = SearchConfig if doc["command"] == "search" else EvaluateConfig
+    rest = {k: v for k, v in doc.items() if k not in RUN_KEYS}
+    validate(from_yaml(cls, rest, str(path)), str(path))  # the keys are the config's settings
     for item in as_list(doc["benchmark"]):
         assert expand_benchmark_ids(item)
     for spec in as_list(doc.get("features", [])):

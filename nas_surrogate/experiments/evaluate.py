@@ -22,15 +22,16 @@ from __future__ import annotations
 
 import time
 import zlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from functools import lru_cache, partial
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import pandas as pd
 
 from nas_surrogate.benchmarks import Benchmark, expand_benchmark_ids, load_benchmark
-from nas_surrogate.config import check_seeds
+from nas_surrogate.config import MAX_SEED, MAX_SEEDS, check_seeds
 from nas_surrogate.encodings import (
     build_features,
     check_usable,
@@ -41,6 +42,20 @@ from nas_surrogate.encodings.features import ZC_TRANSFORMS, Features
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.experiments.fingerprint import evolved_files, input_fingerprint
 from nas_surrogate.metrics import METRICS, prediction_metrics
+from nas_surrogate.settings import (
+    DATA_DIR_HELP,
+    absolute_path,
+    comma_list,
+    int_list,
+    named_params,
+    nested_params,
+    resolved_data_dir,
+    setting,
+    spec_list,
+    yaml_int_list,
+    yaml_list,
+    yaml_specs,
+)
 from nas_surrogate.surrogates import (
     Predictor,
     check_params,
@@ -70,20 +85,51 @@ class Unit:
 class EvaluateConfig:
     """Everything that decides the numbers of an evaluation (and where they go)."""
 
-    benchmarks: list[str]
-    surrogates: list[str]
-    features: list[str]
-    train_sizes: list[int]
-    seeds: int = 5
-    base_seed: int = 0
-    test_size: int | None = None
-    zc_transform: str = "quantile"
-    pool: str = "scored"
-    ablate: str = "none"
-    surrogate_params: dict[str, dict] = field(default_factory=dict)
-    data_dir: str | None = None
-    metric: str = "kendall_tau"
-    proxy_table: str | None = None  # computed proxies attached to every benchmark
+    benchmarks: list[str] = setting(
+        help="Id(s), comma list, or all.", flags=("--benchmark", "-b"), cli_type=str,
+        from_cli=comma_list, from_yaml=yaml_list,
+    )  # fmt: skip
+    surrogates: list[str] = setting(
+        help="xgb, lgbm, rf, gp, mlp, ensemble, stack, vote, proxy:NAME",
+        flags=("--surrogate", "-s"), cli_type=str, from_cli=comma_list, from_yaml=yaml_list,
+    )  # fmt: skip
+    features: list[str] = setting(
+        help="Spec(s): onehot, zc, onehot+zc, graf+zc, enc+zc, zc:nwot,synflow",
+        flags=("--features", "-f"), cli_type=str, from_cli=spec_list, from_yaml=yaml_specs,
+    )  # fmt: skip
+    train_sizes: list[int] = setting(
+        help="N[,N...]", flags=("--train-size", "-n"), cli_type=str,
+        from_cli=lambda text: int_list(text, "--train-size"), from_yaml=yaml_int_list,
+    )  # fmt: skip
+    seeds: int = setting(
+        5, "Seeds (splits) per setting; 5 by default as splits are cheap to add later (a "
+        "rerun with more seeds resumes), 10 for published tables.", low=1, high=MAX_SEEDS,
+    )  # fmt: skip
+    base_seed: int = setting(
+        0, "Base seed of every random choice.", flags=("--seed",), low=0, high=MAX_SEED
+    )
+    test_size: int | None = setting(
+        None,
+        "Fixed test set size (default: the rest).",
+        cli_type=Optional[int],  # noqa: UP045
+    )
+    zc_transform: str = setting("quantile", "quantile (default) or none")
+    pool: str = setting("scored", "scored (default) or all rows")
+    ablate: str = setting("none", "none, add-one, leave-one-out")
+    surrogate_params: dict[str, dict] = setting(
+        help="YAML {surrogate: {param: value}}", flags=("--surrogate-config",),
+        cli_type=Optional[Path], from_cli=lambda p: named_params(p, "surrogate"),  # noqa: UP045
+        from_yaml=nested_params, default_factory=dict, yaml_key="surrogate_params",
+    )  # fmt: skip
+    data_dir: str | None = setting(
+        None, DATA_DIR_HELP, cli_type=Optional[Path], from_cli=resolved_data_dir,  # noqa: UP045
+        from_yaml=resolved_data_dir, convert_none=True,
+    )  # fmt: skip
+    metric: str = setting("kendall_tau", "Headline metric.")
+    proxy_table: str | None = setting(
+        None, "CSV from `proxies compute`: computed ZC columns.",
+        cli_type=Optional[Path], from_cli=absolute_path, from_yaml=absolute_path,  # noqa: UP045
+    )  # fmt: skip
 
     def fingerprint(self) -> dict:
         """Settings that change a unit's numbers without changing its key."""
@@ -323,8 +369,10 @@ def evaluate(
     from nas_surrogate import plots
     from nas_surrogate.experiments.runner import run_experiment
     from nas_surrogate.io import write_json_atomic, write_text_atomic
+    from nas_surrogate.settings import validate
 
     started = time.perf_counter()
+    validate(config)
     config.benchmarks = expand_benchmark_ids(",".join(config.benchmarks), config.data_dir)
     units = plan_units(config)
     out = Path(out)

@@ -18,62 +18,57 @@ from __future__ import annotations
 
 import time
 import zlib
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Optional
 
 import numpy as np
 
 from nas_surrogate.config import MAX_SEED
 from nas_surrogate.errors import BadInputError
-
-
-def _setting(default: Any, help: str, low: float | None = None, high: float | None = None):
-    """A config field with its help and range: the one place the CLI reads them from."""
-    return field(default=default, metadata={"help": help, "min": low, "max": high})
+from nas_surrogate.settings import setting, validate
 
 
 @dataclass
 class NasConfig:
     """Every setting of ``nas`` (CLI options, YAML keys and API arguments alike)."""
 
-    out: str = _setting("", "Results folder (resumed when rerun with the same settings).")
-    space: str = _setting("nasbench201", "Search space (its networks are built and trained).")
-    dataset: str = _setting(
+    out: str = setting(
+        help="Results folder (resumed when rerun with the same settings).", flags=("--out", "-o")
+    )
+    space: str = setting("nasbench201", "Search space (its networks are built and trained).")
+    dataset: str = setting(
         "digits", "'digits' (scikit-learn, 1,797 8x8 images) or an .npz with x (N,C,H,W), y."
     )
-    searcher: str = _setting("bo", "random, evolution, local_search, bo (':guided' variants).")
-    features: str = _setting("onehot+zc", "Surrogate features; zc proxies are computed live.")
-    surrogate: str | None = _setting(None, "Surrogate (default: bo's ensemble).")
-    budget: int = _setting(40, "Networks to train.", 1, 100_000)
-    epochs: int = _setting(5, "Training epochs per network.", 1, 10_000)
-    seed: int = _setting(0, "Seed of every random choice.", 0, MAX_SEED)
-    channels: int = _setting(16, "Channels of the first stage of the NB201 skeleton.", 1, 512)
-    cells: int = _setting(1, "Cells per stage (NAS-Bench-201 itself: 5).", 1, 10)
-    proxy_batch: int = _setting(64, "Training images the proxies see.", 2, 4096)
-    max_new_proxies: int = _setting(
+    searcher: str = setting("bo", "random, evolution, local_search, bo (':guided' variants).")
+    features: str = setting("onehot+zc", "Surrogate features; zc proxies are computed live.")
+    surrogate: str | None = setting(
+        None,
+        "Surrogate (default: bo's ensemble).",
+        cli_type=Optional[str],  # noqa: UP045
+    )
+    budget: int = setting(40, "Networks to train.", low=1, high=100_000)
+    epochs: int = setting(5, "Training epochs per network.", low=1, high=10_000)
+    seed: int = setting(0, "Seed of every random choice.", low=0, high=MAX_SEED)
+    channels: int = setting(
+        16, "Channels of the first stage of the NB201 skeleton.", low=1, high=512
+    )
+    cells: int = setting(1, "Cells per stage (NAS-Bench-201 itself: 5).", low=1, high=10)
+    proxy_batch: int = setting(64, "Training images the proxies see.", low=2, high=4096)
+    max_new_proxies: int = setting(
         32, "Networks given new proxy scores per surrogate step (a count: machine-independent).",
-        1, 100_000,
+        low=1, high=100_000,
     )  # fmt: skip
-    n_jobs: int = _setting(1, "Parallel proxy workers (one torch thread each).", 1, 256)
+    n_jobs: int = setting(1, "Parallel proxy workers (one torch thread each).", low=1, high=256)
 
     def validate(self, source: str | None = None) -> None:
         """BadInputError for a setting of the wrong type or out of range, before any work;
         it names the CLI option, or ``FILE: key`` for a YAML ``source``."""
-        for f in fields(self):
-            value = getattr(self, f.name)
-            lo, hi = f.metadata["min"], f.metadata["max"]
-            where = f"{source}: {f.name}" if source else f"--{f.name.replace('_', '-')}"
-            if lo is not None:
-                if isinstance(value, bool) or not isinstance(value, int):
-                    raise BadInputError(where, f"not an integer: {value!r}")
-                if not lo <= value <= hi:
-                    raise BadInputError(where, f"must be in [{lo}, {hi}], got {value}")
-            elif value is not None and not isinstance(value, str):
-                raise BadInputError(where, f"not a string: {value!r}")
+        validate(self, source)
         if not self.out:
-            where = f"{source}: out" if source else "--out"
-            raise BadInputError(where, "a results folder is required")
+            raise BadInputError(
+                f"{source}: out" if source else "--out", "a results folder is required"
+            )
 
     def fingerprint(self) -> dict:
         from nas_surrogate.experiments.fingerprint import RESULTS_FORMAT, file_digests
