@@ -14,6 +14,10 @@ continues the study, and several worker processes or machines can join one study
 study records what it tunes (benchmark, surrogate, features, train size, seed) and
 refuses to mix in trials of another setting.
 
+One driver (``run_tuning``) serves both kinds of tuning; a ``Target`` holds what differs:
+a surrogate's hyperparameters (``predictor_target``: nested folds, held-out test report)
+or a searcher's own parameters (``search_target``: tuning seeds, fresh report seeds).
+
 Search spaces are declared next to each surrogate as ``{param: (kind, ...)}``:
 ``("float", low, high[, log])``, ``("int", low, high[, log])``,
 ``("categorical", [choices])``; a YAML file can override or extend them.
@@ -23,8 +27,10 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -228,14 +234,10 @@ def open_study(config: TuneConfig | SearchTuneConfig, storage: str, study_name: 
     return study
 
 
-def run_trials(config: TuneConfig, storage: str, study_name: str, n_jobs: int = 1):
-    """Add ``config.trials`` trials to the study (continuing whatever it already holds)."""
+def predictor_objective(config: TuneConfig, dev: np.ndarray, space: dict[str, tuple]):
+    """Mean Kendall tau over ``folds`` development folds, reported fold by fold so the
+    pruner can stop a bad trial early."""
     import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    dev, _ = validate(config)
-    space = search_space(config)
-    study = open_study(config, storage, study_name, make_pruner(config.pruner, config.folds))
 
     def objective(trial) -> float:
         params = suggest(trial, space)
@@ -251,8 +253,7 @@ def run_trials(config: TuneConfig, storage: str, study_name: str, n_jobs: int = 
                 raise optuna.TrialPruned
         return float(np.mean(scores))
 
-    study.optimize(objective, n_trials=config.trials, n_jobs=n_jobs, gc_after_trial=False)
-    return study
+    return objective
 
 
 def report(config: TuneConfig, best_params: dict) -> pd.DataFrame:
@@ -282,42 +283,90 @@ def write_study_outputs(out: Path, study, best_yaml: dict, summary: dict) -> dic
     return summary
 
 
-def tune(
-    config: TuneConfig,
+@dataclass
+class Target:
+    """What one tuning run optimises: the two kinds (a surrogate's hyperparameters, a
+    searcher's own parameters) differ only in these pieces; ``run_tuning`` is shared."""
+
+    config: TuneConfig | SearchTuneConfig
+    kind: str  # "predictor" or "search"
+    value_name: str  # what a trial's value is
+    study_name: str
+    pruner: Any
+    objective: Callable[[Any], float]
+    #: best params -> (summary entries, best_params.yaml); may write files into ``out``
+    report: Callable[[dict, Path], tuple[dict, dict]]
+
+
+def predictor_target(config: TuneConfig) -> Target:
+    """Tune a surrogate: nested folds on the development part, report on the test part."""
+    from nas_surrogate.benchmarks import expand_benchmark_ids
+    from nas_surrogate.io import write_text_atomic
+
+    ids = expand_benchmark_ids(config.benchmark, config.data_dir)
+    if len(ids) != 1:
+        raise BadInputError(f"--benchmark {config.benchmark}", "tune takes exactly one id")
+    dev, _ = validate(config)
+
+    def report_on_test(best_params: dict, out: Path) -> tuple[dict, dict]:
+        final = report(config, best_params)
+        write_text_atomic(out / "report.csv", final.to_csv(index=False))
+        stats = final.groupby("parameters").kendall_tau.agg(["mean", "std"])
+        entries = {
+            "test_kendall_tau": {
+                label: {
+                    "mean": float(stats.loc[label, "mean"]),
+                    "std": float(stats.loc[label, "std"]),
+                }
+                for label in ("default", "tuned")
+            },  # fmt: skip
+        }
+        best_yaml = {"surrogate": split_name(config.surrogate)[0], "params": best_params,
+                     "tuned_on": config.identity()}  # fmt: skip
+        return entries, best_yaml
+
+    return Target(
+        config, "predictor", "kendall_tau",
+        f"{config.benchmark}|{config.surrogate}|{config.features}|n{config.train_size}",
+        make_pruner(config.pruner, config.folds),
+        predictor_objective(config, dev, search_space(config)),
+        report_on_test,
+    )  # fmt: skip
+
+
+def run_tuning(
+    target: Target,
     out: Path,
     storage: str | None = None,
     study_name: str | None = None,
     n_jobs: int = 1,
+    started: float | None = None,
 ) -> dict:
+    """Create or continue the study, add the trials, report the best against the
+    defaults, write best_params.yaml, trials.csv, summary.json and plots."""
     import optuna
 
-    from nas_surrogate.benchmarks import expand_benchmark_ids
-    from nas_surrogate.io import write_text_atomic
-
-    started = time.perf_counter()
-    ids = expand_benchmark_ids(config.benchmark, config.data_dir)
-    if len(ids) != 1:
-        raise BadInputError(f"--benchmark {config.benchmark}", "tune takes exactly one id")
+    started = time.perf_counter() if started is None else started
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise BadInputError(f"--out {out}", "exists and is not a directory")
-    validate(config)
     out.mkdir(parents=True, exist_ok=True)
     storage = storage or f"sqlite:///{(out / 'study.db').resolve()}"
-    study_name = study_name or (
-        f"{config.benchmark}|{config.surrogate}|{config.features}|n{config.train_size}"
-    )
-    study = run_trials(config, storage, study_name, n_jobs=n_jobs)
+    study_name = study_name or target.study_name
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = open_study(target.config, storage, study_name, target.pruner)
+    study.optimize(target.objective, n_trials=target.config.trials, n_jobs=n_jobs,
+                   gc_after_trial=False)  # fmt: skip
     states = pd.Series([t.state.name for t in study.trials])
-    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    if not complete:
+    if not (states == "COMPLETE").any():
         raise BadInputError("--trials", "no trial completed (all pruned or failed)")
     best = study.best_trial
-    final = report(config, best.params)
-    stats = final.groupby("parameters").kendall_tau.agg(["mean", "std"])
+    entries, best_yaml = target.report(best.params, out)
+    best_yaml[f"validation_{target.value_name}"] = best.value
     summary = {
         "command": "tune",
-        "config": asdict(config),
+        "target": target.kind,
+        "config": asdict(target.config),
         "storage": redact(storage),
         "study_name": study_name,
         "n_trials": len(study.trials),
@@ -326,21 +375,23 @@ def tune(
         "n_failed": int((states == "FAIL").sum()),
         "best_value_validation": best.value,
         "best_params": best.params,
-        "test_kendall_tau": {
-            label: {"mean": float(stats.loc[label, "mean"]), "std": float(stats.loc[label, "std"])}
-            for label in ("default", "tuned")
-        },
-        "report_seeds": config.report_seeds,
+        **entries,
+        "report_seeds": target.config.report_seeds,
         "elapsed_seconds": time.perf_counter() - started,
     }
-    best_yaml = {
-        "surrogate": split_name(config.surrogate)[0],
-        "params": best.params,
-        "tuned_on": config.identity(),
-        "validation_kendall_tau": best.value,
-    }
-    write_text_atomic(out / "report.csv", final.to_csv(index=False))
     return write_study_outputs(out, study, best_yaml, summary)
+
+
+def tune(
+    config: TuneConfig,
+    out: Path,
+    storage: str | None = None,
+    study_name: str | None = None,
+    n_jobs: int = 1,
+) -> dict:
+    """Tune a surrogate's hyperparameters (``predictor_target``)."""
+    started = time.perf_counter()
+    return run_tuning(predictor_target(config), out, storage, study_name, n_jobs, started)
 
 
 # -- tuning a searcher's own parameters ---------------------------------------------------
@@ -396,19 +447,12 @@ def _search_score(config: SearchTuneConfig, params: dict, seeds: range) -> float
     return float(np.mean(best))
 
 
-def tune_search(
-    config: SearchTuneConfig,
-    out: Path,
-    storage: str | None = None,
-    study_name: str | None = None,
-    n_jobs: int = 1,
-) -> dict:
-    import optuna
-
+def search_target(config: SearchTuneConfig) -> Target:
+    """Tune a searcher: mean best accuracy over ``tune_seeds`` runs; report tuned vs
+    default on ``report_seeds`` other seeds."""
     from nas_surrogate.experiments.search import SearchConfig, plan_units
     from nas_surrogate.searchers import SEARCHERS, parse_searcher
 
-    started = time.perf_counter()
     if config.trials < 1:
         raise BadInputError("--trials", f"must be >= 1, got {config.trials}")
     base, _ = parse_searcher(config.searcher)
@@ -418,41 +462,36 @@ def tune_search(
     space = {**declared, **config.space}
     plan_units(  # every check of `search` before any work
         SearchConfig(
-            benchmarks=[config.benchmark],
-            searchers=[config.searcher],
-            budget=config.budget,
-            surrogate=config.surrogate,
-            features=[config.features],
-            data_dir=config.data_dir,
+            benchmarks=[config.benchmark], searchers=[config.searcher], budget=config.budget,
+            surrogate=config.surrogate, features=[config.features], data_dir=config.data_dir,
         )
-    )
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    storage = storage or f"sqlite:///{(out / 'study.db').resolve()}"
-    study_name = study_name or f"{config.benchmark}|{config.searcher}|q{config.budget}"
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = open_study(config, storage, study_name, make_pruner("none", 1))
+    )  # fmt: skip
     tune_seeds = range(config.tune_seeds)
 
     def objective(trial) -> float:
         return _search_score(config, suggest(trial, space), tune_seeds)
 
-    study.optimize(objective, n_trials=config.trials, n_jobs=n_jobs)
-    report_seeds = range(10_000, 10_000 + config.report_seeds)
-    default = _search_score(config, {}, report_seeds)
-    tuned = _search_score(config, study.best_params, report_seeds)
-    summary = {
-        "command": "tune",
-        "target": "search",
-        "config": asdict(config),
-        "storage": redact(storage),
-        "study_name": study_name,
-        "n_trials": len(study.trials),
-        "best_value_tuning_seeds": study.best_value,
-        "best_params": study.best_params,
-        "report_best_val_accuracy": {"default": default, "tuned": tuned},
-        "report_seeds": config.report_seeds,
-        "elapsed_seconds": time.perf_counter() - started,
-    }
-    best_yaml = {"searcher": base, "params": study.best_params, "tuned_on": config.identity()}
-    return write_study_outputs(out, study, best_yaml, summary)
+    def report_on_fresh_seeds(best_params: dict, out: Path) -> tuple[dict, dict]:
+        seeds = range(10_000, 10_000 + config.report_seeds)
+        default = _search_score(config, {}, seeds)
+        tuned = _search_score(config, best_params, seeds)
+        entries = {"report_best_val_accuracy": {"default": default, "tuned": tuned}}
+        return entries, {"searcher": base, "params": best_params, "tuned_on": config.identity()}
+
+    return Target(
+        config, "search", "mean_best_val_accuracy",
+        f"{config.benchmark}|{config.searcher}|q{config.budget}", make_pruner("none", 1),
+        objective, report_on_fresh_seeds,
+    )  # fmt: skip
+
+
+def tune_search(
+    config: SearchTuneConfig,
+    out: Path,
+    storage: str | None = None,
+    study_name: str | None = None,
+    n_jobs: int = 1,
+) -> dict:
+    """Tune a searcher's own parameters (``search_target``)."""
+    started = time.perf_counter()
+    return run_tuning(search_target(config), out, storage, study_name, n_jobs, started)
