@@ -362,6 +362,18 @@ def _search_cmd(**values) -> None:
     run_search(from_cli(SearchConfig, values), out, n_jobs=n_jobs, fmt=fmt, scheduler=scheduler)
 
 
+def _register_settings(name: str, command, config_cls) -> None:
+    """A command whose options are ``config_cls``'s settings plus ``--format``."""
+    import inspect
+
+    from nas_surrogate.settings import cli_parameters
+
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    fmt = inspect.Parameter("fmt", keyword, default=OutputFormat.table, annotation=FormatOpt)
+    command.__signature__ = inspect.Signature([*cli_parameters(config_cls), fmt])
+    app.command(name)(command)
+
+
 def _register_from_config(name: str, command, config_cls) -> None:
     """A command whose options are ``config_cls``'s settings plus the run options
     (``--out``, ``--n-jobs``, ``--scheduler``, ``--format``), defined nowhere else."""
@@ -406,81 +418,19 @@ def demo_cmd(
     run_search(config, out, n_jobs=n_jobs, fmt=fmt)
 
 
-@app.command("tune")
-def tune_cmd(
-    benchmark: Annotated[str, typer.Option("--benchmark", "-b", help="One benchmark id.")],
-    trials: Annotated[int, typer.Option("--trials", "-t", help="Trials to add to the study.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
-    surrogate: Annotated[
-        str | None, typer.Option("--surrogate", "-s", help="xgb, lgbm, rf, gp, mlp")
-    ] = None,
-    features: Annotated[str, typer.Option("--features", "-f", help="One feature spec.")] = "enc",
-    train_size: Annotated[
-        int | None, typer.Option("--train-size", "-n", help="Training archs (predictor).")
-    ] = None,
-    target: Annotated[
-        str, typer.Option("--target", help="predictor (a surrogate) or search (a searcher)")
-    ] = "predictor",
-    searcher: Annotated[str | None, typer.Option("--searcher", help="For --target search.")] = None,
-    budget: Annotated[int, typer.Option("--budget", "-q", help="For --target search.")] = 100,
-    tune_seeds: Annotated[
-        int,
-        typer.Option(
-            "--tune-seeds", min=1, max=MAX_SEEDS, help="Search runs per trial (--target search)."
-        ),
-    ] = 5,
-    storage: Annotated[
-        str | None, typer.Option("--storage", help="Optuna RDB URL (default sqlite in --out).")
-    ] = None,
-    study_name: Annotated[str | None, typer.Option("--study-name")] = None,
-    seed: Annotated[
-        int, typer.Option("--seed", min=0, max=MAX_SEED, help="Split, folds and sampler seed.")
-    ] = 0,
-    folds: Annotated[int, typer.Option("--folds", help="Validation folds per trial.")] = 3,
-    pruner: Annotated[str, typer.Option("--pruner", help="median, hyperband or none")] = "median",
-    report_seeds: Annotated[int, typer.Option("--report-seeds", min=1, max=MAX_SEEDS)] = 10,
-    space: Annotated[
-        Path | None, typer.Option("--space", help="YAML {param: [kind, low, high, log]}")
-    ] = None,
-    data_dir: DataDirOpt = None,
-    n_jobs: Annotated[int, typer.Option("--n-jobs", "-j", help="Parallel trials.")] = 1,
-    fmt: FormatOpt = OutputFormat.table,
-) -> None:
+def _tune_cmd(**values) -> None:
     """Tune a surrogate (or, with --target search, a searcher) with Optuna."""
-    from nas_surrogate.experiments.tune import SearchTuneConfig, TuneConfig, tune, tune_search
+    from nas_surrogate.experiments.tune import TuneSettings
+    from nas_surrogate.settings import from_cli
 
-    overrides: dict = {}
-    if space is not None:
-        from nas_surrogate.config import load_yaml
-
-        overrides = {k: tuple(v) if isinstance(v, list) else v for k, v in load_yaml(space).items()}
-    if target not in ("predictor", "search"):
-        raise BadInputError("--target", f"must be predictor or search, got {target!r}")
-    if target == "search":
-        if searcher is None:
-            raise BadInputError("--searcher", "required with --target search")
-        summary = tune_search(
-            SearchTuneConfig(
-                benchmark=benchmark,
-                searcher=searcher,
-                budget=budget,
-                trials=trials,
-                seed=seed,
-                tune_seeds=tune_seeds,
-                report_seeds=report_seeds,
-                features=features,
-                surrogate=surrogate,
-                space=overrides,
-                data_dir=_resolved(data_dir),
-            ),
-            out,
-            storage=storage,
-            study_name=study_name,
-            n_jobs=n_jobs,
-        )
-        if fmt is OutputFormat.json:
-            emit_json(summary)
-            return
+    fmt = values.pop("fmt")
+    settings = from_cli(TuneSettings, values)
+    summary = settings.run()
+    if fmt is OutputFormat.json:
+        emit_json(summary)
+        return
+    out, budget, report_seeds = settings.out, settings.budget, settings.report_seeds
+    if settings.target == "search":
         r = summary["report_best_val_accuracy"]
         typer.echo(f"{summary['n_trials']} trials; best params: {summary['best_params']}")
         typer.echo(
@@ -488,25 +438,6 @@ def tune_cmd(
             f"default {r['default']:.3f}, tuned {r['tuned']:.3f}"
         )
         typer.echo(f"use it: --searcher-config {Path(out) / 'best_params.yaml'}")
-        return
-    if surrogate is None or train_size is None:
-        raise BadInputError("--surrogate/--train-size", "required with --target predictor")
-    config = TuneConfig(
-        benchmark=benchmark,
-        surrogate=surrogate,
-        features=features,
-        train_size=train_size,
-        trials=trials,
-        seed=seed,
-        folds=folds,
-        pruner=pruner,
-        report_seeds=report_seeds,
-        space=overrides,
-        data_dir=_resolved(data_dir),
-    )
-    summary = tune(config, out, storage=storage, study_name=study_name, n_jobs=n_jobs)
-    if fmt is OutputFormat.json:
-        emit_json(summary)
         return
     t = summary["test_kendall_tau"]
     typer.echo(
@@ -613,9 +544,11 @@ def evolve_proxy_cmd(
 def _register_commands() -> None:
     from nas_surrogate.experiments.evaluate import EvaluateConfig
     from nas_surrogate.experiments.search import SearchConfig
+    from nas_surrogate.experiments.tune import TuneSettings
 
     _register_from_config("evaluate", _evaluate_cmd, EvaluateConfig)
     _register_from_config("search", _search_cmd, SearchConfig)
+    _register_settings("tune", _tune_cmd, TuneSettings)
     from nas_surrogate.cli_optimizer import register
 
     register(app, DataDirOpt, FormatOpt)

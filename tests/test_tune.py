@@ -102,7 +102,7 @@ def test_two_concurrent_workers_share_one_study(tmp_path, data_dir):
 @pytest.mark.parametrize(
     "extra,fragments",
     [
-        (["--trials", "0"], ["--trials", ">= 1"]),
+        (["--trials", "0"], ["--trials", "greater than or equal to 1"]),
         (["--trials", "2", "-s", "xgbb"], ["unknown name 'xgbb'"]),
         (["--trials", "2", "-s", "vote"], ["has no hyperparameters"]),
         (
