@@ -453,22 +453,14 @@ def _tune_cmd(**values) -> None:
     typer.echo(f"use it: --surrogate-config {Path(out) / 'best_params.yaml'}")
 
 
-@app.command("analyze")
-def analyze_cmd(
-    analysis: Annotated[str, typer.Argument(help="correlations, information or bias")],
-    benchmark: Annotated[str, typer.Option("--benchmark", "-b", help="Ids, list or group.")],
-    out: Annotated[Path, typer.Option("--out", "-o")],
-    bins: Annotated[
-        int, typer.Option("--bins", min=2, max=256, help="Equal-frequency bins (information).")
-    ] = 8,
-    seed: SeedOpt = 0,
-    data_dir: DataDirOpt = None,
-    fmt: FormatOpt = OutputFormat.table,
-) -> None:
+def _analyze_cmd(**values) -> None:
     """Proxy analyses: correlation tables, information / complementarity, size bias."""
-    from nas_surrogate.experiments.analyze import analyze
+    from nas_surrogate.experiments.analyze import AnalyzeSettings
+    from nas_surrogate.settings import from_cli
 
-    summary = analyze(analysis, benchmark, out, _resolved(data_dir), bins=bins, seed=seed)
+    fmt = values.pop("fmt")
+    settings = from_cli(AnalyzeSettings, values)
+    summary, out = settings.run(), settings.out
     if fmt is OutputFormat.json:
         emit_json(summary)
         return
@@ -476,58 +468,14 @@ def analyze_cmd(
     typer.echo(f"tables, summary.json and plots in {out}/")
 
 
-@app.command("evolve-proxy")
-def evolve_proxy_cmd(
-    benchmark: Annotated[str, typer.Option("--benchmark", "-b", help="Task(s) to evolve on.")],
-    out: Annotated[Path, typer.Option("--out", "-o")],
-    seeds: Annotated[
-        int, typer.Option("--seeds", min=1, max=MAX_SEEDS, help="Independent GP runs per task.")
-    ] = 1,
-    seed: Annotated[
-        int,
-        typer.Option("--seed", min=0, max=MAX_SEED, help="Seed of the first run (then +1, ...)."),
-    ] = 0,
-    sample: Annotated[int, typer.Option("--sample", help="Labelled archs the GP sees.")] = 50,
-    population: Annotated[int, typer.Option("--population")] = 200,
-    generations: Annotated[int, typer.Option("--generations")] = 30,
-    ops: Annotated[str, typer.Option("--ops", help="Operators, comma separated.")] = (
-        "add,sub,mul,div,log,sqrt,abs,neg,min,max"
-    ),
-    parsimony: Annotated[float, typer.Option("--parsimony", help="Fitness cost per node.")] = 0.002,
-    transfer: Annotated[
-        str, typer.Option("--transfer", help="Tasks for the transfer table (ids or group).")
-    ] = "nbsz",
-    common_terminals: Annotated[
-        bool,
-        typer.Option(
-            "--common-terminals/--task-terminals",
-            help="Use only proxies every transfer task has (so the result applies to all).",
-        ),
-    ] = True,
-    scheduler: SchedulerOpt = None,
-    data_dir: DataDirOpt = None,
-    n_jobs: JobsOpt = 1,
-    fmt: FormatOpt = OutputFormat.table,
-) -> None:
+def _evolve_proxy_cmd(**values) -> None:
     """Evolve a training-free proxy by genetic programming, with rule-based pruning."""
-    from nas_surrogate.experiments.analyze import evolve_proxy
+    from nas_surrogate.experiments.analyze import EvolveSettings
+    from nas_surrogate.settings import from_cli
 
-    summary = evolve_proxy(
-        benchmark,
-        out,
-        _resolved(data_dir),
-        seeds=seeds,
-        base_seed=seed,
-        transfer=transfer,
-        common_terminals=common_terminals,
-        n_jobs=n_jobs,
-        scheduler=scheduler,
-        sample=sample,
-        population=population,
-        generations=generations,
-        ops=items(ops),
-        parsimony=parsimony,
-    )
+    fmt = values.pop("fmt")
+    settings = from_cli(EvolveSettings, values)
+    summary, out = settings.run(), settings.out
     if fmt is OutputFormat.json:
         emit_json(summary)
         return
@@ -548,7 +496,11 @@ def _register_commands() -> None:
 
     _register_from_config("evaluate", _evaluate_cmd, EvaluateConfig)
     _register_from_config("search", _search_cmd, SearchConfig)
+    from nas_surrogate.experiments.analyze import AnalyzeSettings, EvolveSettings
+
     _register_settings("tune", _tune_cmd, TuneSettings)
+    _register_settings("analyze", _analyze_cmd, AnalyzeSettings)
+    _register_settings("evolve-proxy", _evolve_proxy_cmd, EvolveSettings)
     from nas_surrogate.cli_optimizer import register
 
     register(app, DataDirOpt, FormatOpt)

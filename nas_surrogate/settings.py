@@ -43,16 +43,18 @@ def setting(
     hidden: bool = False,
     yaml_key: str | None = None,
     convert_none: bool = False,
+    argument: bool = False,
 ) -> Any:
     """A config field. ``flags``: CLI flags, the long one first (default ``--name``);
     ``cli_type``: what the CLI parses (default: the default's type); ``from_cli`` /
     ``from_yaml``: converters into the field's value; ``hidden``: API-only; ``yaml_key``:
     the YAML key when it is not the long flag (a file option vs an inline mapping);
-    ``convert_none``: run ``from_cli`` on an absent value too (the data dir's fallbacks)."""
+    ``convert_none``: run ``from_cli`` on an absent value too (the data dir's fallbacks);
+    ``argument``: a positional CLI argument rather than an option."""
     meta = {
         "help": help, "flags": flags, "cli_type": cli_type, "low": low, "high": high,
         "from_cli": from_cli, "from_yaml": from_yaml, "hidden": hidden, "yaml_key": yaml_key,
-        "convert_none": convert_none,
+        "convert_none": convert_none, "argument": argument,
     }  # fmt: skip
     if default_factory is not None:
         return field(default_factory=default_factory, metadata=meta)
@@ -67,7 +69,8 @@ def _flags(f: Field) -> tuple[str, ...]:
 
 def key(f: Field) -> str:
     """The YAML key of a field: its long CLI flag without dashes (or its ``yaml_key``)."""
-    return f.metadata.get("yaml_key") or _flags(f)[0].lstrip("-").replace("-", "_")
+    flag = _flags(f)[0].split("/")[0]  # "--on/--off" switches: the "on" name
+    return f.metadata.get("yaml_key") or flag.lstrip("-").replace("-", "_")
 
 
 def _default(f: Field) -> Any:
@@ -94,11 +97,14 @@ def cli_parameters(cls: type) -> list[inspect.Parameter]:
         cli_default = default if isinstance(default, (str, int, float)) else None
         if isinstance(default, list) and default and all(isinstance(v, str) for v in default):
             cli_default = ",".join(default)
-        option = typer.Option(
-            ... if required else cli_default, *_flags(f), help=meta["help"],
-            min=meta["low"], max=meta["high"],
-            show_default=not required and cli_default not in (None, ""),
-        )  # fmt: skip
+        if meta["argument"]:
+            option = typer.Argument(... if required else cli_default, help=meta["help"])
+        else:
+            option = typer.Option(
+                ... if required else cli_default, *_flags(f), help=meta["help"],
+                min=meta["low"], max=meta["high"],
+                show_default=not required and cli_default not in (None, ""),
+            )  # fmt: skip
         keyword = inspect.Parameter.KEYWORD_ONLY
         params.append(inspect.Parameter(f.name, keyword, default=option, annotation=kind))
     return params

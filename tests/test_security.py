@@ -153,7 +153,7 @@ def test_evolve_proxy_refuses_a_rerun_with_other_settings(capsys, tmp_path):
 @pytest.mark.parametrize(
     "extra,fragment",
     [(["--population", 0], "--population 0"), (["--generations", -1], "--generations -1"),
-     (["--parsimony", "nan"], "--parsimony nan")],
+     (["--parsimony", "nan"], "--parsimony")],
 )  # fmt: skip
 def test_evolve_proxy_ranges_exit_2_before_writing(capsys, tmp_path, extra, fragment):
     code, _, err = cli(capsys, "evolve-proxy", "-b", "nasbench201/cifar10", "--transfer",

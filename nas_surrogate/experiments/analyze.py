@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Optional
 
 import pandas as pd
 
 from nas_surrogate.benchmarks import Benchmark, expand_benchmark_ids, load_benchmark
+from nas_surrogate.config import MAX_SEED, MAX_SEEDS
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.io import make_out_dir, write_json_atomic, write_text_atomic
 from nas_surrogate.registry import Registry
+from nas_surrogate.settings import DATA_DIR_HELP, comma_list, resolved_data_dir, setting, validate
 
 
 def _benches(spec: str, data_dir: str | None) -> list[Benchmark]:
@@ -243,3 +246,73 @@ def evolve_proxy(
 
 
 __all__ = ["ANALYSES", "analyze", "evolve_proxy"]
+
+
+# -- the commands' settings -----------------------------------------------------------------
+#: the GP's default operators
+GP_OPS = ("add", "sub", "mul", "div", "log", "sqrt", "abs", "neg", "min", "max")
+
+
+@dataclass
+class AnalyzeSettings:
+    """Every setting of ``analyze`` (CLI and API alike)."""
+
+    analysis: str = setting(help="correlations, information or bias", argument=True)
+    benchmark: str = setting(help="Ids, list or group.", flags=("--benchmark", "-b"))
+    out: str = setting(help="Output folder.", flags=("--out", "-o"))
+    bins: int = setting(8, "Equal-frequency bins (information).", low=2, high=256)
+    seed: int = setting(0, "Base seed of every random choice.", low=0, high=MAX_SEED)
+    data_dir: str | None = setting(
+        None, DATA_DIR_HELP, cli_type=Optional[Path], from_cli=resolved_data_dir,  # noqa: UP045
+        convert_none=True,
+    )  # fmt: skip
+
+    def run(self) -> dict:
+        validate(self)
+        return analyze(self.analysis, self.benchmark, Path(self.out), self.data_dir,
+                       bins=self.bins, seed=self.seed)  # fmt: skip
+
+
+@dataclass
+class EvolveSettings:
+    """Every setting of ``evolve-proxy`` (CLI and API alike)."""
+
+    benchmark: str = setting(help="Task(s) to evolve on.", flags=("--benchmark", "-b"))
+    out: str = setting(help="Output folder.", flags=("--out", "-o"))
+    seeds: int = setting(1, "Independent GP runs per task.", low=1, high=MAX_SEEDS)
+    seed: int = setting(0, "Seed of the first run (then +1, ...).", low=0, high=MAX_SEED)
+    sample: int = setting(50, "Labelled archs the GP sees.")
+    population: int = setting(200, "GP population size.")
+    generations: int = setting(30, "GP generations.")
+    ops: list[str] = setting(
+        help="Operators, comma separated.", cli_type=str, from_cli=comma_list,
+        default_factory=lambda: list(GP_OPS),
+    )  # fmt: skip
+    parsimony: float = setting(0.002, "Fitness cost per node.")
+    transfer: str = setting("nbsz", "Tasks for the transfer table (ids or group).")
+    common_terminals: bool = setting(
+        True, "Use only proxies every transfer task has (so the result applies to all).",
+        flags=("--common-terminals/--task-terminals",),
+    )  # fmt: skip
+    scheduler: str | None = setting(
+        None, "dask.distributed scheduler address (tcp://host:8786).",
+        cli_type=Optional[str],  # noqa: UP045
+    )  # fmt: skip
+    data_dir: str | None = setting(
+        None, DATA_DIR_HELP, cli_type=Optional[Path], from_cli=resolved_data_dir,  # noqa: UP045
+        convert_none=True,
+    )  # fmt: skip
+    n_jobs: int = setting(
+        1, "Parallel workers, each running one GP run on one thread (-1: all cores).",
+        flags=("--n-jobs", "-j"),
+    )  # fmt: skip
+
+    def run(self) -> dict:
+        validate(self)
+        return evolve_proxy(
+            self.benchmark, Path(self.out), self.data_dir, seeds=self.seeds,
+            base_seed=self.seed, transfer=self.transfer,
+            common_terminals=self.common_terminals, n_jobs=self.n_jobs,
+            scheduler=self.scheduler, sample=self.sample, population=self.population,
+            generations=self.generations, ops=list(self.ops), parsimony=self.parsimony,
+        )  # fmt: skip
