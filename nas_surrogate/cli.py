@@ -20,7 +20,6 @@ import typer
 
 from nas_surrogate.config import MAX_SEED, MAX_SEEDS
 from nas_surrogate.errors import BadInputError, redact, shorten
-from nas_surrogate.proxy_names import PROXY_NAMES
 
 app = typer.Typer(
     name="nas-surrogate",
@@ -172,40 +171,19 @@ def items(value: list | str) -> list[str]:
     return [v.strip() for v in str(value).split(",") if v.strip()]
 
 
-@proxies_app.command("compute")
-def proxies_compute_cmd(
-    out: Annotated[Path, typer.Option("--out", "-o", help="CSV table (resumed if it exists).")],
-    space: Annotated[str, typer.Option("--space", help="Search space.")] = "nasbench201",
-    archs: Annotated[
-        str, typer.Option("--archs", help="'all' or a file with one arch string per line.")
-    ] = "all",
-    proxies: Annotated[
-        str, typer.Option("--proxies", help="Comma list (default: all 13).")
-    ] = ",".join(PROXY_NAMES),
-    device: Annotated[str, typer.Option("--device", help="cpu or cuda")] = "cpu",
-    batch: Annotated[
-        Path | None, typer.Option("--batch", help="npz with images and labels (else synthetic).")
-    ] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size")] = 16,
-    n_classes: Annotated[
-        int, typer.Option("--n-classes", min=2, max=100_000, help="Head size: 10, 100, 120.")
-    ] = 10,
-    seed: SeedOpt = 0,
-    n_jobs: JobsOpt = 1,
-    fmt: FormatOpt = OutputFormat.table,
-) -> None:
+def _proxies_compute_cmd(**values) -> None:
     """Compute zero-cost proxies from scratch (torch) for NB201 cells into a CSV table."""
     import time
 
-    from nas_surrogate.proxies.compute import compute_table
+    from nas_surrogate.proxies.compute import ComputeSettings
+    from nas_surrogate.settings import from_cli
 
+    fmt = values.pop("fmt")
+    settings = from_cli(ComputeSettings, values)
+    out, proxies = settings.out, settings.proxies
     t = time.perf_counter()
-    table = compute_table(
-        space, archs, items(proxies), out, batch_path=None if batch is None else str(batch),
-        batch_size=batch_size, n_classes=n_classes, seed=seed, device=device, n_jobs=n_jobs,
-        progress=fmt is OutputFormat.table,
-    )  # fmt: skip
-    seconds = {p: float(table[f"{p}_seconds"].mean()) for p in items(proxies)}
+    table = settings.run(progress=fmt is OutputFormat.table)
+    seconds = {p: float(table[f"{p}_seconds"].mean()) for p in proxies}
     summary = {"out": str(out), "n_archs": len(table), "seconds_per_arch": seconds,
                "elapsed_seconds": time.perf_counter() - t}  # fmt: skip
     if fmt is OutputFormat.json:
@@ -362,7 +340,7 @@ def _search_cmd(**values) -> None:
     run_search(from_cli(SearchConfig, values), out, n_jobs=n_jobs, fmt=fmt, scheduler=scheduler)
 
 
-def _register_settings(name: str, command, config_cls) -> None:
+def _register_settings(name: str, command, config_cls, on: typer.Typer | None = None) -> None:
     """A command whose options are ``config_cls``'s settings plus ``--format``."""
     import inspect
 
@@ -371,7 +349,7 @@ def _register_settings(name: str, command, config_cls) -> None:
     keyword = inspect.Parameter.KEYWORD_ONLY
     fmt = inspect.Parameter("fmt", keyword, default=OutputFormat.table, annotation=FormatOpt)
     command.__signature__ = inspect.Signature([*cli_parameters(config_cls), fmt])
-    app.command(name)(command)
+    (on or app).command(name)(command)
 
 
 def _register_from_config(name: str, command, config_cls) -> None:
@@ -497,10 +475,12 @@ def _register_commands() -> None:
     _register_from_config("evaluate", _evaluate_cmd, EvaluateConfig)
     _register_from_config("search", _search_cmd, SearchConfig)
     from nas_surrogate.experiments.analyze import AnalyzeSettings, EvolveSettings
+    from nas_surrogate.proxies.compute import ComputeSettings
 
     _register_settings("tune", _tune_cmd, TuneSettings)
     _register_settings("analyze", _analyze_cmd, AnalyzeSettings)
     _register_settings("evolve-proxy", _evolve_proxy_cmd, EvolveSettings)
+    _register_settings("compute", _proxies_compute_cmd, ComputeSettings, on=proxies_app)
     from nas_surrogate.cli_optimizer import register
 
     register(app, DataDirOpt, FormatOpt)

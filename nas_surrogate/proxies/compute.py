@@ -9,12 +9,17 @@ which archs were computed before.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import pandas as pd
 
+from nas_surrogate.config import MAX_SEED
 from nas_surrogate.errors import BadInputError
+from nas_surrogate.proxy_names import PROXY_NAMES
+from nas_surrogate.settings import comma_list, setting, validate
 from nas_surrogate.spaces import get_space
 
 SPACES_WITH_NETWORKS = ("nasbench201",)
@@ -126,3 +131,36 @@ def compute_table(
         store.flush()
         store.close()
     return store.frame()
+
+
+@dataclass
+class ComputeSettings:
+    """Every setting of ``proxies compute`` (CLI and API alike)."""
+
+    out: str = setting(help="CSV table (resumed if it exists).", flags=("--out", "-o"))
+    space: str = setting("nasbench201", "Search space.")
+    archs: str = setting("all", "'all' or a file with one arch string per line.")
+    proxies: list[str] = setting(
+        help="Comma list (default: all 13).", cli_type=str, from_cli=comma_list,
+        default_factory=lambda: list(PROXY_NAMES),
+    )  # fmt: skip
+    device: str = setting("cpu", "cpu or cuda")
+    batch: str | None = setting(
+        None, "npz with images and labels (else synthetic).", cli_type=Optional[Path],  # noqa: UP045
+        from_cli=str,
+    )  # fmt: skip
+    batch_size: int = setting(16, "Images in the batch.", low=2, high=100_000)
+    n_classes: int = setting(10, "Head size: 10, 100, 120.", low=2, high=100_000)
+    seed: int = setting(0, "Base seed of every random choice.", low=0, high=MAX_SEED)
+    n_jobs: int = setting(
+        1, "Parallel workers, each on one thread (-1: all cores); results are identical for "
+        "any value.", flags=("--n-jobs", "-j"),
+    )  # fmt: skip
+
+    def run(self, progress: bool = True) -> pd.DataFrame:
+        validate(self)
+        return compute_table(
+            self.space, self.archs, list(self.proxies), Path(self.out), batch_path=self.batch,
+            batch_size=self.batch_size, n_classes=self.n_classes, seed=self.seed,
+            device=self.device, n_jobs=self.n_jobs, progress=progress,
+        )  # fmt: skip
