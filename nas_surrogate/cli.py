@@ -18,8 +18,9 @@ from typing import Annotated, Any
 
 import typer
 
-from nas_surrogate.config import MAX_SEED, MAX_SEEDS
+from nas_surrogate.config import MAX_SEEDS
 from nas_surrogate.errors import BadInputError, redact, shorten
+from nas_surrogate.settings import DATA_DIR_HELP
 
 app = typer.Typer(
     name="nas-surrogate",
@@ -46,15 +47,11 @@ DataDirOpt = Annotated[
     Path | None,
     typer.Option(
         "--data-dir",
-        help="Folder with the NAS-Bench-Suite-Zero files (else $NAS_SURROGATE_DATA, "
-        "else the embedded demo data).",
+        help=DATA_DIR_HELP,
         show_default=False,
     ),
 ]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="table or json")]
-SeedOpt = Annotated[
-    int, typer.Option("--seed", min=0, max=MAX_SEED, help="Base seed of every random choice.")
-]
 JobsOpt = Annotated[
     int,
     typer.Option(
@@ -67,13 +64,6 @@ JobsOpt = Annotated[
 SchedulerOpt = Annotated[
     str | None,
     typer.Option("--scheduler", help="dask.distributed scheduler address (tcp://host:8786)."),
-]
-ProxyTableOpt = Annotated[
-    Path | None,
-    typer.Option("--proxy-table", help="CSV from `proxies compute`: computed ZC columns."),
-]
-SurrogateConfigOpt = Annotated[
-    Path | None, typer.Option("--surrogate-config", help="YAML {surrogate: {param: value}}")
 ]
 
 
@@ -154,21 +144,6 @@ def proxies_cmd(
         typer.echo(f"{bench.id}  ({bench.n_archs} archs; {bench.source})")
         typer.echo(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         typer.echo("")
-
-
-def _resolved(data_dir: Path | None) -> str | None:
-    """The data dir every command hands on: checked, absolute, or None for the demo."""
-    from nas_surrogate.benchmarks import resolve_data_dir
-
-    resolved = resolve_data_dir(data_dir)
-    return None if resolved is None else str(resolved)
-
-
-def items(value: list | str) -> list[str]:
-    """A YAML list as it is, or a comma-separated CLI value split into items."""
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    return [v.strip() for v in str(value).split(",") if v.strip()]
 
 
 def _proxies_compute_cmd(**values) -> None:
