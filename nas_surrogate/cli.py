@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
-from nas_surrogate.config import MAX_SEEDS
+from nas_surrogate.config import MAX_SEED, MAX_SEEDS
 from nas_surrogate.errors import BadInputError, redact, shorten
 from nas_surrogate.settings import DATA_DIR_HELP
 
@@ -354,19 +354,24 @@ def demo_cmd(
         int,
         typer.Option("--seeds", min=1, max=MAX_SEEDS, help="5: a quick look, not a verdict."),
     ] = 5,
-    budget: Annotated[int, typer.Option("--budget", "-q")] = 100,
+    budget: Annotated[int, typer.Option("--budget", "-q", min=1, max=15_625)] = 100,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, max=MAX_SEED, help="Base seed of every random choice.")
+    ] = 0,
     n_jobs: Annotated[
         int, typer.Option("--n-jobs", "-j", help="2: the demo is sized for a 2-core machine.")
     ] = 2,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
-    """The main job in one command: evolution vs BO(onehot) vs BO(onehot+ZC) on NB201."""
+    """The main job in one command: evolution vs BO(onehot) vs BO(onehot+ZC) on NB201
+    (a search run whose settings are fixed but for these options)."""
     from nas_surrogate.experiments.search import SearchConfig
     from nas_surrogate.settings import resolved_data_dir
 
     config = SearchConfig(
         benchmarks=["nasbench201/cifar10"], searchers=["evolution", "bo"], budget=budget,
-        seeds=seeds, features=["onehot", "onehot+zc"], data_dir=resolved_data_dir(data_dir),
+        seeds=seeds, base_seed=seed, features=["onehot", "onehot+zc"],
+        data_dir=resolved_data_dir(data_dir),
     )  # fmt: skip
     run_search(config, out, n_jobs=n_jobs, fmt=fmt)
 

@@ -156,3 +156,18 @@ def test_installed_entry_point_exit_codes():
     assert bad.returncode == 2
     assert bad.stderr.strip().startswith("error: benchmark: unknown name 'nope'")
     assert bad.stdout == ""
+
+
+def test_demo_takes_a_seed(capsys, tmp_path, monkeypatch):
+    monkeypatch.delenv("NAS_SURROGATE_DATA")
+    args = ["demo", "--seeds", "1", "--budget", "12", "-j", "1", "--format", "json"]
+    runs = {}
+    for seed in (0, 3):
+        code, out, err = run(capsys, *args, "--seed", str(seed), "--out", str(tmp_path / str(seed)))
+        assert code == 0, err
+        summary = json.loads(out)
+        assert summary["config"]["base_seed"] == seed
+        runs[seed] = (tmp_path / str(seed) / "results.csv").read_text()
+    assert runs[0] != runs[3]  # another seed, other draws
+    code, _, err = run(capsys, *args, "--seed", "-1", "--out", str(tmp_path / "x"))
+    assert code == 2 and "--seed" in err
