@@ -311,3 +311,26 @@ def test_cli_zc_features_need_a_proxy_source(capsys, tmp_path):
                         "onehot+zc")  # fmt: skip
     assert code == 2 and "--benchmark" in err
     assert not (tmp_path / "s.json").exists()
+
+
+def test_sampler_resumes_a_stored_study_and_runs_parallel_trials(tmp_path, full):
+    NAS201.space = full.space
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+
+    def objective(trial):
+        return _value(full, NAS201, suggest_arch(trial, "nasbench201"))
+
+    def sampler():
+        return NASSampler("nasbench201", "evolution", proxies=full, seed=4,
+                          searcher_params={"population": 5})  # fmt: skip
+
+    first = optuna.create_study(storage=storage, study_name="s", direction="maximize",
+                                sampler=sampler())  # fmt: skip
+    first.optimize(objective, n_trials=8)
+    again = sampler()  # a new process: the study's finished trials are added as results
+    study = optuna.load_study(storage=storage, study_name="s", sampler=again)
+    study.optimize(objective, n_trials=6, n_jobs=2)  # two threads share the sampler
+    archs = [params_to_arch(full.space, t.params) for t in study.trials]
+    rows = full.index_of(full.space.parse_many(archs))
+    assert len(study.trials) == 14 and len(set(rows.tolist())) == 14
+    assert len(again.optimizer.history) >= 8
