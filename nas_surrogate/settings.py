@@ -19,7 +19,7 @@ import inspect
 from collections.abc import Callable
 from dataclasses import MISSING, Field, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from nas_surrogate.errors import BadInputError
 
@@ -253,3 +253,30 @@ def nested_params(value: Any, where: str) -> dict[str, dict]:
     if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
         raise BadInputError(where, "expected {name: {param: value}}")
     return {str(k): dict(v) for k, v in value.items()}
+
+
+# -- settings shared by several commands ---------------------------------------------------
+def data_dir_setting() -> Any:
+    """``--data-dir`` / ``data_dir``: resolved once (flag, else $NAS_SURROGATE_DATA, else
+    None: the embedded demo data)."""
+    return setting(
+        None, DATA_DIR_HELP, cli_type=Optional[Path], from_cli=resolved_data_dir,  # noqa: UP045
+        from_yaml=resolved_data_dir, convert_none=True,
+    )  # fmt: skip
+
+
+def params_setting(kind: str) -> Any:
+    """``--{kind}-config FILE`` on the CLI, ``{kind}_params`` inline in YAML."""
+    return setting(
+        help=f"YAML {{{kind}: {{param: value}}}}", flags=(f"--{kind}-config",),
+        cli_type=Optional[Path], from_cli=lambda p: named_params(p, kind),  # noqa: UP045
+        from_yaml=nested_params, default_factory=dict, yaml_key=f"{kind}_params",
+    )  # fmt: skip
+
+
+def file_setting(help: str) -> Any:
+    """An optional input file, stored as an absolute path (fingerprinted by content)."""
+    return setting(
+        None, help, cli_type=Optional[Path], from_cli=absolute_path,  # noqa: UP045
+        from_yaml=absolute_path,
+    )  # fmt: skip

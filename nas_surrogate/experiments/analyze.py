@@ -14,7 +14,7 @@ from nas_surrogate.config import MAX_SEED, MAX_SEEDS
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.io import make_out_dir, write_json_atomic, write_text_atomic
 from nas_surrogate.registry import Registry
-from nas_surrogate.settings import DATA_DIR_HELP, comma_list, resolved_data_dir, setting, validate
+from nas_surrogate.settings import comma_list, data_dir_setting, setting, validate
 
 
 def _benches(spec: str, data_dir: str | None) -> list[Benchmark]:
@@ -262,10 +262,7 @@ class AnalyzeSettings:
     out: str = setting(help="Output folder.", flags=("--out", "-o"))
     bins: int = setting(8, "Equal-frequency bins (information).", low=2, high=256)
     seed: int = setting(0, "Base seed of every random choice.", low=0, high=MAX_SEED)
-    data_dir: str | None = setting(
-        None, DATA_DIR_HELP, cli_type=Optional[Path], from_cli=resolved_data_dir,  # noqa: UP045
-        convert_none=True,
-    )  # fmt: skip
+    data_dir: str | None = data_dir_setting()
 
     def run(self) -> dict:
         validate(self)
@@ -298,10 +295,7 @@ class EvolveSettings:
         None, "dask.distributed scheduler address (tcp://host:8786).",
         cli_type=Optional[str],  # noqa: UP045
     )  # fmt: skip
-    data_dir: str | None = setting(
-        None, DATA_DIR_HELP, cli_type=Optional[Path], from_cli=resolved_data_dir,  # noqa: UP045
-        convert_none=True,
-    )  # fmt: skip
+    data_dir: str | None = data_dir_setting()
     n_jobs: int = setting(
         1, "Parallel workers, each running one GP run on one thread (-1: all cores).",
         flags=("--n-jobs", "-j"),

@@ -43,13 +43,11 @@ from nas_surrogate.errors import BadInputError
 from nas_surrogate.experiments.fingerprint import evolved_files, input_fingerprint
 from nas_surrogate.metrics import METRICS, prediction_metrics
 from nas_surrogate.settings import (
-    DATA_DIR_HELP,
-    absolute_path,
     comma_list,
+    data_dir_setting,
+    file_setting,
     int_list,
-    named_params,
-    nested_params,
-    resolved_data_dir,
+    params_setting,
     setting,
     spec_list,
     yaml_int_list,
@@ -116,20 +114,10 @@ class EvaluateConfig:
     zc_transform: str = setting("quantile", "quantile (default) or none")
     pool: str = setting("scored", "scored (default) or all rows")
     ablate: str = setting("none", "none, add-one, leave-one-out")
-    surrogate_params: dict[str, dict] = setting(
-        help="YAML {surrogate: {param: value}}", flags=("--surrogate-config",),
-        cli_type=Optional[Path], from_cli=lambda p: named_params(p, "surrogate"),  # noqa: UP045
-        from_yaml=nested_params, default_factory=dict, yaml_key="surrogate_params",
-    )  # fmt: skip
-    data_dir: str | None = setting(
-        None, DATA_DIR_HELP, cli_type=Optional[Path], from_cli=resolved_data_dir,  # noqa: UP045
-        from_yaml=resolved_data_dir, convert_none=True,
-    )  # fmt: skip
+    surrogate_params: dict[str, dict] = params_setting("surrogate")
+    data_dir: str | None = data_dir_setting()
     metric: str = setting("kendall_tau", "Headline metric.")
-    proxy_table: str | None = setting(
-        None, "CSV from `proxies compute`: computed ZC columns.",
-        cli_type=Optional[Path], from_cli=absolute_path, from_yaml=absolute_path,  # noqa: UP045
-    )  # fmt: skip
+    proxy_table: str | None = file_setting("CSV from `proxies compute`: computed ZC columns.")
 
     def fingerprint(self) -> dict:
         """Settings that change a unit's numbers without changing its key."""

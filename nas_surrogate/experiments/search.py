@@ -34,12 +34,10 @@ from nas_surrogate.searchers import (
 )
 from nas_surrogate.searchers.problem import distinct_networks
 from nas_surrogate.settings import (
-    DATA_DIR_HELP,
-    absolute_path,
     comma_list,
-    named_params,
-    nested_params,
-    resolved_data_dir,
+    data_dir_setting,
+    file_setting,
+    params_setting,
     setting,
     spec_list,
     yaml_list,
@@ -108,28 +106,13 @@ class SearchConfig:
         cli_type=Optional[str],  # noqa: UP045
     )
     warmup_pool: int = setting(100, "Pool ranked by the ZC warm-up.", low=1, high=10_000_000)
-    searcher_params: dict[str, dict] = setting(
-        help="YAML {searcher: {param: value}}", flags=("--searcher-config",),
-        cli_type=Optional[Path], from_cli=lambda p: named_params(p, "searcher"),  # noqa: UP045
-        from_yaml=nested_params, default_factory=dict, yaml_key="searcher_params",
-    )  # fmt: skip
-    surrogate_params: dict[str, dict] = setting(
-        help="YAML {surrogate: {param: value}}", flags=("--surrogate-config",),
-        cli_type=Optional[Path], from_cli=lambda p: named_params(p, "surrogate"),  # noqa: UP045
-        from_yaml=nested_params, default_factory=dict, yaml_key="surrogate_params",
-    )  # fmt: skip
-    data_dir: str | None = setting(
-        None, DATA_DIR_HELP, cli_type=Optional[Path], from_cli=resolved_data_dir,  # noqa: UP045
-        from_yaml=resolved_data_dir, convert_none=True,
-    )  # fmt: skip
-    proxy_table: str | None = setting(
-        None, "CSV from `proxies compute`: computed ZC columns.",
-        cli_type=Optional[Path], from_cli=absolute_path, from_yaml=absolute_path,  # noqa: UP045
-    )  # fmt: skip
-    proxy_costs: str | None = setting(
-        None, "YAML {proxy: seconds per arch}: charge these instead of the data's times.",
-        cli_type=Optional[Path], from_cli=absolute_path, from_yaml=absolute_path,  # noqa: UP045
-    )  # fmt: skip
+    searcher_params: dict[str, dict] = params_setting("searcher")
+    surrogate_params: dict[str, dict] = params_setting("surrogate")
+    data_dir: str | None = data_dir_setting()
+    proxy_table: str | None = file_setting("CSV from `proxies compute`: computed ZC columns.")
+    proxy_costs: str | None = file_setting(
+        "YAML {proxy: seconds per arch}: charge these instead of the data's times."
+    )
 
     def fingerprint(self) -> dict:
         keep = ("base_seed", "budget", "acquisition", "train_seconds", "zc_warmup")

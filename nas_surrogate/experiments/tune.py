@@ -40,7 +40,7 @@ from nas_surrogate.encodings import build_features, check_usable, make_preproces
 from nas_surrogate.errors import BadInputError, redact
 from nas_surrogate.experiments.evaluate import _benchmark, evaluation_pool
 from nas_surrogate.metrics import prediction_metrics
-from nas_surrogate.settings import DATA_DIR_HELP, resolved_data_dir, setting
+from nas_surrogate.settings import data_dir_setting, setting
 from nas_surrogate.surrogates import SURROGATES, Predictor, make_surrogate, split_name
 
 PRUNERS = ("median", "hyperband", "none")
@@ -543,10 +543,7 @@ class TuneSettings:
         help="YAML {param: [kind, low, high, log]}", cli_type=Optional[Path],  # noqa: UP045
         from_cli=lambda p: read_space(p), default_factory=dict,
     )  # fmt: skip
-    data_dir: str | None = setting(
-        None, DATA_DIR_HELP, cli_type=Optional[Path], from_cli=resolved_data_dir,  # noqa: UP045
-        convert_none=True,
-    )  # fmt: skip
+    data_dir: str | None = data_dir_setting()
     n_jobs: int = setting(1, "Parallel trials.", flags=("--n-jobs", "-j"), low=1, high=256)
 
     def run(self) -> dict:
