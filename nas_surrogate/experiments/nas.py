@@ -118,13 +118,11 @@ def run_nas(config: NasConfig, progress: bool = True, source: str | None = None)
         surrogate=config.surrogate if uses_surrogate(config.searcher) else None,
         seed=config.seed, budget=config.budget, max_new_proxies=config.max_new_proxies,
     )  # fmt: skip
-    Optimizer(**settings, proxies=proxies)  # every setting checked before the folder is made
+    fresh = Optimizer(**settings, proxies=proxies)  # every setting checked before any write
     out = Path(config.out)
     prepare_out_dir(out, "nas", config.fingerprint())
     state = out / "optimizer.json"
-    opt = (
-        Optimizer.load(state, proxies) if state.exists() else Optimizer(**settings, proxies=proxies)
-    )
+    opt = Optimizer.load(state, proxies) if state.exists() else fresh
     store = ResultsStore(out / "results.csv", ["arch"])
     t0 = time.perf_counter()
     trained_now = 0
