@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from nas_surrogate.benchmarks.base import Benchmark
+from nas_surrogate.config import MAX_SEED
 from nas_surrogate.encodings import parse_feature_spec
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.io import write_json_atomic
@@ -141,7 +142,7 @@ class Optimizer:
     ) -> None:
         if space not in SPACES:
             raise BadInputError(f"space {space!r}", f"unknown (use {', '.join(SPACES.names())})")
-        self.seed = _int(seed, "seed", 0, 2**63 - 1)
+        self.seed = _int(seed, "seed", 0, MAX_SEED)
         if features is None:
             features = "enc" if proxies is None else "enc+zc"
         spec = parse_feature_spec(features)
@@ -182,8 +183,8 @@ class Optimizer:
             if proxies is None and (spec.uses_zc or zc_warmup):
                 raise BadInputError(
                     f"features {features!r}",
-                    "uses ZC proxies: give their source (proxies= in Python; --benchmark or "
-                    "--live-proxies on the command line)",
+                    "uses ZC proxies: give their source (proxies= in Python, --benchmark for "
+                    "ask/tell; the nas command computes them live)",
                 )
             bench = space_table(get_space(space), names if proxies is not None else [])
             if proxies is not None:
