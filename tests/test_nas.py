@@ -76,6 +76,18 @@ def test_nas_on_digits_trains_networks_and_resumes_without_retraining(
     assert again["best_arch"] == summary["best_arch"]
     assert again["best_val_accuracy"] == summary["best_val_accuracy"]
     assert again["proxy_cache_hit_rate"] == 1.0  # every proxy score from the disk cache
+    # proxies computed by two workers (a fresh cache): the very same run
+    monkeypatch.setenv("NAS_SURROGATE_CACHE", str(tmp_path / "other-cache"))
+    assert main(["nas", "--out", str(tmp_path / "j2"), *TINY, "-j", "2", "--format", "json"]) == 0
+    parallel = json.loads(capsys.readouterr().out)
+    assert parallel["proxy_cache_hit_rate"] == 0.0 and parallel["trained"] == 16
+    rows_j2 = [
+        json.loads(x)["rows"][0]
+        for x in (tmp_path / "j2" / "results.jsonl").read_text().splitlines()
+    ]
+    assert [(r["arch"], r["val_accuracy"]) for r in rows_j2] == [
+        (r["arch"], r["val_accuracy"]) for r in sorted(rows, key=lambda r: r["step"])
+    ]
     code = main(["nas", "--out", str(out), *TINY, "--seed", "1"])
     assert code == 2 and "seed" in capsys.readouterr().err
 

@@ -59,7 +59,10 @@ class NasConfig:
         32, "Networks given new proxy scores per surrogate step (a count: machine-independent).",
         low=1, high=100_000,
     )  # fmt: skip
-    n_jobs: int = setting(1, "Parallel proxy workers (one torch thread each).", low=1, high=256)
+    n_jobs: int = setting(
+        1, "Parallel proxy workers (one torch thread each); the numbers do not depend on it.",
+        flags=("--n-jobs", "-j"), low=1, high=256,
+    )  # fmt: skip
 
     def validate(self, source: str | None = None) -> None:
         """BadInputError for a setting of the wrong type or out of range, before any work;
