@@ -451,9 +451,11 @@ class Optimizer:
                 return
             archs = self._format(np.array(args[0], dtype=np.int64))
             getattr(self, kind)(archs, *args[1:])
-        except (IndexError, TypeError, ValueError, OverflowError) as e:
-            if isinstance(e, BadInputError):
+        except BadInputError as e:
+            if e.where.startswith(at):
                 raise
+            raise BadInputError(f"{at} {e.where}", e.why) from None  # say where in the file
+        except (IndexError, TypeError, ValueError, OverflowError) as e:
             raise BadInputError(at, f"unreadable ({e})") from None
 
 

@@ -138,6 +138,12 @@ def test_changed_settings_or_a_tampered_file_do_not_replay(tmp_path, full):
     (tmp_path / "t.json").write_text(json.dumps(doc))
     with pytest.raises(ValueError, match="does not replay"):
         Optimizer.load(tmp_path / "t.json", proxies=full)
+    bad = json.loads(json.dumps(doc))
+    bad["config"]["seed"] = 1
+    bad["events"][0][1] = "many"
+    (tmp_path / "t.json").write_text(json.dumps(bad))
+    with pytest.raises(ValueError, match=r"events\[0\] k"):  # names the place in the file
+        Optimizer.load(tmp_path / "t.json", proxies=full)
     doc["config"]["surprise"] = 1
     (tmp_path / "t.json").write_text(json.dumps(doc))
     with pytest.raises(ValueError, match="config"):
