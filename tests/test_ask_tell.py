@@ -340,3 +340,12 @@ def test_sampler_resumes_a_stored_study_and_runs_parallel_trials(tmp_path, full)
     rows = full.index_of(full.space.parse_many(archs))
     assert len(study.trials) == 14 and len(set(rows.tolist())) == 14
     assert len(again.optimizer.history) >= 8
+
+
+def test_a_result_added_while_its_network_waits_in_a_batch_is_not_proposed(full):
+    opt = Optimizer("nasbench201", "random", proxies=full, seed=0)
+    first = opt.ask(1)  # random proposes its whole permutation as one batch
+    peek = Optimizer("nasbench201", "random", proxies=full, seed=0).ask(3)
+    assert peek[0] == first[0]
+    opt.add([peek[1]], [50.0])  # the next queued network, evaluated elsewhere
+    assert opt.ask(1) == [peek[2]]

@@ -67,7 +67,9 @@ class Driver:
         out: list[int] = []
         while len(out) < k:
             if self._queue:
-                out.append(self._queue.popleft())
+                cand = self._queue.popleft()
+                if not self.problem.queried(np.array([cand]))[0]:  # else added meanwhile
+                    out.append(cand)
             elif self.done:
                 break
             elif not self._waiting():
