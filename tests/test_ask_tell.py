@@ -349,3 +349,17 @@ def test_a_result_added_while_its_network_waits_in_a_batch_is_not_proposed(full)
     assert peek[0] == first[0]
     opt.add([peek[1]], [50.0])  # the next queued network, evaluated elsewhere
     assert opt.ask(1) == [peek[2]]
+
+
+@pytest.mark.parametrize(
+    ("searcher", "params"),
+    [("bo", {"init": 3}), ("evolution:guided", {"population": 3}), ("local_search:guided", {})],
+)
+def test_surrogate_searchers_go_on_when_every_evaluation_so_far_failed(full, searcher, params):
+    opt = Optimizer("nasbench201", searcher, features="onehot", surrogate="rf", proxies=full,
+                    seed=0, searcher_params=params)  # fmt: skip
+    for _ in range(3):
+        opt.fail(opt.ask(1))  # the first three trainings crashed
+    archs = opt.ask(2)  # no result to fit a surrogate on yet
+    opt.tell(archs, [_value(full, opt, a) for a in archs])
+    assert len(opt.ask(4)) == 4 and len(opt.problem.failed) == 3

@@ -78,6 +78,9 @@ class BayesOpt(Searcher):
             raise BadInputError("bo batch", f"must be an integer >= 1, got {self.batch!r}")
         yield self.starting_rows(problem, self.init, rng)
         while True:
+            if not problem.n_queried:  # every evaluation so far failed: nothing to fit on
+                yield problem.sample(max(self.batch, problem.want), rng)
+                continue
             cand = self._candidates(problem, rng)
             if len(cand) == 0:
                 return

@@ -100,5 +100,7 @@ class Evolution(Searcher):
         if not children:
             return int(problem.sample(1, rng)[0])
         cand = np.array(sorted(children))
+        if not problem.n_queried:  # every evaluation failed so far: no surrogate to ask
+            return int(rng.choice(cand))
         predictor = self.fit_predictor(problem, rng)
         return int(cand[np.argmax(predictor.predict(problem.features(cand)))])

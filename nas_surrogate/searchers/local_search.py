@@ -56,7 +56,7 @@ class LocalSearch(Searcher):
                     current, value, improved = best_row, best_value, True
 
     def _order(self, problem: SearchProblem, rows: np.ndarray, rng: np.random.Generator):
-        if not self.guided:
+        if not self.guided or not problem.n_queried:  # no result yet: no surrogate to ask
             return rng.permutation(rows)
         predictor = self.fit_predictor(problem, rng)
         return rows[np.argsort(-predictor.predict(problem.features(rows)), kind="stable")]
