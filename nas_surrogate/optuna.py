@@ -101,7 +101,6 @@ class NASSampler(BaseSampler):
     def __init__(self, space: str = "nasbench201", searcher: str = "bo", **optimizer: Any):
         if "maximize" in optimizer:
             raise BadInputError("maximize", "comes from the study's direction")
-        self._space_name = space
         self._space = get_space(space)
         self._kwargs = {"space": space, "searcher": searcher, **optimizer}
         Optimizer(**self._kwargs)  # bad settings fail here, not at the first trial
