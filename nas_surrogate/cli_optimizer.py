@@ -42,7 +42,7 @@ def _table(benchmark: str | None, data_dir: Path | None):
 def _open(state: Path, data_dir: Path | None, given: dict[str, Any]):
     """The optimiser of ``state``: made from ``given`` settings if the file does not exist,
     else loaded, refusing a setting that differs from the one it was made with."""
-    from nas_surrogate.optimizer import Optimizer
+    from nas_surrogate.optimizer import Optimizer, read_state
 
     if state.is_dir():
         raise BadInputError(f"--state {state}", "is a directory; give a .json file")
@@ -50,13 +50,11 @@ def _open(state: Path, data_dir: Path | None, given: dict[str, Any]):
         settings = {k: (DEFAULTS[k] if v is None else v) for k, v in given.items()}
         bench = _table(settings.pop("benchmark"), data_dir)
         return Optimizer(**settings, proxies=bench)
-    import json
-
+    doc = read_state(state)  # size-capped, one line on a bad file
     try:
-        doc = json.loads(state.read_text(encoding="utf-8")[: 64 * 2**20])
         config = doc["config"]
         kind = str(config["proxies"])
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+    except (KeyError, TypeError):
         raise BadInputError(f"--state {state}", "not an optimiser state file") from None
     stored = {k: config.get(k) for k in given if k != "benchmark"}
     stored["benchmark"] = kind.split(":")[1] if kind.startswith("table:") else None

@@ -361,14 +361,7 @@ class Optimizer:
         """The optimiser saved in ``path``, replayed. ``proxies``: the same source as
         when it was made (a function may be left out if no new network needs scores)."""
         path = Path(path)
-        try:
-            if path.stat().st_size > MAX_STATE_BYTES:
-                raise BadInputError(str(path), f"larger than {MAX_STATE_BYTES} bytes")
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:
-            if isinstance(e, BadInputError):
-                raise
-            raise BadInputError(str(path), f"not an optimiser state ({e})") from None
+        doc = read_state(path)
         return cls.from_state(doc, proxies, where=str(path))
 
     @classmethod
@@ -457,6 +450,18 @@ class Optimizer:
             raise BadInputError(f"{at} {e.where}", e.why) from None  # say where in the file
         except (IndexError, TypeError, ValueError, OverflowError) as e:
             raise BadInputError(at, f"unreadable ({e})") from None
+
+
+def read_state(path: Path) -> Any:
+    """The JSON document of a state file, size-capped; BadInputError if unreadable."""
+    try:
+        if path.stat().st_size > MAX_STATE_BYTES:
+            raise BadInputError(str(path), f"larger than {MAX_STATE_BYTES} bytes")
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:
+        if isinstance(e, BadInputError):
+            raise
+        raise BadInputError(str(path), f"not an optimiser state ({e})") from None
 
 
 #: state events and their number of fields

@@ -363,3 +363,11 @@ def test_surrogate_searchers_go_on_when_every_evaluation_so_far_failed(full, sea
     archs = opt.ask(2)  # no result to fit a surrogate on yet
     opt.tell(archs, [_value(full, opt, a) for a in archs])
     assert len(opt.ask(4)) == 4 and len(opt.problem.failed) == 3
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000, '{"a": 1}', "\xff\xfe", "not json"])
+def test_cli_unreadable_state_files_exit_2(capsys, tmp_path, text):
+    state = tmp_path / "s.json"
+    state.write_bytes(text.encode("latin-1"))
+    code, _, err = _cli(capsys, "ask", "--state", str(state))
+    assert code == 2 and err.count("\n") == 1 and str(state) in err
