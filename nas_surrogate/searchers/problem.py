@@ -127,6 +127,10 @@ class SearchProblem:
                 self._zc_cols = [self.bench.proxy_names.index(p) for p in proxies]
                 self._zc_cost = self._cost_of(np.arange(self.n))
             self._feature_zc = feats.zc_columns
+            #: table proxy column of each ZC feature column (filled in by live proxies)
+            self._feature_proxies = [
+                self.bench.proxy_names.index(n[3:]) for n in feats.names if n.startswith("zc:")
+            ]
             self.preprocessor_spec = feats
 
     def _cost_of(self, rows: np.ndarray) -> np.ndarray:
@@ -144,9 +148,7 @@ class SearchProblem:
         self.bench.proxy_seconds[todo] = seconds
         self._has_zc[todo] = True
         if self._X is not None and len(self._feature_zc):
-            names = [n[3:] for n in self.preprocessor_spec.names if n.startswith("zc:")]
-            cols = [self.bench.proxy_names.index(n) for n in names]
-            self._X[np.ix_(todo, self._feature_zc)] = scores[:, cols]
+            self._X[np.ix_(todo, self._feature_zc)] = scores[:, self._feature_proxies]
         if self._zc_cols:
             self._zc_cost[todo] = self._cost_of(todo)
 
