@@ -21,6 +21,23 @@ NOT_TABULATED = -1
 
 
 @dataclass(frozen=True, eq=False)
+class ObjectiveColumn:
+    """One objective beside accuracy, per *cell*: ``values[code]`` for the space's code of
+    each cell (NaN where the table has none). ``known``: read for every candidate before
+    any training (hardware look-ups); else it costs a query (robust accuracy).
+    ``listed``: the cells the table has a row for; ``unmeasured``: cells whose value is
+    the table's "not measured" marker (HW-NAS-Bench writes -1 for Edge TPU cells it
+    could not compile)."""
+
+    values: np.ndarray
+    known: bool
+    maximize: bool
+    source: str
+    listed: np.ndarray
+    unmeasured: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
 class Benchmark:
     id: str
     space: SearchSpace
@@ -35,6 +52,8 @@ class Benchmark:
     full_space: bool = False
     #: where ``proxy_seconds`` come from: "recorded" or the default that filled them
     cost_source: str = "recorded"
+    #: objectives from hardware / robustness tables, by column name (``objectives``)
+    objectives: dict[str, ObjectiveColumn] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n = len(self.archs)
@@ -140,4 +159,14 @@ class Benchmark:
             "full_space": self.full_space,
             "source": self.source,
             "proxy_costs": self.cost_source,
+            "objectives": self.objective_kinds(),
         }
+
+    def objective_kinds(self) -> dict[str, str]:
+        """{objective: "known, min" / "evaluated, max"}: accuracy, params and flops (when
+        the proxies hold them) and every attached table column."""
+        kinds = {"val_accuracy": "evaluated, max"}
+        kinds.update({p: "known, min" for p in ("params", "flops") if p in self.proxy_names})
+        for name, col in self.objectives.items():
+            kinds[name] = f"{'known' if col.known else 'evaluated'}, {'max' if col.maximize else 'min'}"
+        return kinds

@@ -11,6 +11,9 @@ from nas_surrogate.searchers.base import Searcher
 from nas_surrogate.searchers.bo import ACQUISITIONS, BayesOpt
 from nas_surrogate.searchers.evolution import Evolution
 from nas_surrogate.searchers.local_search import LocalSearch
+from nas_surrogate.searchers.mobo import MultiObjectiveBO
+from nas_surrogate.searchers.nsga2 import NSGA2
+from nas_surrogate.searchers.pareto_local import ParetoLocalSearch
 from nas_surrogate.searchers.problem import BudgetExhausted, SearchProblem
 from nas_surrogate.searchers.random import RandomSearch
 
@@ -19,6 +22,9 @@ SEARCHERS.register("random", RandomSearch)
 SEARCHERS.register("evolution", Evolution)
 SEARCHERS.register("local_search", LocalSearch)
 SEARCHERS.register("bo", BayesOpt)
+SEARCHERS.register("nsga2", NSGA2)
+SEARCHERS.register("pareto_ls", ParetoLocalSearch)
+SEARCHERS.register("mobo", MultiObjectiveBO)
 
 
 def parse_searcher(name: str) -> tuple[str, bool]:

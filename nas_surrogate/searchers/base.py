@@ -32,6 +32,9 @@ class Searcher(ABC):
     needs_surrogate = False
     #: whether ``NAME:guided`` (a surrogate picks children / orders neighbours) exists
     supports_guided = False
+    #: whether it handles several objectives and evaluated constraints (the others
+    #: optimise one evaluated objective, within the known constraints)
+    multi_objective = False
     #: Optuna search space of the searcher's own parameters (None: nothing to tune)
     TUNE_SPACE: dict[str, tuple] | None = None
 
@@ -104,9 +107,13 @@ class Searcher(ABC):
         scores = problem.proxy_scores(pool, self.zc_warmup)
         return pool[np.argsort(-scores, kind="stable")[:n]]
 
-    def fit_predictor(self, problem: SearchProblem, rng: np.random.Generator) -> Predictor:
-        """A surrogate fit on everything queried so far (features charged on first use)."""
-        rows, values = problem.history()
+    def fit_predictor(
+        self, problem: SearchProblem, rng: np.random.Generator, values: np.ndarray | None = None
+    ) -> Predictor:
+        """A surrogate fit on everything queried so far (features charged on first use);
+        ``values``: another target for the same queries (one evaluated objective)."""
+        rows, history = problem.history()
+        values = history if values is None else values
         model = make_surrogate(
             self.surrogate or "ensemble",
             random_state=int(rng.integers(2**31 - 1)),

@@ -91,11 +91,13 @@ class Driver:
         keep = [int(i) for i, r in zip(ids, self.problem.row_of(ids)) if r not in rows]
         return keep[:n]
 
-    def tell(self, ids: Sequence[int], values: Sequence[float]) -> None:
-        """Results of proposed ids (already checked by the caller); ``-inf`` = failed."""
+    def tell(self, ids: Sequence[int], values: Sequence) -> None:
+        """Results of proposed ids (already checked by the caller); ``-inf`` = failed.
+        With several objectives a value is the vector of ``problem.view.evaluated``."""
         for i, v in zip(ids, values):
-            i, v = int(i), float(v)
-            if np.isfinite(v):
+            i = int(i)
+            v = float(v) if np.ndim(v) == 0 else np.asarray(v, dtype=float)
+            if np.all(np.isfinite(v)):
                 self.problem.record(i, v)
             else:
                 self.problem.fail(i)

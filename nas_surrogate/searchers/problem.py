@@ -36,6 +36,7 @@ import numpy as np
 from nas_surrogate.benchmarks.base import Benchmark
 from nas_surrogate.encodings import ENCODINGS, build_features
 from nas_surrogate.errors import BadInputError
+from nas_surrogate.objectives import Constraint, Objective, ObjectiveView
 
 
 class BudgetExhausted(Exception):
@@ -47,6 +48,8 @@ class Trajectory:
     rows: list[int] = field(default_factory=list)
     values: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
+    #: several objectives: every evaluated value of each result (``ObjectiveView.evaluated``)
+    vectors: list[np.ndarray] = field(default_factory=list)
 
 
 def distinct_networks(bench: Benchmark) -> Benchmark:
@@ -75,6 +78,9 @@ class SearchProblem:
         features: str | None = None,
         live_proxies: LiveProxies | None = None,
         max_new_proxies: int | None = None,
+        objectives: list[Objective] | None = None,
+        constraints: list[Constraint] | None = None,
+        objective_notes: list[str] = (),  # type: ignore[assignment]
     ) -> None:
         self.bench = distinct_networks(bench)
         self.n = self.bench.n_archs  # queryable networks
@@ -103,8 +109,20 @@ class SearchProblem:
             self.cells = self.bench.archs
             self.cell_row = np.arange(self.n)
             self._cell_of_code = None
-        #: one representative id per network (its first cell), for scoring whole tables
-        self.network_ids = np.unique(self.cell_row, return_index=True)[1]
+        #: several objectives or constraints: what a query returns, what is known up
+        #: front, and which ids may be proposed at all (``ObjectiveView.allowed``)
+        self.view: ObjectiveView | None = None
+        self._allowed = np.ones(len(self.cells), dtype=bool)
+        if objectives or constraints:
+            self.view = ObjectiveView(
+                self.bench, self.cells, self.cell_row, objectives or [], constraints or [],
+                objective_notes,
+            )  # fmt: skip
+            self._allowed = self.view.allowed
+        #: one representative id per network (its first proposable cell), for scoring
+        #: whole tables
+        allowed = np.flatnonzero(self._allowed)
+        self.network_ids = allowed[np.unique(self.cell_row[allowed], return_index=True)[1]]
         self.feature_spec = features
         self._queried = np.zeros(self.n, dtype=bool)  # proposed (asked), told or not
         self.failed: list[int] = []
@@ -183,9 +201,14 @@ class SearchProblem:
         """Whether the network of each id has been queried."""
         return self._queried[self.row_of(ids)]
 
+    def unqueried_mask(self, ids: np.ndarray) -> np.ndarray:
+        """Whether each id may still be proposed (not queried, no known constraint broken)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        return ~self._queried[self.cell_row[ids]] & self._allowed[ids]
+
     def unqueried(self) -> np.ndarray:
-        """Ids whose network has not been queried."""
-        return np.flatnonzero(~self._queried[self.cell_row])
+        """Proposable ids whose network has not been queried."""
+        return np.flatnonzero(~self._queried[self.cell_row] & self._allowed)
 
     def distinct(self, ids: np.ndarray) -> np.ndarray:
         """``ids`` with one id per network (the first), order kept."""
@@ -281,11 +304,15 @@ class SearchProblem:
             raise ValueError(f"a network proposed twice among ids {list(ids)}")  # a bug
         self._queried[rows] = True
 
-    def record(self, cand: int, value: float) -> None:
-        """The result of a proposed ``cand``; charges ``train_seconds``."""
+    def record(self, cand: int, value: float | np.ndarray) -> None:
+        """The result of a proposed ``cand`` (a vector of ``view.evaluated`` values with
+        several objectives; its first entry is the scalar history); charges
+        ``train_seconds``."""
         self.sim_seconds += self.train_seconds
+        vector = np.atleast_1d(np.asarray(value, dtype=float))
         self.trajectory.rows.append(int(cand))
-        self.trajectory.values.append(float(value))
+        self.trajectory.values.append(float(vector[0]))
+        self.trajectory.vectors.append(vector)
         self.trajectory.seconds.append(self.sim_seconds)
 
     def fail(self, cand: int) -> None:
@@ -293,9 +320,36 @@ class SearchProblem:
         self.sim_seconds += self.train_seconds
         self.failed.append(int(cand))
 
-    def table_value(self, cand: int) -> float:
-        """The table's validation accuracy for the network of ``cand``."""
+    def table_value(self, cand: int) -> float | np.ndarray:
+        """The table's validation accuracy for the network of ``cand`` (with several
+        objectives: every evaluated value, ``view.evaluated``)."""
+        if self.view is not None:
+            return self.view.truth_evaluated(np.array([int(cand)]))[0]
         return float(self.bench.val_accuracy[self.cell_row[int(cand)]])
+
+    def evaluated_history(self) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, values): every result so far, one row of ``view.evaluated`` values each."""
+        ids = np.array(self.trajectory.rows, dtype=np.int64)
+        if not len(ids):
+            return ids, np.zeros((0, len(self.view.evaluated) if self.view else 1))
+        return ids, np.vstack(self.trajectory.vectors)
+
+    def evaluated_points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(ids, minimisation objectives, feasible) of every proposable cell whose
+        network has a result: a network's other cells cost nothing more (their accuracy
+        is the network's, their latency a look-up), so the front a searcher improves on
+        holds the best cell of each network."""
+        view = self.view
+        ids, values = self.evaluated_history()
+        if not len(ids):
+            m = len(view.objectives)
+            return ids, np.zeros((0, m)), np.zeros(0, dtype=bool)
+        rows = self.row_of(ids)
+        by_row = {int(r): v for r, v in zip(rows, values)}
+        sib = view.siblings(rows)
+        sib = sib[self._allowed[sib]]
+        vals = np.vstack([by_row[int(r)] for r in self.cell_row[sib]])
+        return sib, view.minimisation(sib, vals), view.feasible(sib, vals)
 
     def query(self, cand: int) -> float:
         """Ground-truth validation accuracy of the network of ``cand``; each network once."""
@@ -346,13 +400,18 @@ class SearchProblem:
             codes = space.encode_codes(space.neighbours(self.cells[cand]))
             nbrs = self._cell_of_code[codes]
             nbrs = nbrs[nbrs >= 0]
+            nbrs = nbrs[self._allowed[nbrs]]
             return self.distinct(nbrs[self.cell_row[nbrs] != self.cell_row[cand]])
         if self.bench.full_space:
             nbrs = self.bench.index_of(self.bench.space.neighbours(self.bench.archs[cand]))
-            return nbrs[(nbrs >= 0) & (nbrs != cand)]
+            nbrs = nbrs[(nbrs >= 0) & (nbrs != cand)]
+            return nbrs[self._allowed[nbrs]]
         row = cand
         dist = np.abs(self._codes - self._codes[row]).sum(axis=1)
         dist[row] = np.iinfo(np.int64).max
+        dist[~self._allowed] = np.iinfo(np.int64).max
+        if (dist == np.iinfo(np.int64).max).all():
+            return np.empty(0, dtype=np.int64)
         return np.flatnonzero(dist == dist.min())
 
     def mutate(self, row: int, rng: np.random.Generator) -> int | None:
@@ -364,7 +423,7 @@ class SearchProblem:
             free = nbrs[~self.queried(nbrs)]
         else:
             dist = np.abs(self._codes - self._codes[row]).sum(axis=1).astype(float)
-            dist[self._queried] = np.inf
+            dist[self._queried | ~self._allowed] = np.inf
             dist[row] = np.inf
             if not np.isfinite(dist).any():
                 return None

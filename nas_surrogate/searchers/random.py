@@ -9,5 +9,7 @@ from nas_surrogate.searchers.problem import SearchProblem
 
 
 class RandomSearch(Searcher):
+    multi_objective = True  # proposals ignore values: the same for any objectives
+
     def propose(self, problem: SearchProblem, rng: np.random.Generator) -> Proposals:
         yield self.starting_rows(problem, min(problem.budget, problem.n), rng)

@@ -1,0 +1,123 @@
+"""What a multi-objective or constrained search asks for, parsed once at the boundary.
+
+``--objectives val_accuracy,pixel3_latency`` names objectives (``NAME:max`` / ``NAME:min``
+overrides a direction); ``--constraint "pixel3_latency<=5"`` bounds one (``<=``, ``<``,
+``>=``, ``>``; several allowed). Each name is resolved against a benchmark's objectives
+(``Benchmark.objective_kinds``): accuracy and robust accuracy are *evaluated* (a query
+gives them), hardware look-ups, params and flops are *known* for every candidate.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import operator
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from nas_surrogate.benchmarks.base import Benchmark
+from nas_surrogate.errors import BadInputError
+
+ACCURACY = "val_accuracy"
+_CONSTRAINT = re.compile(r"^\s*([A-Za-z0-9_@.\-]+?)\s*(<=|>=|<|>)\s*([-+0-9.eE]+)\s*$")
+_OPS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt}
+
+
+@dataclass(frozen=True)
+class Objective:
+    name: str
+    maximize: bool | None = None  # None: the benchmark's direction for it
+
+    def __str__(self) -> str:
+        if self.maximize is None:
+            return self.name
+        return f"{self.name}:{'max' if self.maximize else 'min'}"
+
+
+@dataclass(frozen=True)
+class Constraint:
+    name: str
+    op: str
+    bound: float
+
+    def __str__(self) -> str:
+        return f"{self.name}{self.op}{self.bound:g}"
+
+    def holds(self, values: np.ndarray) -> np.ndarray:
+        return _OPS[self.op](np.asarray(values, dtype=float), self.bound)
+
+
+def parse_objectives(items: list[str]) -> list[Objective]:
+    out = []
+    for item in items:
+        name, _, direction = item.strip().partition(":")
+        if direction not in ("", "max", "min"):
+            raise BadInputError(f"--objectives {item!r}", "a direction is :max or :min")
+        if not name:
+            raise BadInputError(f"--objectives {item!r}", "empty objective name")
+        out.append(Objective(name, None if not direction else direction == "max"))
+    if len({o.name for o in out}) < len(out):
+        raise BadInputError(f"--objectives {','.join(items)}", "an objective is named twice")
+    return out
+
+
+def parse_constraint(text: str) -> Constraint:
+    m = _CONSTRAINT.match(text)
+    if not m:
+        raise BadInputError(
+            f"--constraint {text!r}", "expected NAME<=VALUE (or <, >=, >), e.g. pixel3_latency<=5"
+        )
+    try:
+        bound = float(m.group(3))
+    except ValueError:
+        raise BadInputError(f"--constraint {text!r}", f"bad number {m.group(3)!r}") from None
+    if not math.isfinite(bound):
+        raise BadInputError(f"--constraint {text!r}", "the bound must be a finite number")
+    return Constraint(m.group(1), m.group(2), bound)
+
+
+def _unknown(name: str, bench: Benchmark, where: str, notes: list[str]) -> BadInputError:
+    names = list(bench.objective_kinds())
+    close = difflib.get_close_matches(name, names, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    extra = f" ({notes[0]})" if notes else ""
+    return BadInputError(
+        f"{where} {name!r}",
+        f"{hint}not an objective of {bench.id} (it has: {', '.join(names)}){extra}",
+    )
+
+
+@dataclass(frozen=True)
+class ResolvedObjective:
+    """An objective with its direction and kind settled on one benchmark."""
+
+    name: str
+    maximize: bool
+    known: bool
+
+
+def resolve(
+    bench: Benchmark,
+    objectives: list[Objective],
+    constraints: list[Constraint],
+    notes: list[str] = (),  # type: ignore[assignment]
+) -> tuple[list[ResolvedObjective], list[tuple[Constraint, bool]]]:
+    """Directions and kinds on ``bench``; BadInputError naming an unknown name."""
+    kinds = bench.objective_kinds()
+    out = []
+    for o in objectives:
+        if o.name not in kinds:
+            raise _unknown(o.name, bench, "--objectives", list(notes))
+        known = kinds[o.name].startswith("known")
+        default_max = kinds[o.name].endswith("max")
+        out.append(
+            ResolvedObjective(o.name, default_max if o.maximize is None else o.maximize, known)
+        )
+    cons = []
+    for c in constraints:
+        if c.name not in kinds:
+            raise _unknown(c.name, bench, "--constraint", list(notes))
+        cons.append((c, kinds[c.name].startswith("known")))
+    return out, cons

@@ -1,0 +1,193 @@
+"""The objectives of one search problem, per candidate id: what a query reveals, what is
+known up front, what is feasible, and the true front to score a run against.
+
+Candidate ids are cells (a full-space NB201 table: all 15,625) or table rows. Evaluated
+objectives (accuracy, robust accuracy) are properties of the *network* a cell computes
+(the table's row); known ones (latency, energy) of the *cell* itself. Once a network has
+been queried, each of its cells is an evaluated point at no further cost (its accuracy is
+the network's, its latency a look-up): deploying the cheapest equivalent cell is free.
+That is how found sets and true fronts are built, for the project's searchers and for
+any baseline scored by ``score_ids``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nas_surrogate.benchmarks.base import Benchmark
+from nas_surrogate.errors import BadInputError
+from nas_surrogate.objectives.pareto import FrontNormaliser, non_dominated
+from nas_surrogate.objectives.spec import (
+    ACCURACY,
+    Constraint,
+    Objective,
+    ResolvedObjective,
+    resolve,
+)
+
+
+class ObjectiveView:
+    def __init__(
+        self,
+        bench: Benchmark,
+        cells: np.ndarray,
+        cell_row: np.ndarray,
+        objectives: list[Objective],
+        constraints: list[Constraint] = (),  # type: ignore[assignment]
+        notes: list[str] = (),  # type: ignore[assignment]
+    ) -> None:
+        self.bench = bench
+        self.cell_row = np.asarray(cell_row, dtype=np.int64)
+        self.objectives, resolved_cons = resolve(
+            bench, list(objectives) or [Objective(ACCURACY)], list(constraints), notes
+        )
+        self.constraints = [c for c, _ in resolved_cons]
+        if not any(not o.known for o in self.objectives):
+            raise BadInputError(
+                "--objectives", "needs at least one evaluated objective (e.g. val_accuracy)"
+            )
+        space = bench.space
+        self._cell_codes = space.encode_codes(cells) if hasattr(space, "encode_codes") else None
+        self._row_codes = (
+            space.encode_codes(bench.archs) if hasattr(space, "encode_codes") else None
+        )
+        #: what a query returns: evaluated objectives, then evaluated constraint columns
+        self.evaluated = [o.name for o in self.objectives if not o.known]
+        self.evaluated += [
+            c.name for c, known in resolved_cons if not known and c.name not in self.evaluated
+        ]
+        self.known = [o.name for o in self.objectives if o.known]
+        self.known += [c.name for c, known in resolved_cons if known and c.name not in self.known]
+        self._cache: dict[str, np.ndarray] = {}
+        n = len(cells)
+        #: ids with a measured value of every known objective and constraint column
+        self.measured = np.ones(n, dtype=bool)
+        for name in self.known:
+            if name in bench.objectives:
+                self.measured &= ~bench.objectives[name].unmeasured[self._cell_codes]
+        for name in self.evaluated + self.known:
+            self._check(name, self.column(name))
+        ok = self.feasible(np.arange(n), self.truth_evaluated(np.arange(n))) & self.measured
+        if self.constraints and not ok.any():
+            raise BadInputError(
+                f"--constraint {','.join(map(str, self.constraints))}",
+                f"no network of {bench.id} satisfies it",
+            )
+        #: ids a search may propose at all: measured, and every known constraint holds
+        self.allowed = self.feasible(np.arange(len(cells)), None) & self.measured
+        self.true_feasible = ok & self.measured
+        ids = np.flatnonzero(ok)
+        Y = self.minimisation(ids, self.truth_evaluated(ids))
+        front = non_dominated(Y)
+        self.true_front_ids = ids[front]
+        self.normaliser = FrontNormaliser(Y[front])
+
+    # -- values -------------------------------------------------------------------------
+    def column(self, name: str) -> np.ndarray:
+        """Values of ``name`` for every candidate id."""
+        if name in self._cache:
+            return self._cache[name]
+        bench = self.bench
+        if name == ACCURACY:
+            values = bench.val_accuracy[self.cell_row]
+        elif name in bench.objectives:
+            col = bench.objectives[name]
+            if self._cell_codes is None:
+                raise BadInputError(name, f"{bench.space.name} cells have no codes for tables")
+            codes = self._cell_codes if col.known else self._row_codes[self.cell_row]
+            values = col.values[codes]
+        else:  # params / flops: proxy columns, per network
+            values = bench.proxy_scores[self.cell_row, bench.proxy_names.index(name)]
+        self._cache[name] = values
+        return values
+
+    def _check(self, name: str, values: np.ndarray) -> None:
+        """Every candidate needs a finite value (known costs also >= 0), else the table
+        is refused naming the file, the column and one cell."""
+        col = self.bench.objectives.get(name)
+        where = f"{col.source}: {name}" if col is not None else name
+        used = self.measured
+        if col is not None:
+            codes = self._cell_codes if col.known else self._row_codes[self.cell_row]
+            unlisted = ~col.listed[codes] & used
+            if unlisted.any():
+                cell = self._cell_text(int(np.flatnonzero(unlisted)[0]))
+                raise BadInputError(
+                    where, f"the table has no row for cell {cell} "
+                    f"({int(unlisted.sum())} of {len(values)} candidate cells missing)",
+                )  # fmt: skip
+        bad = ~np.isfinite(values) & used
+        if bad.any():
+            cell = self._cell_text(int(np.flatnonzero(bad)[0]))
+            raise BadInputError(where, f"no finite value for cell {cell} ({int(bad.sum())} cells)")
+        negative = (values < 0) & used
+        if name in self.known and negative.any():
+            cell = self._cell_text(int(np.flatnonzero(negative)[0]))
+            raise BadInputError(where, f"negative cost {values[negative][0]:g} for cell {cell}")
+
+    def _cell_text(self, i: int) -> str:
+        space = self.bench.space
+        if self._cell_codes is not None:
+            return space.format(space.decode_codes(self._cell_codes[i : i + 1])[0])
+        return space.format(self.bench.archs[self.cell_row[i]])
+
+    def truth_evaluated(self, ids: np.ndarray) -> np.ndarray:
+        """The table's evaluated values of ``ids``: what querying them returns."""
+        ids = np.asarray(ids, dtype=np.int64)
+        return np.column_stack([self.column(n)[ids] for n in self.evaluated])
+
+    def values(self, ids: np.ndarray, evaluated: np.ndarray) -> dict[str, np.ndarray]:
+        """Every objective and constraint column of ``ids`` given their evaluated values."""
+        ids = np.asarray(ids, dtype=np.int64)
+        out = {n: np.asarray(evaluated)[:, j] for j, n in enumerate(self.evaluated)}
+        out.update({n: self.column(n)[ids] for n in self.known})
+        return out
+
+    def minimisation(self, ids: np.ndarray, evaluated: np.ndarray) -> np.ndarray:
+        """(len(ids), n_objectives) in minimisation form (maximised ones negated)."""
+        vals = self.values(ids, evaluated)
+        cols = [(-1 if o.maximize else 1) * vals[o.name] for o in self.objectives]
+        return np.column_stack(cols) if cols else np.zeros((len(ids), 0))
+
+    def feasible(self, ids: np.ndarray, evaluated: np.ndarray | None) -> np.ndarray:
+        """Whether every constraint holds (``evaluated`` None: the known ones only)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        ok = np.ones(len(ids), dtype=bool)
+        for c in self.constraints:
+            if c.name in self.known:
+                ok &= c.holds(self.column(c.name)[ids])
+            elif evaluated is not None:
+                ok &= c.holds(np.asarray(evaluated)[:, self.evaluated.index(c.name)])
+        return ok
+
+    # -- scoring a run ------------------------------------------------------------------
+    def siblings(self, rows: np.ndarray) -> np.ndarray:
+        """Every candidate id whose network is one of ``rows``."""
+        return np.flatnonzero(np.isin(self.cell_row, np.asarray(rows, dtype=np.int64)))
+
+    def score_ids(self, ids: np.ndarray) -> dict[str, float]:
+        """Front quality of the networks of ``ids`` (queried in any order, repeats
+        allowed): hypervolume fraction, IGD, true-front members found, and for a single
+        objective the best feasible value and regret to the constrained optimum."""
+        rows = np.unique(self.cell_row[np.asarray(ids, dtype=np.int64)])
+        found = self.siblings(rows)
+        found = found[self.true_feasible[found]]
+        Y = self.minimisation(found, self.truth_evaluated(found))
+        out = {
+            "hv_fraction": self.normaliser.hv_fraction(Y),
+            "igd": self.normaliser.igd(Y),
+            "front_found": float(np.isin(self.true_front_ids, found).sum()),
+        }
+        if len(self.objectives) == 1:
+            sign = -1.0 if self.objectives[0].maximize else 1.0
+            best_true = sign * float(self.normaliser.front[:, 0].min())
+            best = sign * float(Y[:, 0].min()) if len(Y) else float("nan")
+            out["best_feasible"] = best
+            out["regret"] = abs(best_true - best) if len(Y) else float("inf")
+        return out
+
+    @property
+    def optimum(self) -> float:
+        """The constrained optimum of a single objective (its natural sign)."""
+        sign = -1.0 if self.objectives[0].maximize else 1.0
+        return sign * float(self.normaliser.front[:, 0].min())
