@@ -184,3 +184,65 @@ def transfer_bars(table: pd.DataFrame, path: Path) -> Path:
     ax.grid(alpha=0.3, axis="y")
     ax.legend(fontsize=7)
     return save(fig, path)
+
+
+def objective_curves(results: pd.DataFrame, out_dir: Path, label) -> list[Path]:
+    """Per benchmark: hypervolume fraction (several objectives) or best feasible value
+    (one objective under constraints) vs queries, median and IQR band over seeds, as
+    steps (the value changes only when a query lands)."""
+    metric = "hv_fraction" if "hv_fraction" in results.columns else "best_feasible"
+    ylabel = {"hv_fraction": "hypervolume / true front's", "best_feasible": "best feasible"}
+    paths = []
+    for bench_id, frame in results.groupby("benchmark"):
+        fig, ax = plt.subplots(figsize=(6.5, 4.2))
+        for key, g in frame.groupby(["searcher", "surrogate", "features"], sort=False):
+            name = label(dict(zip(["searcher", "surrogate", "features"], key)))
+            curves = g.pivot_table(index="step", columns="seed", values=metric).ffill()
+            q = curves.quantile([0.25, 0.5, 0.75], axis=1).T
+            line = ax.step(q.index, q[0.5], where="post", label=name)[0]
+            ax.fill_between(
+                q.index, q[0.25], q[0.75], step="post", alpha=0.15, color=line.get_color()
+            )
+        ax.set_xlabel("queries")
+        ax.set_ylabel(ylabel[metric])
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+        ax.set_title(f"{bench_id}: median and IQR over seeds", fontsize=9)
+        paths.append(save(fig, out_dir / f"objectives--{bench_id.replace('/', '--')}.png"))
+    return paths
+
+
+def found_fronts(results: pd.DataFrame, views: dict, out_dir: Path, label) -> list[Path]:
+    """Two objectives: the front each searcher found (its first seed, whole budget) over
+    the table's true front."""
+    from nas_surrogate.objectives import non_dominated
+
+    paths = []
+    for bench_id, frame in results.groupby("benchmark"):
+        view = views.get(bench_id)
+        if view is None or len(view.objectives) != 2:
+            continue
+        names = [o.name for o in view.objectives]
+        signs = np.array([-1.0 if o.maximize else 1.0 for o in view.objectives])
+        fig, ax = plt.subplots(figsize=(6.5, 4.2))
+        true = view.normaliser.front * signs
+        order = np.argsort(true[:, 1])
+        ax.step(true[order, 1], true[order, 0], where="post", color="black", lw=2,
+                label=f"true front ({len(true)})")  # fmt: skip
+        for key, g in frame.groupby(["searcher", "surrogate", "features"], sort=False):
+            name = label(dict(zip(["searcher", "surrogate", "features"], key)))
+            seed = g[g.seed == g.seed.min()]
+            cells = view.bench.space.parse_many(seed.cell.tolist())
+            ids = view.ids_of_cells(cells)
+            found = view.siblings(np.unique(view.cell_row[ids]))
+            found = found[view.true_feasible[found]]
+            Y = view.minimisation(found, view.truth_evaluated(found))
+            Y = Y[non_dominated(Y)] * signs
+            ax.scatter(Y[:, 1], Y[:, 0], s=14, label=name)
+        ax.set_xlabel(names[1])
+        ax.set_ylabel(names[0])
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+        ax.set_title(f"{bench_id}: fronts found (first seed) over the true front", fontsize=9)
+        paths.append(save(fig, out_dir / f"fronts--{bench_id.replace('/', '--')}.png"))
+    return paths

@@ -25,6 +25,15 @@ from nas_surrogate.config import MAX_SEED, MAX_SEEDS, check_seeds
 from nas_surrogate.encodings import build_features, parse_feature_spec
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.experiments.fingerprint import evolved_files, input_fingerprint
+from nas_surrogate.experiments.search_objectives import (
+    check_searchers,
+    is_multi,
+    parsed,
+    step_rows,
+    summary_entry,
+)
+from nas_surrogate.experiments.search_objectives import comparison_table as objective_table
+from nas_surrogate.objectives import ObjectiveView
 from nas_surrogate.searchers import (
     ACQUISITIONS,
     SearchProblem,
@@ -113,6 +122,21 @@ class SearchConfig:
     proxy_costs: str | None = file_setting(
         "YAML {proxy: seconds per arch}: charge these instead of the data's times."
     )
+    objectives: list[str] = setting(
+        help="Several objectives (Pareto search), e.g. val_accuracy,pixel3_latency "
+        "(NAME:max / NAME:min sets a direction); `benchmarks` lists each benchmark's.",
+        cli_type=str, from_cli=comma_list, from_yaml=yaml_list, default_factory=list,
+    )  # fmt: skip
+    constraints: list[str] = setting(
+        help='Constraint(s), comma list: "pixel3_latency<=5" (<=, <, >=, >).',
+        flags=("--constraint",), cli_type=str, from_cli=comma_list, from_yaml=yaml_list,
+        default_factory=list,
+    )  # fmt: skip
+    objective_data: list[str] = setting(
+        help="Hardware / robustness CSV tables or folders (TASK=PATH names a table's "
+        "dataset); default: the data dir.",
+        cli_type=str, from_cli=comma_list, from_yaml=yaml_list, default_factory=list,
+    )  # fmt: skip
 
     def fingerprint(self) -> dict:
         keep = ("base_seed", "budget", "acquisition", "train_seconds", "zc_warmup")
@@ -123,11 +147,14 @@ class SearchConfig:
             "surrogate_params": self.surrogate_params,
             "proxy_table": self.proxy_table,
             "proxy_costs": self.proxy_costs,
+            "objectives": self.objectives,
+            "constraints": self.constraints,
             "inputs": input_fingerprint(
                 self.benchmarks,
                 self.data_dir,
                 ([self.proxy_table] if self.proxy_table else [])
                 + ([self.proxy_costs] if self.proxy_costs else [])
+                + [str(p) for _, p in objective_files(self)]
                 + evolved_files(
                     [*self.features, self.zc_warmup, self.surrogate]
                     + [str(p.get("objective")) for p in self.searcher_params.values()]
@@ -154,22 +181,88 @@ def read_proxy_costs(path: str) -> dict[str, float]:
     return costs
 
 
+def objective_sources(config: SearchConfig) -> tuple[str, ...]:
+    """Where objective tables are looked for: ``--objective-data``, else the data dir
+    (only when objectives or constraints are asked for)."""
+    if not is_multi(config.objectives, config.constraints):
+        return ()
+    if config.objective_data:
+        return tuple(config.objective_data)
+    return (config.data_dir,) if config.data_dir else ()
+
+
+def objective_files(config: SearchConfig) -> list:
+    from nas_surrogate.objectives.tables import table_files
+
+    return table_files(list(objective_sources(config)))
+
+
 def _benchmark(
     bench_id: str,
     data_dir: str | None,
     proxy_table: str | None = None,
     proxy_costs: str | None = None,
+    objective_data: tuple[str, ...] = (),
 ) -> Benchmark:
     """The searchable table. The costs file is read on every call (it is tiny), so the
     cached table is keyed by the file's content, not its path."""
     costs = None
     if proxy_costs:
         costs = (proxy_costs, tuple(sorted(read_proxy_costs(proxy_costs).items())))
-    return _cached_benchmark(bench_id, data_dir, proxy_table, costs)
+    return _cached_benchmark(bench_id, data_dir, proxy_table, costs, objective_data)[0]
+
+
+def _config_benchmark(bench_id: str, config: SearchConfig) -> Benchmark:
+    return _benchmark(
+        bench_id, config.data_dir, config.proxy_table, config.proxy_costs,
+        objective_sources(config),
+    )  # fmt: skip
+
+
+def _objective_notes(bench_id: str, config: SearchConfig) -> list[str]:
+    costs = None
+    if config.proxy_costs:
+        costs = (config.proxy_costs, tuple(sorted(read_proxy_costs(config.proxy_costs).items())))
+    return _cached_benchmark(
+        bench_id, config.data_dir, config.proxy_table, costs, objective_sources(config)
+    )[1]
+
+
+def objective_view(bench_id: str, config: SearchConfig) -> ObjectiveView | None:
+    """The run's objectives on one benchmark (None for a plain accuracy search); every
+    name, table and constraint is checked here, before any work."""
+    if not is_multi(config.objectives, config.constraints):
+        return None
+    problem = SearchProblem(
+        _config_benchmark(bench_id, config),
+        **parsed_objectives(config),
+        objective_notes=_objective_notes(bench_id, config),
+    )
+    return problem.view
+
+
+def parsed_objectives(config: SearchConfig) -> dict:
+    objs, cons = parsed(config.objectives, config.constraints)
+    return {"objectives": objs, "constraints": cons}
 
 
 @lru_cache(maxsize=32)
 def _cached_benchmark(
+    bench_id: str,
+    data_dir: str | None,
+    proxy_table: str | None,
+    costs: tuple[str, tuple[tuple[str, float], ...]] | None,
+    objective_data: tuple[str, ...] = (),
+) -> tuple[Benchmark, list[str]]:
+    bench = _plain_benchmark(bench_id, data_dir, proxy_table, costs)
+    if not objective_data:
+        return bench, []
+    from nas_surrogate.objectives import attach_tables
+
+    return attach_tables(bench, list(objective_data))
+
+
+def _plain_benchmark(
     bench_id: str,
     data_dir: str | None,
     proxy_table: str | None,
@@ -226,8 +319,12 @@ def plan_units(config: SearchConfig) -> list[SearchUnit]:
         else:
             variants.append((name, NONE, NONE))
     units = []
+    parsed(config.objectives, config.constraints)  # syntax first, before any file is read
     for bench_id in config.benchmarks:
-        bench = _benchmark(bench_id, config.data_dir, config.proxy_table, config.proxy_costs)
+        bench = _config_benchmark(bench_id, config)
+        view = objective_view(bench_id, config)
+        if view is not None:
+            check_searchers([name for name, _, _ in variants], view)
         for _, _, spec in variants:
             if spec != NONE:
                 build_features(spec, bench)  # raises if the spec cannot encode this space
@@ -256,12 +353,14 @@ def _rng(config: SearchConfig, unit: SearchUnit) -> np.random.Generator:
 
 
 def run_unit(unit: SearchUnit, config: SearchConfig) -> list[dict]:
-    bench = _benchmark(unit.benchmark, config.data_dir, config.proxy_table, config.proxy_costs)
+    bench = _config_benchmark(unit.benchmark, config)
+    multi = is_multi(config.objectives, config.constraints)
     problem = SearchProblem(
         bench,
         budget=config.budget,
         train_seconds=config.train_seconds,
         features=None if unit.features == NONE else unit.features,
+        **(parsed_objectives(config) if multi else {}),
     )
     base_name, guided = parse_searcher(unit.searcher)
     params = dict(config.searcher_params.get(base_name, {}))
@@ -278,21 +377,27 @@ def run_unit(unit: SearchUnit, config: SearchConfig) -> list[dict]:
     t0 = time.perf_counter()
     searcher.run(problem, _rng(config, unit))
     wall = time.perf_counter() - t0
-    ids, values = problem.history()
+    ids, _ = problem.history()
     rows = problem.row_of(ids)
+    values = problem.bench.val_accuracy[rows]  # the table's accuracy, an objective or not
     best = np.maximum.accumulate(values)
     test = problem.bench.test_accuracy
     archs = problem.bench.archs
+    extra = [{}] * len(ids)
+    if problem.view is not None:
+        extra = step_rows(problem.view, ids, problem.evaluated_history()[1])
     return [
         {
             **asdict(unit),
             "step": step + 1,
             "arch": bench.space.format(archs[row]),
+            "cell": bench.space.format(problem.cells[ids[step]]),
             "val_accuracy": float(values[step]),
             "best_val_accuracy": float(best[step]),
             "test_accuracy": float(test[row]) if test is not None else float("nan"),
             "sim_seconds": float(problem.trajectory.seconds[step]),
             "wall_seconds": wall,
+            **extra[step],
         }
         for step, row in enumerate(rows)
     ]
@@ -313,7 +418,7 @@ def summarize(results: pd.DataFrame, config: SearchConfig) -> list[dict]:
     for (bench_id, searcher, surrogate, spec), g in results.groupby(
         ["benchmark", "searcher", "surrogate", "features"], sort=False
     ):
-        bench = _benchmark(bench_id, config.data_dir, config.proxy_table, config.proxy_costs)
+        bench = _config_benchmark(bench_id, config)
         vals = np.sort(bench.val_accuracy)[::-1]
         optimum = float(vals[0])
         top = float(vals[max(1, math.ceil(0.001 * len(vals))) - 1])
@@ -358,6 +463,9 @@ def summarize(results: pd.DataFrame, config: SearchConfig) -> list[dict]:
             finals = [c.loc[c.val_accuracy.idxmax(), "test_accuracy"] for c in curves.values()]
             entry["test_accuracy_of_best_median"] = float(np.median(finals))
         entry["exhausted"] = bool(entry["queries_median"] < config.budget)
+        view = objective_view(bench_id, config)
+        if view is not None:
+            entry.update(summary_entry(view, curves, checkpoints(config.budget)))
         out.append(entry)
     return out
 
@@ -419,6 +527,14 @@ def search(
         "searchers": table,
     }
     write_json_atomic(out / "summary.json", summary)
-    write_text_atomic(out / "results.md", comparison_table(table, config.budget))
-    plots.search_curves(results, out / "plots", label)
+    if is_multi(config.objectives, config.constraints):
+        marks = [b for b in checkpoints(config.budget) if b in (25, 50, 100, 300)]
+        marks = sorted(set(marks) | {config.budget})
+        write_text_atomic(out / "results.md", objective_table(table, marks, label))
+        plots.objective_curves(results, out / "plots", label)
+        views = {b: objective_view(b, config) for b in config.benchmarks}
+        plots.found_fronts(results, views, out / "plots", label)
+    else:
+        write_text_atomic(out / "results.md", comparison_table(table, config.budget))
+        plots.search_curves(results, out / "plots", label)
     return summary

@@ -161,16 +161,26 @@ class ObjectiveView:
         return ok
 
     # -- scoring a run ------------------------------------------------------------------
+    def ids_of_cells(self, cells: np.ndarray) -> np.ndarray:
+        """Candidate id of each cell (-1 when it is none)."""
+        codes = self.bench.space.encode_codes(cells)
+        lookup = dict(zip(self._cell_codes.tolist(), range(len(self._cell_codes))))
+        return np.array([lookup.get(c, -1) for c in codes.tolist()], dtype=np.int64)
+
     def siblings(self, rows: np.ndarray) -> np.ndarray:
         """Every candidate id whose network is one of ``rows``."""
         return np.flatnonzero(np.isin(self.cell_row, np.asarray(rows, dtype=np.int64)))
 
-    def score_ids(self, ids: np.ndarray) -> dict[str, float]:
+    def score_ids(self, ids: np.ndarray, siblings: bool = True) -> dict[str, float]:
         """Front quality of the networks of ``ids`` (queried in any order, repeats
         allowed): hypervolume fraction, IGD, true-front members found, and for a single
-        objective the best feasible value and regret to the constrained optimum."""
-        rows = np.unique(self.cell_row[np.asarray(ids, dtype=np.int64)])
-        found = self.siblings(rows)
+        objective the best feasible value and regret to the constrained optimum.
+        ``siblings=False``: the queried cells alone, not their networks' other cells."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if siblings:
+            found = self.siblings(np.unique(self.cell_row[ids]))
+        else:
+            found = np.unique(ids)
         found = found[self.true_feasible[found]]
         Y = self.minimisation(found, self.truth_evaluated(found))
         out = {

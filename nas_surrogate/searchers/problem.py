@@ -324,7 +324,8 @@ class SearchProblem:
         """The table's validation accuracy for the network of ``cand`` (with several
         objectives: every evaluated value, ``view.evaluated``)."""
         if self.view is not None:
-            return self.view.truth_evaluated(np.array([int(cand)]))[0]
+            vector = self.view.truth_evaluated(np.array([int(cand)]))[0]
+            return float(vector[0]) if len(vector) == 1 else vector
         return float(self.bench.val_accuracy[self.cell_row[int(cand)]])
 
     def evaluated_history(self) -> tuple[np.ndarray, np.ndarray]:
