@@ -14,7 +14,7 @@ import sys
 import traceback
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -74,11 +74,34 @@ def emit_json(obj: Any) -> None:
 
 
 @app.command("benchmarks")
-def benchmarks_cmd(data_dir: DataDirOpt = None, fmt: FormatOpt = OutputFormat.table) -> None:
-    """List every benchmark id that can be loaded, with size, proxies and accuracy range."""
-    from nas_surrogate.benchmarks import available_benchmarks, load_benchmark
+def benchmarks_cmd(
+    data_dir: DataDirOpt = None,
+    objective_data: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--objective-data",
+            help="Hardware / robustness CSV tables or folders, comma list (TASK=PATH names "
+            "a table's dataset); default: the data dir.",
+        ),
+    ] = None,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """List every benchmark id that can be loaded, with size, proxies, accuracy range and
+    the objectives a search can use (known: read for every candidate; evaluated: a query)."""
+    from nas_surrogate.benchmarks import available_benchmarks, load_benchmark, resolve_data_dir
+    from nas_surrogate.objectives import attach_tables
+    from nas_surrogate.settings import comma_list
 
-    rows = [load_benchmark(i, data_dir).describe() for i in available_benchmarks(data_dir)]
+    resolved = resolve_data_dir(data_dir)
+    sources = (
+        comma_list(objective_data) if objective_data else ([str(resolved)] if resolved else [])
+    )
+    rows = []
+    for bench_id in available_benchmarks(data_dir):
+        bench = load_benchmark(bench_id, data_dir)
+        if sources and hasattr(bench.space, "encode_codes"):
+            bench = attach_tables(bench, sources, explicit=objective_data is not None)[0]
+        rows.append(bench.describe())
     if fmt is OutputFormat.json:
         emit_json(rows)
         return
@@ -91,8 +114,19 @@ def benchmarks_cmd(data_dir: DataDirOpt = None, fmt: FormatOpt = OutputFormat.ta
     table["n_proxies"] = [len(p) for p in table.proxies]
     table["proxies"] = [(" ".join(p) if p else "-")[:40] for p in table.proxies]
     table["source"] = [s.split(":")[0] for s in table.source]
-    cols = ["id", "n_archs", "n_networks", "val_accuracy", "n_proxies", "proxies", "source"]
+    table["objectives"] = [_objectives_text(o) for o in table.objectives]
+    cols = ["id", "n_archs", "n_networks", "val_accuracy", "n_proxies", "proxies", "objectives",
+            "source"]  # fmt: skip
     typer.echo(table[cols].to_string(index=False, max_colwidth=100))
+
+
+def _objectives_text(kinds: dict[str, str]) -> str:
+    """``val_accuracy params flops`` plus a count of table columns by kind."""
+    base = [n for n in kinds if n in ("val_accuracy", "params", "flops")]
+    known = sum(1 for n, k in kinds.items() if n not in base and k.startswith("known"))
+    evaluated = sum(1 for n, k in kinds.items() if n not in base and k.startswith("evaluated"))
+    extra = [f"+{known} known" if known else "", f"+{evaluated} evaluated" if evaluated else ""]
+    return " ".join(base + [e for e in extra if e])
 
 
 proxies_app = typer.Typer(

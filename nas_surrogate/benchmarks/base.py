@@ -168,5 +168,7 @@ class Benchmark:
         kinds = {"val_accuracy": "evaluated, max"}
         kinds.update({p: "known, min" for p in ("params", "flops") if p in self.proxy_names})
         for name, col in self.objectives.items():
-            kinds[name] = f"{'known' if col.known else 'evaluated'}, {'max' if col.maximize else 'min'}"
+            kinds[name] = (
+                f"{'known' if col.known else 'evaluated'}, {'max' if col.maximize else 'min'}"
+            )
         return kinds

@@ -259,7 +259,8 @@ def _cached_benchmark(
         return bench, []
     from nas_surrogate.objectives import attach_tables
 
-    return attach_tables(bench, list(objective_data))
+    # files named by --objective-data must be tables of this space; the data dir is scanned
+    return attach_tables(bench, list(objective_data), explicit=objective_data != (data_dir,))
 
 
 def _plain_benchmark(

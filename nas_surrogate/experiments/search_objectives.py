@@ -29,7 +29,9 @@ MO_METRICS = ("hv_fraction", "igd", "front_found", "hv_fraction_cells", "front_f
 SO_METRICS = ("best_feasible", "regret")
 
 
-def parsed(objectives: list[str], constraints: list[str]) -> tuple[list[Objective], list[Constraint]]:
+def parsed(
+    objectives: list[str], constraints: list[str]
+) -> tuple[list[Objective], list[Constraint]]:
     objs = parse_objectives(objectives) if objectives else []
     return objs, [parse_constraint(c) for c in constraints]
 

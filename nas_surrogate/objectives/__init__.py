@@ -4,8 +4,8 @@ Pareto fronts and the indicators a multi-objective search is scored with."""
 from nas_surrogate.objectives.pareto import (
     FrontNormaliser,
     crowding_distance,
-    hypervolume,
     hvi,
+    hypervolume,
     non_dominated,
     pareto_ranks,
 )

@@ -25,7 +25,7 @@ def non_dominated(Y: np.ndarray) -> np.ndarray:
         y = Y[i]
         if front:
             F = np.asarray(front)
-            dominated = np.all(F <= y, axis=1) & np.any(F < y, axis=1)
+            dominated = np.all(y >= F, axis=1) & np.any(y > F, axis=1)
             if dominated.any():
                 continue
         keep[i] = True
@@ -69,7 +69,7 @@ def hypervolume(Y: np.ndarray, ref: np.ndarray) -> float:
     more: slicing along the last objective (fine for fronts of a few hundred points)."""
     Y = np.asarray(Y, dtype=float)
     ref = np.asarray(ref, dtype=float)
-    Y = Y[np.all(Y < ref, axis=1)]
+    Y = Y[np.all(ref > Y, axis=1)]
     if len(Y) == 0:
         return 0.0
     Y = Y[non_dominated(Y)]
@@ -97,7 +97,7 @@ def hvi_2d(candidates: np.ndarray, front: np.ndarray, ref: np.ndarray) -> np.nda
     C = np.asarray(candidates, dtype=float)
     ref = np.asarray(ref, dtype=float)
     F = np.asarray(front, dtype=float).reshape(-1, 2)
-    F = F[np.all(F < ref, axis=1)]
+    F = F[np.all(ref > F, axis=1)]
     if len(F):
         F = F[non_dominated(F)]
         F = F[np.argsort(F[:, 0], kind="stable")]
@@ -124,7 +124,7 @@ def hvi(candidates: np.ndarray, front: np.ndarray, ref: np.ndarray) -> np.ndarra
     out = np.zeros(len(C))
     F = np.asarray(front, dtype=float)
     for i, c in enumerate(C):
-        if np.all(c < ref) and not (len(F) and np.any(np.all(F <= c, axis=1))):
+        if np.all(c < ref) and not (len(F) and np.any(np.all(c >= F, axis=1))):
             out[i] = hypervolume(np.vstack([F, c[None]]), ref) - base
     return out
 

@@ -82,10 +82,13 @@ def _unknown(name: str, bench: Benchmark, where: str, notes: list[str]) -> BadIn
     names = list(bench.objective_kinds())
     close = difflib.get_close_matches(name, names, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
-    extra = f" ({notes[0]})" if notes else ""
+    if notes:  # a table that could hold it but was not placed says why first
+        return BadInputError(
+            f"{where} {name!r}", f"{hint}not an objective of {bench.id}: {notes[0]}"
+        )
     return BadInputError(
         f"{where} {name!r}",
-        f"{hint}not an objective of {bench.id} (it has: {', '.join(names)}){extra}",
+        f"{hint}not an objective of {bench.id} (it has: {', '.join(names)})",
     )
 
 

@@ -152,18 +152,27 @@ def _direction(name: str, known: bool) -> bool:
     return "intensity" in name.lower()
 
 
-def attach_tables(bench: Benchmark, sources: list[str]) -> tuple[Benchmark, list[str]]:
+def attach_tables(
+    bench: Benchmark, sources: list[str], explicit: bool = False
+) -> tuple[Benchmark, list[str]]:
     """``bench`` with the objective columns of every table in ``sources`` that belongs to
-    it; also the notes on tables that could not be placed (said in errors)."""
+    it; also the notes on tables that could not be placed (said in errors). ``explicit``:
+    a file named directly (not found in a folder) that is no table of this space is
+    refused rather than skipped."""
     from dataclasses import replace
 
     objectives: dict[str, ObjectiveColumn] = dict(bench.objectives)
     notes: list[str] = []
     n_codes = getattr(bench.space, "n_codes", 0)
+    named = {split_source(s)[1].resolve() for s in sources if split_source(s)[1].is_file()}
     for task, path in table_files(sources):
         table = read_table(path, task)
         codes = _arch_codes(table, bench)
         if codes is None:
+            if explicit and path.resolve() in named:
+                raise BadInputError(
+                    table.path, f"no column holds {bench.space.name} cells (arch strings)"
+                )
             continue
         accuracy = _is_accuracy_of(table, codes, bench)
         if accuracy is None:
@@ -173,8 +182,8 @@ def attach_tables(bench: Benchmark, sources: list[str]) -> tuple[Benchmark, list
             elif not _name_has_task(table.path, bench.task):
                 if not any(_name_has_task(table.path, t) for t in _TASK_WORDS):
                     notes.append(
-                        f"{table.path}: which dataset its costs were measured on is not in its "
-                        f"name; pass --objective-data {bench.task}={table.path}"
+                        f"the dataset of {Path(table.path).name} is not in its name: pass "
+                        f"--objective-data {bench.task}=FILE"
                     )
                 continue
         elif table.task is not None and table.task != bench.task:

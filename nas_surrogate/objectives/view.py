@@ -21,7 +21,6 @@ from nas_surrogate.objectives.spec import (
     ACCURACY,
     Constraint,
     Objective,
-    ResolvedObjective,
     resolve,
 )
 
@@ -177,10 +176,7 @@ class ObjectiveView:
         objective the best feasible value and regret to the constrained optimum.
         ``siblings=False``: the queried cells alone, not their networks' other cells."""
         ids = np.asarray(ids, dtype=np.int64)
-        if siblings:
-            found = self.siblings(np.unique(self.cell_row[ids]))
-        else:
-            found = np.unique(ids)
+        found = self.siblings(np.unique(self.cell_row[ids])) if siblings else np.unique(ids)
         found = found[self.true_feasible[found]]
         Y = self.minimisation(found, self.truth_evaluated(found))
         out = {

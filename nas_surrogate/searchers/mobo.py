@@ -56,6 +56,7 @@ class MultiObjectiveBO(Searcher):
         batch: int = 5,
         kappa: float = 1.0,
         n_samples: int = 32,
+        scale: str = "front",
         **common,
     ) -> None:
         super().__init__(**common)
@@ -64,6 +65,7 @@ class MultiObjectiveBO(Searcher):
         self.batch = batch
         self.kappa = kappa
         self.n_samples = n_samples
+        self.scale = scale
 
     def propose(self, problem: SearchProblem, rng: np.random.Generator) -> Proposals:
         if self.acquisition not in ACQUISITIONS:
@@ -132,8 +134,16 @@ class MultiObjectiveBO(Searcher):
         ids, Y, feasible = problem.evaluated_points()
         front = Y[feasible]
         front = front[non_dominated(front)] if len(front) else front
-        lo = np.minimum(front.min(axis=0), believed.min(axis=0)) if len(front) else believed.min(0)
-        hi = front.max(axis=0) if len(front) > 1 else believed.max(axis=0)
+        if self.scale == "front":
+            lo = (
+                np.minimum(front.min(axis=0), believed.min(axis=0))
+                if len(front)
+                else believed.min(0)
+            )
+            hi = front.max(axis=0) if len(front) > 1 else believed.max(axis=0)
+        else:  # the whole range: known objectives exact, evaluated ones believed
+            both = np.vstack([front, believed]) if len(front) else believed
+            lo, hi = both.min(axis=0), both.max(axis=0)
         span = np.where(hi - lo > 0, hi - lo, 1.0)
         ref = np.ones(len(signs)) * 1.1  # a little beyond the front's nadir
 
@@ -159,9 +169,11 @@ class MultiObjectiveBO(Searcher):
                 score = hvi(norm(optimistic), F, ref)
             score = score * pof
             if not (score[free] > 0).any():  # nothing improves: closest to the front
-                score = -np.min(norm(optimistic)[:, None, :] - F[None], axis=(1, 2)) if len(
-                    F
-                ) else rng.random(len(cand))
+                score = (
+                    -np.min(norm(optimistic)[:, None, :] - F[None], axis=(1, 2))
+                    if len(F)
+                    else rng.random(len(cand))
+                )
                 score = score - score[free].min() + 1e-12
             score = np.where(free, score, -np.inf)
             best = int(np.argmax(score))

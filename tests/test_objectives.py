@@ -1,0 +1,284 @@
+"""Several objectives and constraints: Pareto indicators, objective tables read by
+content, the search problem's feasibility, and ``search --objectives / --constraint``
+end to end on the real tables (whole NB201 CIFAR-10, HW-NAS-Bench, robustness)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nas_surrogate.benchmarks import load_benchmark
+from nas_surrogate.cli import main
+from nas_surrogate.errors import BadInputError
+from nas_surrogate.objectives import (
+    FrontNormaliser,
+    Objective,
+    ObjectiveView,
+    attach_tables,
+    hvi,
+    hypervolume,
+    non_dominated,
+    parse_constraint,
+    parse_objectives,
+)
+from nas_surrogate.searchers import SearchProblem, make_searcher
+from nas_surrogate.searchers.problem import distinct_networks
+
+
+def cli(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def shared(full_data_dir) -> Path:
+    return full_data_dir.parent
+
+
+@pytest.fixture(scope="module")
+def hw_file(shared) -> Path:
+    return shared / "hw_nasbench201" / "hw_cifar10.csv"
+
+
+@pytest.fixture(scope="module")
+def robust_file(shared) -> Path:
+    return shared / "robustness_nasbench201" / "robustness_cifar10.csv"
+
+
+@pytest.fixture(scope="module")
+def full(full_data_dir, shared):
+    bench = distinct_networks(load_benchmark("nasbench201/cifar10", full_data_dir))
+    return attach_tables(bench, [str(shared)])[0]
+
+
+def _view(bench, *objectives, constraints=()):
+    cells = bench.space.all_archs()
+    return ObjectiveView(
+        bench, cells, bench.index_of(cells), [Objective(o) for o in objectives],
+        [parse_constraint(c) for c in constraints],
+    )  # fmt: skip
+
+
+# -- indicators -----------------------------------------------------------------------------
+def _dominated_by_any(Y):
+    return np.array(
+        [
+            any(np.all(Y[j] <= Y[i]) and np.any(Y[j] < Y[i]) for j in range(len(Y)))
+            for i in range(len(Y))
+        ]  # noqa: E501
+    )
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_non_dominated_matches_the_definition(seed):
+    Y = np.random.default_rng(seed).integers(0, 6, size=(60, 3)).astype(float)
+    assert np.array_equal(non_dominated(Y), ~_dominated_by_any(Y))
+
+
+@pytest.mark.parametrize("m", [2, 3])
+def test_hypervolume_equals_the_counted_grid_cells(m):
+    """On integer points the dominated volume is a count of unit cells."""
+    rng = np.random.default_rng(m)
+    Y = rng.integers(0, 8, size=(12, m)).astype(float)
+    ref = np.full(m, 8.0)
+    grid = np.stack(np.meshgrid(*[np.arange(8)] * m, indexing="ij"), -1).reshape(-1, m)
+    covered = np.any(np.all(Y[None, :, :] <= grid[:, None, :], axis=2), axis=1)
+    assert hypervolume(Y, ref) == pytest.approx(covered.sum())
+
+
+@pytest.mark.parametrize("m", [2, 3])
+def test_hypervolume_improvement_is_the_gain_of_adding_a_point(m):
+    rng = np.random.default_rng(10 + m)
+    F = rng.random((8, m))
+    F = F[non_dominated(F)]
+    C = rng.random((30, m))
+    ref = np.full(m, 1.1)
+    want = [hypervolume(np.vstack([F, c]), ref) - hypervolume(F, ref) for c in C]
+    assert np.allclose(hvi(C, F, ref), want)
+
+
+def test_a_found_true_front_scores_one_and_less_scores_less():
+    front = np.array([[0.0, 3.0], [1.0, 2.0], [2.0, 1.0], [3.0, 0.0]])
+    norm = FrontNormaliser(front)
+    assert norm.hv_fraction(front) == pytest.approx(1.0)
+    assert norm.igd(front) == pytest.approx(0.0)
+    assert 0 < norm.hv_fraction(front[[0, 2, 3]]) < 1
+    assert norm.igd(front[[0, 2, 3]]) > 0
+    # the ideal and nadir's extreme points lie on the reference box: they add nothing
+    assert norm.hv_fraction(front[[0, 3]]) == 0
+
+
+# -- tables by content ------------------------------------------------------------------------
+def test_tables_attach_by_content_with_kinds(full):
+    kinds = full.objective_kinds()
+    assert kinds["val_accuracy"] == "evaluated, max"
+    assert kinds["pixel3_latency"] == "known, min"
+    assert kinds["edgegpu_energy"] == "known, min"
+    assert kinds["pgd@Linf_eps-1.0"] == "evaluated, max"  # robustness: by its clean accuracy
+    assert kinds["params"] == "known, min"
+
+
+def test_true_fronts_of_the_issue(full):
+    """HW-NAS-Bench over the 15,625 cells with NB201 accuracy: 11 edge-GPU, 38 Pixel 3
+    front cells (counted independently outside the project)."""
+    assert len(_view(full, "val_accuracy", "edgegpu_latency").true_front_ids) == 11
+    assert len(_view(full, "val_accuracy", "pixel3_latency").true_front_ids) == 38
+
+
+def test_latency_is_per_cell_and_accuracy_per_network(full):
+    view = _view(full, "val_accuracy", "pixel3_latency")
+    lat, acc = view.column("pixel3_latency"), view.column("val_accuracy")
+    rows = view.cell_row
+    same = np.flatnonzero(rows == np.bincount(rows).argmax())  # a network of many cells
+    assert len(same) > 1
+    assert np.ptp(acc[same]) == 0
+    assert np.ptp(lat[same]) > 0
+
+
+def test_edgetpu_not_measured_cells_are_no_candidates(full):
+    """HW-NAS-Bench writes -1 for Edge TPU cells it could not run: never proposed."""
+    view = _view(full, "val_accuracy", "edgetpu_latency")
+    assert 0 < (~view.measured).sum() < len(view.measured)
+    assert not view.allowed[~view.measured].any()
+    assert (view.column("edgetpu_latency")[view.measured] > 0).all()
+
+
+def test_a_renamed_hardware_table_needs_its_dataset(tmp_path, full_data_dir, hw_file, capsys):
+    renamed = tmp_path / "device_costs.csv"
+    shutil.copy(hw_file, renamed)
+    bench = distinct_networks(load_benchmark("nasbench201/cifar10", full_data_dir))
+    attached, notes = attach_tables(bench, [str(renamed)])
+    assert "pixel3_latency" not in attached.objectives and "cifar10=" in notes[0]
+    attached, _ = attach_tables(bench, [f"cifar10={renamed}"])
+    assert attached.objectives["pixel3_latency"].known
+    code, _, err = cli(
+        capsys, "search", "-b", "nasbench201/cifar10", "--data-dir", full_data_dir,
+        "--objective-data", renamed, "--objectives", "val_accuracy,pixel3_latency",
+        "--searcher", "random", "--budget", "5", "--seeds", "1", "--out", tmp_path / "o",
+    )  # fmt: skip
+    assert code == 2 and "cifar10=" in err and not (tmp_path / "o").exists()
+
+
+def test_a_renamed_robustness_table_is_found_by_its_accuracy(tmp_path, full_data_dir, robust_file):
+    renamed = tmp_path / "attacks.csv"
+    shutil.copy(robust_file, renamed)
+    bench = distinct_networks(load_benchmark("nasbench201/cifar10", full_data_dir))
+    col = attach_tables(bench, [str(renamed)])[0].objectives["pgd@Linf_eps-1.0"]
+    assert not col.known and col.maximize
+
+
+# -- search ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["random", "nsga2", "pareto_ls", "mobo"])
+def test_multi_objective_searchers_run_and_never_repeat_a_network(full, name):
+    problem = SearchProblem(
+        full, budget=30, features="onehot+zc" if name == "mobo" else None,
+        objectives=parse_objectives(["val_accuracy", "pixel3_latency"]),
+    )  # fmt: skip
+    make_searcher(name, surrogate_params={"n_members": 3}).run(problem, np.random.default_rng(0))
+    rows = problem.row_of(problem.history()[0])
+    assert len(rows) == 30 and len(set(rows.tolist())) == 30
+    score = problem.view.score_ids(problem.history()[0])
+    assert 0 < score["hv_fraction"] <= 1 + 1e-9
+
+
+@pytest.mark.parametrize("name", ["evolution", "local_search", "bo", "nsga2", "mobo"])
+def test_known_constraints_never_cost_a_query(full, name):
+    problem = SearchProblem(
+        full, budget=25, features="onehot+zc" if name in ("bo", "mobo") else None,
+        objectives=[Objective("val_accuracy")], constraints=[parse_constraint("pixel3_latency<=5")],
+    )  # fmt: skip
+    make_searcher(name).run(problem, np.random.default_rng(1))
+    ids = problem.history()[0]
+    assert len(ids) == 25
+    assert (problem.view.column("pixel3_latency")[ids] <= 5).all()
+
+
+def test_bad_objectives_and_constraints(full):
+    with pytest.raises(BadInputError, match="did you mean 'pixel3_latency'"):
+        _view(full, "val_accuracy", "pixel3_latncy")
+    with pytest.raises(BadInputError, match="NAME<=VALUE"):
+        parse_constraint("pixel3_latency=<5")
+    with pytest.raises(BadInputError, match="no network"):
+        _view(full, "val_accuracy", constraints=["pixel3_latency<=0"])
+    with pytest.raises(BadInputError, match="evaluated objective"):
+        _view(full, "pixel3_latency", "params")
+
+
+@pytest.mark.parametrize(
+    "edit, why",
+    [
+        (lambda d: d.assign(pixel3_latency=d.pixel3_latency.where(d.index != 7)), "no finite"),
+        (lambda d: d.assign(pixel3_latency=d.pixel3_latency.where(d.index != 7, -3.0)), "negative"),
+        (lambda d: d.iloc[:800], "no row for cell"),
+        (lambda d: pd.concat([d, d.iloc[:1]]), "listed twice"),
+        (lambda d: d.assign(net="[[1, 2]]"), "no column holds"),
+    ],
+)
+def test_bad_hardware_tables_exit_2_before_any_work(
+    capsys, tmp_path, full_data_dir, hw_file, edit, why
+):
+    bad = tmp_path / "hw_cifar10.csv"
+    edit(pd.read_csv(hw_file)).to_csv(bad, index=False)
+    out = tmp_path / "out"
+    code, _, err = cli(
+        capsys, "search", "-b", "nasbench201/cifar10", "--data-dir", full_data_dir,
+        "--objective-data", bad, "--objectives", "val_accuracy,pixel3_latency",
+        "--searcher", "random", "--budget", "5", "--seeds", "1", "--out", out,
+    )  # fmt: skip
+    assert code == 2, err
+    assert why in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_single_objective_searchers_refuse_two_objectives(capsys, tmp_path, full_data_dir, shared):
+    code, _, err = cli(
+        capsys, "search", "-b", "nasbench201/cifar10", "--data-dir", full_data_dir,
+        "--objective-data", shared, "--objectives", "val_accuracy,pixel3_latency",
+        "--searcher", "evolution", "--budget", "5", "--seeds", "1", "--out", tmp_path / "o",
+    )  # fmt: skip
+    assert code == 2 and "nsga2" in err and not (tmp_path / "o").exists()
+
+
+def test_search_cli_pareto_and_constrained(capsys, tmp_path, full_data_dir, shared):
+    out = tmp_path / "pareto"
+    argv = ["search", "-b", "nasbench201/cifar10", "--data-dir", full_data_dir,
+            "--objective-data", shared, "--objectives", "val_accuracy,edgegpu_latency",
+            "--searcher", "random,nsga2,pareto_ls", "--budget", "30", "--seeds", "2",
+            "--out", out, "--format", "json"]  # fmt: skip
+    code, stdout, err = cli(capsys, *argv)
+    assert code == 0, err
+    summary = json.loads(stdout)
+    entry = summary["searchers"][0]
+    assert entry["true_front_size"] == 11
+    assert 0 < entry["at_30"]["hv_fraction"]["median"] <= 1
+    results = pd.read_csv(out / "results.csv")
+    for col in ("edgegpu_latency", "hv_fraction", "igd", "front_found", "cell", "feasible"):
+        assert col in results.columns
+    assert (out / "plots" / "fronts--nasbench201--cifar10.png").is_file()
+    # same command: resumed, same numbers; a changed objective: refused
+    assert cli(capsys, *argv)[0] == 0
+    assert pd.read_csv(out / "results.csv").equals(results)
+    changed = [
+        a if a != "val_accuracy,edgegpu_latency" else "val_accuracy,fpga_latency" for a in argv
+    ]
+    code, _, err = cli(capsys, *changed)
+    assert code == 2 and "objectives" in err
+
+    out = tmp_path / "constrained"
+    code, stdout, err = cli(
+        capsys, "search", "-b", "nasbench201/cifar10", "--data-dir", full_data_dir,
+        "--objective-data", shared, "--constraint", "pixel3_latency<=5", "--searcher", "bo",
+        "-f", "onehot+zc", "--budget", "20", "--seeds", "1", "--out", out, "--format", "json",
+    )  # fmt: skip
+    assert code == 0, err
+    entry = json.loads(stdout)["searchers"][0]
+    results = pd.read_csv(out / "results.csv")
+    assert (results.pixel3_latency <= 5).all() and results.feasible.all()
+    assert entry["constrained_optimum"] == pytest.approx(88.06)
+    assert entry["at_20"]["best_feasible"]["median"] == pytest.approx(results.val_accuracy.max())
