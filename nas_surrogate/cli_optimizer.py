@@ -28,15 +28,36 @@ DEFAULTS: dict[str, Any] = {
     "surrogate": None,
     "seed": 0,
     "benchmark": None,
+    "objectives": None,
+    "constraints": None,
+    "objective_data": None,
 }
+#: settings of the optimiser that the CLI gives as comma lists
+LISTS = ("objectives", "constraints", "objective_data")
 
 
-def _table(benchmark: str | None, data_dir: Path | None):
+def _table(benchmark: str | None, data_dir: Path | None, objective_data: list[str] | None = None):
     if benchmark is None:
+        if objective_data:
+            raise BadInputError("--objective-data", "attaches to a --benchmark table")
         return None
     from nas_surrogate.benchmarks import load_benchmark
 
-    return load_benchmark(benchmark, data_dir)
+    bench = load_benchmark(benchmark, data_dir)
+    if objective_data:
+        from nas_surrogate.objectives import attach_tables
+
+        bench = attach_tables(bench, objective_data, explicit=True)[0]
+    return bench
+
+
+def _stored_tables(kind: str) -> tuple[str | None, list[str] | None]:
+    """(benchmark id, objective tables) from a state's ``config.proxies``."""
+    if not kind.startswith("table:"):
+        return None, None
+    parts = kind.split(":", 3)
+    tables = parts[3].split(":", 1)[1].split("|") if len(parts) > 3 else None
+    return parts[1], tables
 
 
 def _open(state: Path, data_dir: Path | None, given: dict[str, Any]):
@@ -48,7 +69,8 @@ def _open(state: Path, data_dir: Path | None, given: dict[str, Any]):
         raise BadInputError(f"--state {state}", "is a directory; give a .json file")
     if not state.exists():
         settings = {k: (DEFAULTS[k] if v is None else v) for k, v in given.items()}
-        bench = _table(settings.pop("benchmark"), data_dir)
+        tables = settings.pop("objective_data")
+        bench = _table(settings.pop("benchmark"), data_dir, tables)
         return Optimizer(**settings, proxies=bench)
     doc = read_state(state)  # size-capped, one line on a bad file
     try:
@@ -56,15 +78,19 @@ def _open(state: Path, data_dir: Path | None, given: dict[str, Any]):
         kind = str(config["proxies"])
     except (KeyError, TypeError):
         raise BadInputError(f"--state {state}", "not an optimiser state file") from None
-    stored = {k: config.get(k) for k in given if k != "benchmark"}
-    stored["benchmark"] = kind.split(":")[1] if kind.startswith("table:") else None
+    stored = {k: config.get(k) for k in given if k not in ("benchmark", "objective_data")}
+    stored["benchmark"], tables = _stored_tables(kind)
+    stored["objective_data"] = tables
     for name, value in given.items():
-        if value is not None and value != stored[name]:
+        if name == "objective_data" and value is not None:
+            value = sorted(str(Path(v).resolve()) for v in value)
+        if value is not None and value != stored.get(name, []):
             raise BadInputError(
                 f"--{name}",
                 f"{value!r} differs from {stored[name]!r} in {state}; use a new --state",
             )
-    return Optimizer.from_state(doc, _table(stored["benchmark"], data_dir), where=str(state))
+    bench = _table(stored["benchmark"], data_dir, tables)
+    return Optimizer.from_state(doc, bench, where=str(state))
 
 
 def register(app: typer.Typer, data_dir_opt: Any, format_opt: Any) -> None:
@@ -95,17 +121,40 @@ def register(app: typer.Typer, data_dir_opt: Any, format_opt: Any) -> None:
                 "accuracies are never read); the search stays in its rows.",
             ),  # fmt: skip
         ] = None,
+        objectives: Annotated[
+            str | None,
+            typer.Option(
+                "--objectives",
+                help="Several objectives, comma list (NAME:min for a minimised one; known "
+                "ones such as pixel3_latency come from --objective-data tables).",
+            ),  # fmt: skip
+        ] = None,
+        constraint: Annotated[
+            str | None, typer.Option("--constraint", help='e.g. "pixel3_latency<=5" (comma list)')
+        ] = None,
+        objective_data: Annotated[
+            str | None,
+            typer.Option(
+                "--objective-data",
+                help="Hardware / robustness tables for the --benchmark (comma list).",
+            ),  # fmt: skip
+        ] = None,
         data_dir: data_dir_opt = None,
         fmt: format_opt = OutputFormat.table,
     ) -> None:
         """Propose the next architectures to evaluate (one arch string per line)."""
+        from nas_surrogate.settings import comma_list
+
+        lists = {"objectives": objectives, "constraints": constraint,
+                 "objective_data": objective_data}  # fmt: skip
         given = {"space": space, "searcher": searcher, "features": features,
-                 "surrogate": surrogate, "seed": seed, "benchmark": benchmark}  # fmt: skip
+                 "surrogate": surrogate, "seed": seed, "benchmark": benchmark,
+                 **{k: None if v is None else comma_list(v) for k, v in lists.items()}}  # fmt: skip
         opt = _open(state, data_dir, given)
         archs = opt.ask(k)
         opt.save(state)
         if fmt is OutputFormat.json:
-            emit_json({"archs": archs, "pending": opt.pending})
+            emit_json({"archs": archs, "pending": opt.pending, "tell": opt.evaluated})
             return
         for arch in archs:
             typer.echo(arch)
@@ -115,7 +164,12 @@ def register(app: typer.Typer, data_dir_opt: Any, format_opt: Any) -> None:
         state: StateOpt,
         arch: Annotated[list[str], typer.Option("--arch", help="An arch string (repeat).")],
         value: Annotated[
-            list[float] | None, typer.Option("--value", help="Its result (repeat, in order).")
+            list[float] | None,
+            typer.Option(
+                "--value",
+                help="Its result (repeat, in order); with objectives, one per evaluated "
+                "objective of each arch, arch by arch.",
+            ),  # fmt: skip
         ] = None,
         fail: Annotated[
             bool, typer.Option("--fail", help="The evaluations crashed: no values.")
@@ -132,16 +186,32 @@ def register(app: typer.Typer, data_dir_opt: Any, format_opt: Any) -> None:
         if fail and value:
             raise BadInputError("--fail", "takes no --value")
         opt = _open(state, data_dir, dict.fromkeys(DEFAULTS))
+        values = list(value or [])
+        m = len(opt.evaluated)
+        if m > 1 and not fail:
+            if len(values) != m * len(arch):
+                raise BadInputError(
+                    "--value", f"{len(values)} values for {len(arch)} archs x {m} evaluated "
+                    f"columns ({', '.join(opt.evaluated)})",
+                )  # fmt: skip
+            values = [values[i * m : (i + 1) * m] for i in range(len(arch))]
         if fail:
             opt.fail(arch)
         elif add:
-            opt.add(arch, value or [])
+            opt.add(arch, values)
         else:
-            opt.tell(arch, value or [])
+            opt.tell(arch, values)
         opt.save(state)
         best = opt.best
         if fmt is OutputFormat.json:
             emit_json({"n_told": len(opt.history), "best": best, "pending": opt.pending})
             return
         n = len(opt.history)
+        if isinstance(best, list):
+            typer.echo(f"{n} results; Pareto set of {len(best)}:")
+            for a, vals in best:
+                typer.echo(f"  {a}  " + " ".join(f"{k}={v:g}" for k, v in vals.items()))
+            return
+        if isinstance(best, tuple) and isinstance(best[1], dict):
+            best = (best[0], next(iter(best[1].values())))
         typer.echo(f"{n} results; best {best[1]:g} {best[0]}" if best else "no results")

@@ -46,7 +46,7 @@ from nas_surrogate.encodings import parse_feature_spec
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.io import write_json_atomic
 from nas_surrogate.proxy_names import PROXY_NAMES
-from nas_surrogate.searchers import make_searcher, uses_surrogate
+from nas_surrogate.searchers import check_objectives, make_searcher, uses_surrogate
 from nas_surrogate.searchers.driver import Driver
 from nas_surrogate.searchers.problem import SearchProblem
 from nas_surrogate.spaces import SPACES, SearchSpace, get_space
@@ -139,6 +139,8 @@ class Optimizer:
         maximize: bool = True,
         budget: int | None = None,
         max_new_proxies: int | None = None,
+        objectives: Sequence[str] | None = None,
+        constraints: Sequence[str] | None = None,
     ) -> None:
         if space not in SPACES:
             raise BadInputError(f"space {space!r}", f"unknown (use {', '.join(SPACES.names())})")
@@ -161,7 +163,10 @@ class Optimizer:
             if max_new_proxies is None
             else _int(max_new_proxies, "max_new_proxies", 1, 10**9),
             "proxies": self._describe(proxies),
+            "objectives": [str(o) for o in objectives or []],
+            "constraints": [str(c) for c in constraints or []],
         }
+        objs, cons = self._objectives(self.config, maximize)
         self._searcher = make_searcher(
             searcher,
             surrogate=surrogate if uses_surrogate(searcher) else None,
@@ -202,7 +207,12 @@ class Optimizer:
             features=features if needs_features else None,
             live_proxies=live,
             max_new_proxies=max_new_proxies,
+            objectives=objs,
+            constraints=cons,
+            own_results=True,
         )
+        if self.problem.view is not None:
+            check_objectives([searcher], self.problem.view)
         self._driver = Driver(self._searcher, self.problem, np.random.default_rng(self.seed))
         self._sign = 1.0 if maximize else -1.0
         self._pending: dict[int, None] = {}  # asked, not told: insertion-ordered
@@ -210,11 +220,36 @@ class Optimizer:
         self.events: list[list] = []
 
     @staticmethod
+    def _objectives(config: dict, maximize: bool) -> tuple[list, list]:
+        """Parsed ``objectives`` / ``constraints`` (none: one value per result, as ever)."""
+        from nas_surrogate.objectives import parse_constraint, parse_objectives
+
+        for key in ("objectives", "constraints"):
+            items = config[key]
+            if not all(isinstance(v, str) for v in items):
+                raise BadInputError(key, f"must be a list of strings, got {items!r}")
+        if not config["objectives"] and not config["constraints"]:
+            return [], []
+        if not maximize:
+            raise BadInputError("maximize", "with objectives, directions go in NAME:min")
+        objs = parse_objectives(config["objectives"]) if config["objectives"] else []
+        return objs, [parse_constraint(c) for c in config["constraints"]]
+
+    @property
+    def evaluated(self) -> list[str]:
+        """What ``tell`` takes per architecture: one value per evaluated objective and
+        evaluated constraint column, in this order (a dict by name works too)."""
+        view = self.problem.view
+        return list(view.evaluated) if view is not None else ["value"]
+
+    @staticmethod
     def _describe(proxies: object) -> str:
         if proxies is None:
             return "none"
         if isinstance(proxies, Benchmark):
-            return f"table:{proxies.id}:{proxies.n_archs}"
+            tables = sorted({c.source for c in proxies.objectives.values()})
+            extra = f":objectives:{'|'.join(tables)}" if tables else ""
+            return f"table:{proxies.id}:{proxies.n_archs}{extra}"
         return "function"
 
     # -- archs <-> ids ---------------------------------------------------------------
@@ -247,18 +282,47 @@ class Optimizer:
             raise BadInputError(name, "lists an architecture twice")
         return out
 
+    def _vectors(self, values: Sequence, n: int) -> list:
+        """One value per evaluated column and architecture (a sequence or a dict by name
+        each); a single column takes plain numbers as before."""
+        names = self.evaluated
+        if len(names) == 1:
+            flat = [v[names[0]] if isinstance(v, dict) and names[0] in v else v for v in values]
+            return self._values(flat, n)
+        if isinstance(values, (str, bytes)) or len(values) != n:
+            raise BadInputError("values", f"{len(values)} results for {n} archs")
+        out = []
+        for i, v in enumerate(values):
+            if isinstance(v, dict):
+                missing = [k for k in names if k not in v]
+                extra = [k for k in v if k not in names]
+                if missing or extra:
+                    raise BadInputError(
+                        f"values[{i}]", f"needs exactly {', '.join(names)} "
+                        f"(missing {missing}, unknown {extra})",
+                    )  # fmt: skip
+                v = [v[k] for k in names]
+            if isinstance(v, (str, bytes)) or not isinstance(v, (Sequence, np.ndarray)):
+                raise BadInputError(
+                    f"values[{i}]", f"expected {len(names)} values ({', '.join(names)})"
+                )
+            vals = self._values(list(v), len(names), f"values[{i}]")
+            out.append(vals)
+        return out
+
     @staticmethod
-    def _values(values: Sequence, n: int) -> list[float]:
+    def _values(values: Sequence, n: int, where: str = "values") -> list[float]:
         values = list(np.asarray(values, dtype=object).reshape(-1)) if len(values) else []
         if len(values) != n:
-            raise BadInputError("values", f"{len(values)} values for {n} archs")
+            what = "archs" if where == "values" else "evaluated columns"
+            raise BadInputError(where, f"{len(values)} values for {n} {what}")
         out = []
         for i, v in enumerate(values):
             if isinstance(v, bool) or not isinstance(v, (int, float, np.number)):
-                raise BadInputError(f"values[{i}]", f"not a number: {v!r}")
+                raise BadInputError(f"{where}[{i}]", f"not a number: {v!r}")
             if not math.isfinite(float(v)):
                 raise BadInputError(
-                    f"values[{i}]", f"{v} is not finite (report a crashed evaluation with fail)"
+                    f"{where}[{i}]", f"{v} is not finite (report a crashed evaluation with fail)"
                 )
             out.append(float(v))
         return out
@@ -283,9 +347,9 @@ class Optimizer:
     def tell(self, archs: Sequence, values: Sequence[float]) -> None:
         """Results of asked architectures (higher is better unless ``maximize=False``)."""
         ids = self._ids(archs)
-        vals = self._values(values, len(ids))
+        vals = self._vectors(values, len(ids))
         self._check_pending(ids, archs)
-        self._finish(ids, [self._sign * v for v in vals])
+        self._finish(ids, [self._signed(v) for v in vals])
         self.events.append(["tell", ids, vals])
 
     def fail(self, archs: Sequence) -> None:
@@ -298,15 +362,20 @@ class Optimizer:
     def add(self, archs: Sequence, values: Sequence[float]) -> None:
         """Results obtained without asking; never proposed afterwards."""
         ids = self._ids(archs)
-        vals = self._values(values, len(ids))
+        vals = self._vectors(values, len(ids))
         for i, cand in enumerate(ids):
             if cand in self._pending or self.problem.queried(np.array([cand]))[0]:
                 raise BadInputError(f"archs[{i}]", f"{archs[i]!r} was asked: tell its result")
         self.problem.take(np.array(ids))
-        self._finish(ids, [self._sign * v for v in vals])
+        self._finish(ids, [self._signed(v) for v in vals])
         self.events.append(["add", ids, vals])
 
-    def _finish(self, ids: list[int], values: list[float]) -> None:
+    def _signed(self, value):
+        """A told value as the searcher sees it: the sign of ``maximize`` for one value;
+        a vector of raw values with objectives (their directions live in the view)."""
+        return self._sign * value if np.ndim(value) == 0 else np.asarray(value, dtype=float)
+
+    def _finish(self, ids: list[int], values: list) -> None:
         self._driver.tell(ids, values)
         for cand in ids:
             self._pending.pop(cand, None)
@@ -319,16 +388,41 @@ class Optimizer:
         return self._format(np.array(list(self._pending), dtype=np.int64))
 
     @property
-    def history(self) -> list[tuple[str, float]]:
-        """(arch, value) of every result told or added, in order."""
+    def history(self) -> list[tuple[str, float]] | list[tuple[str, dict[str, float]]]:
+        """(arch, value) of every result told or added, in order; with objectives
+        (arch, {objective or constraint column: value}), known ones included."""
+        if self.problem.view is not None:
+            return list(zip(*self._results()))
         ids, values = self.problem.history()
         return list(zip(self._format(ids), (self._sign * values).tolist()))
 
+    def _results(self) -> tuple[list[str], list[dict[str, float]]]:
+        ids, values = self.problem.evaluated_history()
+        cols = self.problem.view.values(ids, values)
+        rows = [{k: float(v[i]) for k, v in cols.items()} for i in range(len(ids))]
+        return self._format(ids), rows
+
     @property
-    def best(self) -> tuple[str, float] | None:
-        """The best (arch, value) so far, or None before the first result."""
+    def best(self) -> tuple[str, float] | list[tuple[str, dict[str, float]]] | None:
+        """The best (arch, value) so far, or None before the first result. With several
+        objectives: the Pareto set of the feasible results, [(arch, {name: value})]."""
         if not self.problem.n_queried:
-            return None
+            return (
+                None if self.problem.view is None or len(self.problem.view.objectives) == 1 else []
+            )
+        view = self.problem.view
+        if view is not None:
+            from nas_surrogate.objectives import non_dominated
+
+            ids, values = self.problem.evaluated_history()
+            archs, rows = self._results()
+            ok = view.feasible(ids, values)
+            keep = np.flatnonzero(ok)
+            keep = keep[non_dominated(view.minimisation(ids[keep], values[keep]))]
+            front = [(archs[i], rows[i]) for i in keep]
+            if len(view.objectives) > 1:
+                return front
+            return front[0] if front else None
         cand, value = self.problem.best()
         return self._format(np.array([cand]))[0], self._sign * value
 
@@ -374,8 +468,10 @@ class Optimizer:
         keys = {
             "space", "searcher", "features", "surrogate", "seed", "searcher_params",
             "surrogate_params", "zc_warmup", "maximize", "budget",
-            "max_new_proxies", "proxies",
+            "max_new_proxies", "proxies", "objectives", "constraints",
         }  # fmt: skip
+        if isinstance(config, dict):  # states written before objectives existed
+            config = {"objectives": [], "constraints": [], **config}
         if not isinstance(config, dict) or set(config) != keys:
             raise BadInputError(f"{where} config", f"must have exactly the keys {sorted(keys)}")
         kind = config["proxies"]

@@ -33,17 +33,22 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import optuna
 from optuna.distributions import BaseDistribution, CategoricalDistribution
 from optuna.samplers import BaseSampler, RandomSampler
+from optuna.samplers._base import _process_constraints_after_trial
 from optuna.study import Study, StudyDirection
+from optuna.study._constrained_optimization import _CONSTRAINTS_KEY as CONSTRAINTS_KEY
 from optuna.trial import FrozenTrial, TrialState
 
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.optimizer import Optimizer
 from nas_surrogate.spaces import SearchSpace, get_space
+
+MAXIMIZE = StudyDirection.MAXIMIZE
 
 #: trial system attribute holding the arch string the sampler proposed
 ARCH_ATTR = "nas_surrogate:arch"
@@ -96,19 +101,70 @@ def suggest_arch(trial: optuna.Trial, space: str = "nasbench201") -> str:
 
 class NASSampler(BaseSampler):
     """Relative sampling of a whole architecture by an ``Optimizer``; its arguments are
-    ``Optimizer``'s (``maximize`` comes from the study's direction)."""
+    ``Optimizer``'s (``maximize`` comes from the study's direction).
 
-    def __init__(self, space: str = "nasbench201", searcher: str = "bo", **optimizer: Any):
+    Several objectives: ``objectives`` names the study's values in order (one name per
+    direction, e.g. ``["val_accuracy", "pixel3_latency"]``; the directions come from the
+    study). A name the proxy table knows as a known objective (a hardware look-up) is read
+    from it, not learnt from the trial. ``constraints_func`` as in Optuna's samplers: it
+    returns ``n_constraints`` values per trial, feasible when <= 0; they are stored where
+    Optuna's own samplers store them, so ``study.best_trials`` is the feasible front."""
+
+    def __init__(
+        self,
+        space: str = "nasbench201",
+        searcher: str = "bo",
+        *,
+        objectives: list[str] | None = None,
+        constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None,
+        n_constraints: int = 1,
+        **optimizer: Any,
+    ):
         if "maximize" in optimizer:
             raise BadInputError("maximize", "comes from the study's direction")
+        if isinstance(n_constraints, bool) or not isinstance(n_constraints, int):
+            raise BadInputError("n_constraints", f"must be an integer, got {n_constraints!r}")
+        if not 1 <= n_constraints <= 100:
+            raise BadInputError("n_constraints", f"must be in [1, 100], got {n_constraints}")
+        if objectives is not None and (
+            isinstance(objectives, str) or not all(isinstance(o, str) for o in objectives)
+        ):
+            raise BadInputError("objectives", f"must be a list of names, got {objectives!r}")
         self._space = get_space(space)
+        self._names = [o.split(":")[0] for o in objectives or []]
+        self._constraints_func = constraints_func
+        self._n_constraints = n_constraints if constraints_func is not None else 0
         self._kwargs = {"space": space, "searcher": searcher, **optimizer}
-        Optimizer(**self._kwargs)  # bad settings fail here, not at the first trial
+        Optimizer(**self._settings(None))  # bad settings fail here, not at the first trial
         self._seed = int(optimizer.get("seed", 0))
         self._random = RandomSampler(seed=self._seed)
         self._opt: Optimizer | None = None
         self._synced: set[int] = set()  # trial numbers already told / added
         self._lock = threading.Lock()
+
+    def _settings(self, directions: list[StudyDirection] | None) -> dict[str, Any]:
+        """Optimizer settings for a study with these directions (None: just checking)."""
+        kwargs = dict(self._kwargs)
+        cons = [f"constraint_{k}<=0" for k in range(self._n_constraints)]
+        names = self._names or (["value"] if cons else [])
+        if directions is not None and names and len(directions) != len(names):
+            raise BadInputError(
+                "study", f"has {len(directions)} directions, NASSampler was given "
+                f"{len(names)} objectives ({', '.join(names)})",
+            )  # fmt: skip
+        if directions is not None and not names and len(directions) != 1:
+            raise BadInputError(
+                "study", f"has {len(directions)} directions: name them, "
+                "NASSampler(objectives=[...]) one per direction",
+            )  # fmt: skip
+        if not names:
+            return {**kwargs, "maximize": directions is None or directions[0] == MAXIMIZE}
+        dirs = directions or [MAXIMIZE] * len(names)
+        kwargs["objectives"] = [
+            f"{n}:{'max' if d == MAXIMIZE else 'min'}" for n, d in zip(names, dirs)
+        ]
+        kwargs["constraints"] = list(kwargs.get("constraints") or []) + cons
+        return kwargs
 
     @property
     def optimizer(self) -> Optimizer | None:
@@ -152,11 +208,29 @@ class NASSampler(BaseSampler):
     # -- internals ----------------------------------------------------------------------
     def _optimizer(self, study: Study) -> Optimizer:
         if self._opt is None:
-            if len(study.directions) != 1:
-                raise BadInputError("study", "NASSampler optimises a single objective")
-            maximize = study.direction == StudyDirection.MAXIMIZE
-            self._opt = Optimizer(**self._kwargs, maximize=maximize)
+            self._opt = Optimizer(**self._settings(list(study.directions)))
         return self._opt
+
+    def after_trial(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        values: Sequence[float] | None,
+    ) -> None:
+        if self._constraints_func is not None:
+            _process_constraints_after_trial(self._constraints_func, study, trial, state)
+
+    def _result(self, t: FrozenTrial, opt: Optimizer) -> Any:
+        """What ``opt.tell`` takes for a finished trial (None: no usable result)."""
+        if not self._names and not self._n_constraints:
+            return t.value
+        got = dict(zip(self._names or ["value"], t.values))
+        cons = t.system_attrs.get(CONSTRAINTS_KEY) if self._n_constraints else ()
+        if self._n_constraints and (cons is None or len(cons) != self._n_constraints):
+            return None  # constraints_func failed or returned another count
+        got.update({f"constraint_{k}": float(c) for k, c in enumerate(cons or ())})
+        return {name: got[name] for name in opt.evaluated}
 
     def _sync(self, study: Study, opt: Optimizer) -> None:
         finished = (TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED)
@@ -166,13 +240,14 @@ class NASSampler(BaseSampler):
             self._synced.add(t.number)
             asked = t.system_attrs.get(ARCH_ATTR)
             pending = asked is not None and asked in set(opt.pending)
-            if pending and t.state == TrialState.COMPLETE:
-                opt.tell([asked], [t.value])
+            result = self._result(t, opt) if t.state == TrialState.COMPLETE else None
+            if pending and result is not None:
+                opt.tell([asked], [result])
             elif pending:
                 opt.fail([asked])
-            elif t.state == TrialState.COMPLETE:
+            elif result is not None:
                 arch = params_to_arch(self._space, t.params)
                 if arch is not None and arch not in {a for a, _ in opt.history}:
                     # not a candidate (outside a table) or proposed already: nothing to learn
                     with contextlib.suppress(BadInputError):
-                        opt.add([arch], [t.value])
+                        opt.add([arch], [result])

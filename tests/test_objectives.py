@@ -282,3 +282,119 @@ def test_search_cli_pareto_and_constrained(capsys, tmp_path, full_data_dir, shar
     assert (results.pixel3_latency <= 5).all() and results.feasible.all()
     assert entry["constrained_optimum"] == pytest.approx(88.06)
     assert entry["at_20"]["best_feasible"]["median"] == pytest.approx(results.val_accuracy.max())
+
+
+# -- ask/tell and Optuna ------------------------------------------------------------------------
+def _truth(bench, archs):
+    cells = bench.space.parse_many(archs)
+    acc = bench.val_accuracy[bench.index_of(cells)]
+    lat = bench.objectives["pixel3_latency"].values[bench.space.encode_codes(cells)]
+    return acc, lat
+
+
+def test_optimizer_pareto_ask_tell_save_load(tmp_path, full):
+    from nas_surrogate.optimizer import Optimizer
+
+    def make():
+        return Optimizer(
+            "nasbench201", "nsga2", proxies=full, seed=3,
+            objectives=["val_accuracy", "pgd@Linf_eps-1.0"],
+            constraints=["pixel3_latency<=8"], searcher_params={"population": 6},
+        )  # fmt: skip
+
+    opt = make()
+    assert opt.evaluated == ["val_accuracy", "pgd@Linf_eps-1.0"]
+    robust = full.objectives["pgd@Linf_eps-1.0"]
+    for _ in range(4):
+        archs = opt.ask(3)
+        acc, lat = _truth(full, archs)
+        assert (lat <= 8).all()  # a known constraint is never broken by a proposal
+        pgd = robust.values[full.space.encode_codes(full.space.parse_many(archs))]
+        opt.tell(archs, [{"val_accuracy": a, "pgd@Linf_eps-1.0": p} for a, p in zip(acc, pgd)])
+    front = opt.best
+    assert front and all(set(v) == {"val_accuracy", "pgd@Linf_eps-1.0", "pixel3_latency"}
+                         for _, v in front)  # fmt: skip
+    values = np.array([[v["val_accuracy"], v["pgd@Linf_eps-1.0"]] for _, v in opt.history])
+    Y = -values
+    on_front = {a for a, _ in front}
+    assert on_front == {a for (a, _), keep in zip(opt.history, non_dominated(Y)) if keep}
+    with pytest.raises(BadInputError, match="values"):
+        opt.tell(opt.ask(1), [[90.0]])  # one value for two evaluated columns
+    opt.save(tmp_path / "s.json")
+    again = Optimizer.load(tmp_path / "s.json", proxies=full)
+    assert again.ask(2) == opt.ask(2)
+
+
+def test_optimizer_refuses_a_single_objective_searcher_for_two(full):
+    from nas_surrogate.optimizer import Optimizer
+
+    with pytest.raises(BadInputError, match="mobo"):
+        Optimizer("nasbench201", "evolution", proxies=full,
+                  objectives=["val_accuracy", "pixel3_latency"])  # fmt: skip
+
+
+def test_ask_tell_cli_with_objectives(capsys, tmp_path, full_data_dir, hw_file):
+    state = tmp_path / "run.json"
+    base = ["--state", state, "--data-dir", full_data_dir]
+    code, out, err = cli(
+        capsys, "ask", *base, "--searcher", "random", "--benchmark", "nasbench201/cifar10",
+        "--objective-data", hw_file, "--objectives", "val_accuracy,pixel3_latency",
+        "--constraint", "pixel3_latency<=6", "-k", "2", "--format", "json",
+    )  # fmt: skip
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["tell"] == ["val_accuracy"]
+    bench = attach_tables(load_benchmark("nasbench201/cifar10", full_data_dir), [str(hw_file)])[0]
+    acc, lat = _truth(bench, doc["archs"])
+    assert (lat <= 6).all()
+    argv = ["tell", *base]
+    for a, v in zip(doc["archs"], acc):
+        argv += ["--arch", a, "--value", v]
+    code, out, err = cli(capsys, *argv, "--format", "json")
+    assert code == 0, err
+    best = json.loads(out)["best"]
+    assert {a for a, _ in best} <= set(doc["archs"])
+    code, _, err = cli(capsys, "ask", *base, "--objectives", "val_accuracy,fpga_latency")
+    assert code == 2 and "differs" in err
+
+
+def test_nas_sampler_multi_objective_and_constrained(full):
+    import optuna
+
+    from nas_surrogate.optuna import NASSampler, suggest_arch
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+    def objective(trial):
+        acc, lat = _truth(full, [suggest_arch(trial, "nasbench201")])
+        trial.set_user_attr("latency", float(lat[0]))
+        return float(acc[0]), float(lat[0])
+
+    sampler = NASSampler("nasbench201", "nsga2", proxies=full, seed=0,
+                         objectives=["val_accuracy", "pixel3_latency"],
+                         searcher_params={"population": 5})  # fmt: skip
+    study = optuna.create_study(directions=["maximize", "minimize"], sampler=sampler)
+    study.optimize(objective, n_trials=15)
+    archs = [t.system_attrs.get("nas_surrogate:arch") for t in study.trials]
+    assert len(set(archs)) == 15 and None not in archs  # every trial proposed, none twice
+    Y = np.array([[-t.values[0], t.values[1]] for t in study.trials])
+    assert {t.number for t in study.best_trials} == set(np.flatnonzero(non_dominated(Y)))
+    # results reach the searcher before each proposal: the last one at the next trial
+    assert len(sampler.optimizer.history) == 14
+
+    def constrained(trial):
+        return objective(trial)[0]
+
+    sampler = NASSampler("nasbench201", "mobo", features="onehot+zc", proxies=full, seed=0,
+                         constraints_func=lambda t: [t.user_attrs["latency"] - 5.0],
+                         searcher_params={"init": 4})  # fmt: skip
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(constrained, n_trials=12)
+    assert all("constraints" in t.system_attrs for t in study.trials)
+    assert sampler.optimizer.evaluated == ["value", "constraint_0"]
+    with pytest.raises(BadInputError, match="3 directions"):
+        bad = NASSampler("nasbench201", "nsga2", proxies=full,
+                         objectives=["val_accuracy", "pixel3_latency"])  # fmt: skip
+        optuna.create_study(directions=["maximize"] * 3, sampler=bad).optimize(
+            objective, n_trials=1, catch=()
+        )

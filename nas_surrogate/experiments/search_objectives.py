@@ -22,7 +22,7 @@ from nas_surrogate.objectives import (
     parse_constraint,
     parse_objectives,
 )
-from nas_surrogate.searchers import SEARCHERS, parse_searcher
+from nas_surrogate.searchers import check_objectives
 
 #: per-step indicators written to results.csv (several objectives / single + constraints)
 MO_METRICS = ("hv_fraction", "igd", "front_found", "hv_fraction_cells", "front_found_cells")
@@ -44,21 +44,11 @@ def is_multi(objectives: list[str], constraints: list[str]) -> bool:
 
 
 def check_searchers(names: list[str], view: ObjectiveView) -> None:
-    """Single-objective searchers run a single evaluated, maximised objective within
-    known constraints; everything else needs a multi-objective searcher."""
-    single = len(view.objectives) == 1 and len(view.evaluated) == 1
-    single = single and not view.objectives[0].known and view.objectives[0].maximize
-    mo = [n for n, c in SEARCHERS.items() if c.multi_objective]
-    for name in names:
-        base, _ = parse_searcher(name)
-        if not SEARCHERS.get(base).multi_objective and not single:
-            raise BadInputError(
-                f"--searcher {name}",
-                f"optimises one evaluated objective under known constraints; for "
-                f"{', '.join(o.name for o in view.objectives)}"
-                f"{' with evaluated constraints' if len(view.objectives) == 1 else ''} "
-                f"use {', '.join(mo)}",
-            )
+    """``check_objectives`` with the CLI's option name."""
+    try:
+        check_objectives(names, view)
+    except BadInputError as e:
+        raise BadInputError(f"--{e.where}", e.why) from None
 
 
 def step_rows(view: ObjectiveView, ids: np.ndarray, values: np.ndarray) -> list[dict]:

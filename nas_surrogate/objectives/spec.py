@@ -106,9 +106,16 @@ def resolve(
     objectives: list[Objective],
     constraints: list[Constraint],
     notes: list[str] = (),  # type: ignore[assignment]
+    allow_evaluated: bool = False,
 ) -> tuple[list[ResolvedObjective], list[tuple[Constraint, bool]]]:
-    """Directions and kinds on ``bench``; BadInputError naming an unknown name."""
-    kinds = bench.objective_kinds()
+    """Directions and kinds on ``bench``; BadInputError naming an unknown name.
+    ``allow_evaluated``: a name the table lacks is an evaluated objective of the user's
+    (results come from outside: ``Optimizer``), maximised unless ``NAME:min``."""
+    kinds = dict(bench.objective_kinds())
+    if allow_evaluated:
+        for name in [o.name for o in objectives] + [c.name for c in constraints]:
+            if name not in kinds or name == ACCURACY:
+                kinds[name] = "evaluated, max"
     out = []
     for o in objectives:
         if o.name not in kinds:

@@ -34,12 +34,18 @@ class ObjectiveView:
         objectives: list[Objective],
         constraints: list[Constraint] = (),  # type: ignore[assignment]
         notes: list[str] = (),  # type: ignore[assignment]
+        own_results: bool = False,
     ) -> None:
+        """``own_results``: the results come from the user (``Optimizer``), not the table:
+        an objective the table lacks is evaluated (maximised unless ``NAME:min``), and
+        there is no true front to score against."""
         self.bench = bench
         self.cell_row = np.asarray(cell_row, dtype=np.int64)
+        self.own_results = own_results
         self.objectives, resolved_cons = resolve(
-            bench, list(objectives) or [Objective(ACCURACY)], list(constraints), notes
-        )
+            bench, list(objectives) or [Objective(ACCURACY)], list(constraints), notes,
+            allow_evaluated=own_results,
+        )  # fmt: skip
         self.constraints = [c for c, _ in resolved_cons]
         if not any(not o.known for o in self.objectives):
             raise BadInputError(
@@ -64,16 +70,23 @@ class ObjectiveView:
         for name in self.known:
             if name in bench.objectives:
                 self.measured &= ~bench.objectives[name].unmeasured[self._cell_codes]
-        for name in self.evaluated + self.known:
+        for name in self.known if own_results else self.evaluated + self.known:
             self._check(name, self.column(name))
+        #: ids a search may propose at all: measured, and every known constraint holds
+        self.allowed = self.feasible(np.arange(n), None) & self.measured
+        if own_results:
+            if not self.allowed.any():
+                raise BadInputError(
+                    f"constraints {','.join(map(str, self.constraints))}",
+                    f"no network of {bench.space.name} satisfies them",
+                )
+            return
         ok = self.feasible(np.arange(n), self.truth_evaluated(np.arange(n))) & self.measured
         if self.constraints and not ok.any():
             raise BadInputError(
                 f"--constraint {','.join(map(str, self.constraints))}",
                 f"no network of {bench.id} satisfies it",
             )
-        #: ids a search may propose at all: measured, and every known constraint holds
-        self.allowed = self.feasible(np.arange(len(cells)), None) & self.measured
         self.true_feasible = ok & self.measured
         ids = np.flatnonzero(ok)
         Y = self.minimisation(ids, self.truth_evaluated(ids))

@@ -42,6 +42,25 @@ def uses_surrogate(name: str) -> bool:
     return guided or SEARCHERS.get(base).needs_surrogate
 
 
+def check_objectives(names: list[str], view) -> None:
+    """Single-objective searchers run one evaluated, maximised objective within known
+    constraints; anything else needs a multi-objective searcher (BadInputError)."""
+    single = len(view.objectives) == 1 and len(view.evaluated) == 1
+    single = single and not view.objectives[0].known and view.objectives[0].maximize
+    mo = [n for n, c in SEARCHERS.items() if c.multi_objective]
+    for name in names:
+        base, _ = parse_searcher(name)
+        if not SEARCHERS.get(base).multi_objective and not single:
+            what = ", ".join(o.name for o in view.objectives)
+            if len(view.objectives) == 1:
+                what += " with evaluated constraints" if len(view.evaluated) > 1 else " (min)"
+            raise BadInputError(
+                f"searcher {name}",
+                f"optimises one evaluated objective under known constraints; for {what} "
+                f"use {', '.join(mo)}",
+            )
+
+
 def make_searcher(name: str, **params) -> Searcher:
     base, guided = parse_searcher(name)
     if guided:
@@ -60,6 +79,7 @@ __all__ = [
     "BudgetExhausted",
     "SearchProblem",
     "Searcher",
+    "check_objectives",
     "make_searcher",
     "parse_searcher",
     "uses_surrogate",

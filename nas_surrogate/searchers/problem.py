@@ -81,6 +81,7 @@ class SearchProblem:
         objectives: list[Objective] | None = None,
         constraints: list[Constraint] | None = None,
         objective_notes: list[str] = (),  # type: ignore[assignment]
+        own_results: bool = False,
     ) -> None:
         self.bench = distinct_networks(bench)
         self.n = self.bench.n_archs  # queryable networks
@@ -116,7 +117,7 @@ class SearchProblem:
         if objectives or constraints:
             self.view = ObjectiveView(
                 self.bench, self.cells, self.cell_row, objectives or [], constraints or [],
-                objective_notes,
+                objective_notes, own_results=own_results,
             )  # fmt: skip
             self._allowed = self.view.allowed
         #: one representative id per network (its first proposable cell), for scoring
