@@ -45,7 +45,7 @@ from nas_surrogate.config import MAX_SEED
 from nas_surrogate.encodings import parse_feature_spec
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.io import write_json_atomic
-from nas_surrogate.proxy_names import PROXY_NAMES
+from nas_surrogate.proxy_names import COST_COLUMNS, PROXY_NAMES
 from nas_surrogate.searchers import check_objectives, make_searcher, uses_surrogate
 from nas_surrogate.searchers.driver import Driver
 from nas_surrogate.searchers.problem import SearchProblem
@@ -185,6 +185,14 @@ class Optimizer:
             names = list(spec.proxies or ()) or list(PROXY_NAMES)
             if zc_warmup and zc_warmup not in names:
                 names.append(zc_warmup)
+            # cost objectives (latency, params, flops) come from the same proxy source
+            wanted = [str(o).split(":")[0] for o in objectives or []]
+            wanted += [str(c) for c in constraints or []]
+            if wanted and not spec.uses_zc:  # only what the objectives read
+                names = [zc_warmup] if zc_warmup else []
+            names += [
+                n for n in COST_COLUMNS if n not in names and any(w.startswith(n) for w in wanted)
+            ]
             if proxies is None and (spec.uses_zc or zc_warmup):
                 raise BadInputError(
                     f"features {features!r}",
@@ -398,9 +406,20 @@ class Optimizer:
 
     def _results(self) -> tuple[list[str], list[dict[str, float]]]:
         ids, values = self.problem.evaluated_history()
+        self.problem.objectives_ready(ids)
         cols = self.problem.view.values(ids, values)
         rows = [{k: float(v[i]) for k, v in cols.items()} for i in range(len(ids))]
         return self._format(ids), rows
+
+    def known_values(self, arch: str) -> dict[str, float]:
+        """The known objectives of one architecture (latency, params, a hardware look-up),
+        computed by the proxy source if need be; {} without objectives."""
+        view = self.problem.view
+        if view is None or not view.known:
+            return {}
+        ids = np.array(self._ids([arch]), dtype=np.int64)
+        self.problem.objectives_ready(ids)
+        return {n: float(view.column(n)[ids[0]]) for n in view.known}
 
     @property
     def best(self) -> tuple[str, float] | list[tuple[str, dict[str, float]]] | None:

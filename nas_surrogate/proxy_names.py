@@ -26,6 +26,10 @@ PROXY_NAMES: tuple[str, ...] = (
     "zen",
 )
 
+#: Proxy columns that are costs, not predictors: *known* objectives (minimised) of a
+#: multi-objective search. ``latency`` is measured live (``proxies/latency.py``).
+COST_COLUMNS: tuple[str, ...] = ("params", "flops", "latency")
+
 #: Placeholder values NASLib writes instead of a score when a proxy failed.
 FAILED_SCORE_SENTINELS: tuple[float, ...] = (-1e8, 1e8, -1e9, 1e9)
 

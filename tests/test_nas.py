@@ -154,3 +154,27 @@ def test_nas_from_yaml_writes_results_and_a_plot(capsys, tmp_path):
     assert main(["run", str(config)]) == 2
     err = capsys.readouterr().err
     assert f"{config}: epochs" in err and not (tmp_path / "p").exists()
+
+
+def test_nas_with_a_live_latency_objective(capsys, tmp_path):
+    """Latency is measured on this machine per network (a known objective: no training),
+    params read like a proxy; the summary's front is non-dominated among the results."""
+    from nas_surrogate.objectives import non_dominated
+
+    args = ["nas", "--out", str(tmp_path / "o"), "--searcher", "mobo", "--features", "onehot",
+            "--objectives", "val_accuracy,latency,params", "--budget", "8", "--epochs", "1",
+            "--channels", "4", "--format", "json"]  # fmt: skip
+    assert main(args) == 0, capsys.readouterr().err
+    summary = json.loads(capsys.readouterr().out)
+    rows = [
+        json.loads(x)["rows"][0]
+        for x in (tmp_path / "o" / "results.jsonl").read_text().splitlines()
+    ]
+    assert len(rows) == 8 and all(r["latency"] > 0 and r["params"] > 0 for r in rows)
+    Y = np.array([[-r["val_accuracy"], r["latency"], r["params"]] for r in rows])
+    front = {r["arch"] for r, keep in zip(rows, non_dominated(Y)) if keep}
+    assert {p["arch"] for p in summary["pareto_front"]} == front
+    bad = ["nas", "--out", str(tmp_path / "p"), "--searcher", "bo", "--objectives",
+           "val_accuracy,latency", "--budget", "3"]  # fmt: skip
+    assert main(bad) == 2 and "mobo" in capsys.readouterr().err
+    assert not (tmp_path / "p").exists()

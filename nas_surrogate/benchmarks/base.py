@@ -163,10 +163,12 @@ class Benchmark:
         }
 
     def objective_kinds(self) -> dict[str, str]:
-        """{objective: "known, min" / "evaluated, max"}: accuracy, params and flops (when
-        the proxies hold them) and every attached table column."""
+        """{objective: "known, min" / "evaluated, max"}: accuracy, the cost columns among
+        the proxies (params, flops, latency) and every attached table column."""
         kinds = {"val_accuracy": "evaluated, max"}
-        kinds.update({p: "known, min" for p in ("params", "flops") if p in self.proxy_names})
+        from nas_surrogate.proxy_names import COST_COLUMNS
+
+        kinds.update({p: "known, min" for p in COST_COLUMNS if p in self.proxy_names})
         for name, col in self.objectives.items():
             kinds[name] = (
                 f"{'known' if col.known else 'evaluated'}, {'max' if col.maximize else 'min'}"

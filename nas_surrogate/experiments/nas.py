@@ -26,7 +26,7 @@ import numpy as np
 
 from nas_surrogate.config import MAX_SEED
 from nas_surrogate.errors import BadInputError
-from nas_surrogate.settings import setting, validate
+from nas_surrogate.settings import comma_list, setting, validate, yaml_list
 
 
 @dataclass
@@ -62,6 +62,12 @@ class NasConfig:
     n_jobs: int = setting(
         1, "Parallel proxy workers (one torch thread each); the numbers do not depend on it.",
         flags=("--n-jobs", "-j"), low=1, high=256,
+    )  # fmt: skip
+    objectives: list[str] = setting(
+        help="Several objectives: val_accuracy (trained) and known costs measured without "
+        "training: latency (ms, batch-1 forward passes on this machine), params, flops; "
+        "e.g. val_accuracy,latency (searcher nsga2, pareto_ls, mobo or random).",
+        cli_type=str, from_cli=comma_list, from_yaml=yaml_list, default_factory=list,
     )  # fmt: skip
 
     def validate(self, source: str | None = None) -> None:
@@ -120,6 +126,7 @@ def run_nas(config: NasConfig, progress: bool = True, source: str | None = None)
         space=config.space, searcher=config.searcher, features=config.features,
         surrogate=config.surrogate if uses_surrogate(config.searcher) else None,
         seed=config.seed, budget=config.budget, max_new_proxies=config.max_new_proxies,
+        objectives=config.objectives or None,
     )  # fmt: skip
     fresh = Optimizer(**settings, proxies=proxies)  # every setting checked before any write
     out = Path(config.out)
@@ -152,7 +159,8 @@ def run_nas(config: NasConfig, progress: bool = True, source: str | None = None)
                     done[arch] = {"arch": arch, "step": len(opt.history) + 1,
                                   "val_accuracy": r.val_accuracy,
                                   "test_accuracy": r.test_accuracy,
-                                  "train_seconds": r.seconds}  # fmt: skip
+                                  "train_seconds": r.seconds,
+                                  **opt.known_values(arch)}  # fmt: skip
                     store.add(done[arch])
                     trained_now += 1
                 opt.tell([arch], [done[arch]["val_accuracy"]])
@@ -180,6 +188,13 @@ def _rate(hits: int, misses: int) -> float | None:
 def _summary(config, opt, done: dict, proxies, wall: float, trained_now: int) -> dict:
     best = opt.best
     rows = [done[a] for a, _ in opt.history]
+    front = None
+    if isinstance(best, list):  # several objectives: the front, and the most accurate
+        front = [{"arch": a, **v, "test_accuracy": done[a]["test_accuracy"]} for a, v in best]
+        best = max(((a, v["val_accuracy"]) for a, v in best), key=lambda b: b[1], default=None)
+    elif isinstance(best, tuple) and isinstance(best[1], dict):
+        best = (best[0], best[1]["val_accuracy"])
+    extra = {"objectives": config.objectives, "pareto_front": front} if front is not None else {}
     return {
         "searcher": config.searcher,
         "features": config.features,
@@ -202,4 +217,5 @@ def _summary(config, opt, done: dict, proxies, wall: float, trained_now: int) ->
         "networks_with_proxies": int(opt.problem.known_proxies()[0].size),
         # a surrogate step asking for a network scored in an earlier step: no computing
         "proxy_reuse_in_run": _rate(*opt.problem.proxy_lookups),
+        **extra,
     }

@@ -70,8 +70,21 @@ class ObjectiveView:
         for name in self.known:
             if name in bench.objectives:
                 self.measured &= ~bench.objectives[name].unmeasured[self._cell_codes]
+        #: known columns read from the proxy table (params, flops, latency): with live
+        #: proxies they are filled as networks get scored (``SearchProblem`` does it)
+        self.proxy_known = [n for n in self.known if n not in bench.objectives]
         for name in self.known if own_results else self.evaluated + self.known:
+            if own_results and name in self.proxy_known:
+                continue  # the user's proxy source fills these
             self._check(name, self.column(name))
+        if own_results:
+            for c in self.constraints:
+                if c.name in self.proxy_known and not np.isfinite(self.column(c.name)).all():
+                    raise BadInputError(
+                        f"constraint {c}", f"{c.name} is computed per network as the search "
+                        "scores it: it cannot bound the candidates up front (make it an "
+                        "objective, or read it from a table)",
+                    )  # fmt: skip
         #: ids a search may propose at all: measured, and every known constraint holds
         self.allowed = self.feasible(np.arange(n), None) & self.measured
         if own_results:
@@ -96,9 +109,12 @@ class ObjectiveView:
 
     # -- values -------------------------------------------------------------------------
     def column(self, name: str) -> np.ndarray:
-        """Values of ``name`` for every candidate id."""
+        """Values of ``name`` for every candidate id (proxy columns read afresh: live
+        proxies fill them in as the search goes)."""
         if name in self._cache:
             return self._cache[name]
+        if name in self.bench.proxy_names and name not in self.bench.objectives:
+            return self.bench.proxy_scores[self.cell_row, self.bench.proxy_names.index(name)]
         bench = self.bench
         if name == ACCURACY:
             values = bench.val_accuracy[self.cell_row]
@@ -108,8 +124,8 @@ class ObjectiveView:
                 raise BadInputError(name, f"{bench.space.name} cells have no codes for tables")
             codes = self._cell_codes if col.known else self._row_codes[self.cell_row]
             values = col.values[codes]
-        else:  # params / flops: proxy columns, per network
-            values = bench.proxy_scores[self.cell_row, bench.proxy_names.index(name)]
+        else:  # a user's evaluated objective: no values in the table
+            values = np.full(len(self.cell_row), np.nan)
         self._cache[name] = values
         return values
 

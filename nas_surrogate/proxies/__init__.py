@@ -21,6 +21,7 @@ from nas_surrogate.proxies import (
     grasp,
     jacov,
     l2_norm,
+    latency,
     nwot,
     params,
     plain,
@@ -37,6 +38,14 @@ PROXIES: Registry[Callable[..., float]] = Registry("proxy")
 for _module in (epe_nas, fisher, flops, grad_norm, grasp, jacov, l2_norm, nwot, params, plain,
                 snip, synflow, zen):  # fmt: skip
     PROXIES.register(_module.__name__.rsplit(".", 1)[1], _module.score)
+
+#: measured costs computed like proxies (per network, live, cached): known objectives
+MEASURES: Registry[Callable[..., float]] = Registry("measure")
+MEASURES.register("latency", latency.score)
+
+
+def _measure(name: str) -> Callable[..., float]:
+    return MEASURES.get(name) if name in MEASURES else PROXIES.get(name)
 
 
 def load_batch(
@@ -81,7 +90,7 @@ def compute_proxies(
     ``network``: ``build`` arguments (``channels``, ``n_cells``) for a smaller skeleton;
     the input channels follow the batch."""
     batch = batch or synthetic_batch(seed=seed, device=device)
-    fns = [PROXIES.get(p) for p in proxies]
+    fns = [_measure(p) for p in proxies]
     scores = np.full((len(archs), len(proxies)), np.nan)
     seconds = np.full_like(scores, np.nan)
     for i, arch in enumerate(np.atleast_2d(archs)):

@@ -34,7 +34,12 @@ SPACES_WITH_NETWORKS = ("nasbench201",)
 
 
 def batch_digest(batch: Batch, seed: int, network: dict) -> str:
+    """Cache key of a source: the batch, skeleton, seed, proxy code version and host (a
+    latency measured here is no latency of another machine)."""
+    import platform
+
     h = hashlib.sha256()
+    h.update(platform.node().encode())
     h.update(batch.images.detach().cpu().numpy().astype(np.float32).tobytes())
     h.update(batch.labels.detach().cpu().numpy().astype(np.int64).tobytes())
     h.update(json.dumps([batch.n_classes, list(batch.images.shape), seed, sorted(network.items()),

@@ -84,6 +84,10 @@ class MultiObjectiveBO(Searcher):
                 return
             if len(cand) > MAX_POOL:
                 cand = np.sort(rng.choice(cand, size=MAX_POOL, replace=False))
+            if problem.live_proxies is not None:
+                # the networks already scored, plus ``max_new_proxies`` new random ones
+                cand = np.sort(problem.affordable(rng.permutation(cand)))
+                problem.objectives_ready(cand)
             yield self._select(problem, cand, want, rng)
 
     # -- one step -------------------------------------------------------------------------

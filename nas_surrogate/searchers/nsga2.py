@@ -55,7 +55,6 @@ class NSGA2(Searcher):
         self.mutation = mutation
 
     def propose(self, problem: SearchProblem, rng: np.random.Generator) -> Proposals:
-        view = problem.view
         pop = self.starting_rows(problem, self.population, rng)
         vals = np.asarray((yield pop), dtype=float).reshape(len(pop), -1)
         while True:
@@ -65,8 +64,7 @@ class NSGA2(Searcher):
                 pop = problem.sample(self.population, rng)
                 vals = np.asarray((yield pop), dtype=float).reshape(len(pop), -1)
                 continue
-            Y = view.minimisation(pop, vals)
-            rank, crowd = rank_and_crowding(Y, view.feasible(pop, vals))
+            rank, crowd = rank_and_crowding(*problem.points(pop, vals))
             children = self._children(problem, pop, rank, crowd, rng)
             if not len(children):
                 return
@@ -75,8 +73,7 @@ class NSGA2(Searcher):
             vals = np.vstack([vals, child_vals])
             ok = np.all(np.isfinite(vals), axis=1)
             pop, vals = pop[ok], vals[ok]
-            Y = view.minimisation(pop, vals)
-            rank, crowd = rank_and_crowding(Y, view.feasible(pop, vals))
+            rank, crowd = rank_and_crowding(*problem.points(pop, vals))
             keep = np.lexsort((-crowd, rank))[: self.population]
             pop, vals = pop[keep], vals[keep]
 

@@ -120,6 +120,10 @@ class SearchProblem:
                 objective_notes, own_results=own_results,
             )  # fmt: skip
             self._allowed = self.view.allowed
+        #: proxy columns the objectives read (live proxies compute them like the features')
+        self._objective_cols = [
+            self.bench.proxy_names.index(n) for n in (self.view.proxy_known if self.view else [])
+        ]
         #: one representative id per network (its first proposable cell), for scoring
         #: whole tables
         allowed = np.flatnonzero(self._allowed)
@@ -175,7 +179,8 @@ class SearchProblem:
         """``ids`` a surrogate step may score: all whose proxies are known, plus at most
         ``max_new_proxies`` new ones (``first`` before the others, then in order)."""
         ids = np.asarray(ids, dtype=np.int64)
-        if self.live_proxies is None or self.max_new_proxies is None or not self._zc_cols:
+        needs = self._zc_cols or self._objective_cols
+        if self.live_proxies is None or self.max_new_proxies is None or not needs:
             return ids
         known = self._has_zc[self.row_of(ids)]
         new = ids[~known]
@@ -329,6 +334,18 @@ class SearchProblem:
             return float(vector[0]) if len(vector) == 1 else vector
         return float(self.bench.val_accuracy[self.cell_row[int(cand)]])
 
+    def objectives_ready(self, ids: np.ndarray) -> None:
+        """Live proxies: compute the proxy columns the objectives read (latency, params,
+        flops) for ``ids`` that lack them, before the view reads them."""
+        if self.live_proxies is not None and self._objective_cols:
+            self._ensure_proxies(self.row_of(np.asarray(ids, dtype=np.int64)))
+
+    def points(self, ids: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(minimisation objectives, feasible) of ``ids`` with evaluated ``values``."""
+        self.objectives_ready(ids)
+        values = np.asarray(values, dtype=float).reshape(len(ids), -1)
+        return self.view.minimisation(ids, values), self.view.feasible(ids, values)
+
     def evaluated_history(self) -> tuple[np.ndarray, np.ndarray]:
         """(ids, values): every result so far, one row of ``view.evaluated`` values each."""
         ids = np.array(self.trajectory.rows, dtype=np.int64)
@@ -351,7 +368,7 @@ class SearchProblem:
         sib = view.siblings(rows)
         sib = sib[self._allowed[sib]]
         vals = np.vstack([by_row[int(r)] for r in self.cell_row[sib]])
-        return sib, view.minimisation(sib, vals), view.feasible(sib, vals)
+        return (sib, *self.points(sib, vals))
 
     def query(self, cand: int) -> float:
         """Ground-truth validation accuracy of the network of ``cand``; each network once."""
