@@ -44,7 +44,7 @@ class Driver:
                 self._started = True
                 ids = next(self._gen)
             else:
-                ids = self._gen.send(np.array([self._results[i] for i in self._batch]))
+                ids = self._gen.send(self._batch_values())
         except StopIteration:
             self.done = True
             return
@@ -57,6 +57,15 @@ class Driver:
         # an id proposed earlier (a random fill-in, a result added by the user) is not
         # handed out again: its value reaches the searcher when it is known
         self._queue.extend(i for i, t in zip(self._batch, taken) if not t)
+
+    def _batch_values(self) -> np.ndarray:
+        """Values of the last batch, in order; with several evaluated columns a failed
+        evaluation (-inf) fills its whole row."""
+        values = [self._results[i] for i in self._batch]
+        width = max((np.size(v) for v in values), default=1)
+        if width == 1:
+            return np.array([float(np.ravel(v)[0]) for v in values])
+        return np.vstack([np.broadcast_to(np.asarray(v, dtype=float), (width,)) for v in values])
 
     def _waiting(self) -> bool:
         return len(self._results) < len(self._batch)

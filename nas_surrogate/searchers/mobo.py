@@ -56,7 +56,6 @@ class MultiObjectiveBO(Searcher):
         batch: int = 5,
         kappa: float = 1.0,
         n_samples: int = 32,
-        scale: str = "front",
         **common,
     ) -> None:
         super().__init__(**common)
@@ -65,7 +64,6 @@ class MultiObjectiveBO(Searcher):
         self.batch = batch
         self.kappa = kappa
         self.n_samples = n_samples
-        self.scale = scale
 
     def propose(self, problem: SearchProblem, rng: np.random.Generator) -> Proposals:
         if self.acquisition not in ACQUISITIONS:
@@ -138,16 +136,12 @@ class MultiObjectiveBO(Searcher):
         ids, Y, feasible = problem.evaluated_points()
         front = Y[feasible]
         front = front[non_dominated(front)] if len(front) else front
-        if self.scale == "front":
-            lo = (
-                np.minimum(front.min(axis=0), believed.min(axis=0))
-                if len(front)
-                else believed.min(0)
-            )
-            hi = front.max(axis=0) if len(front) > 1 else believed.max(axis=0)
-        else:  # the whole range: known objectives exact, evaluated ones believed
-            both = np.vstack([front, believed]) if len(front) else believed
-            lo, hi = both.min(axis=0), both.max(axis=0)
+        # normalised by the current front's range (the believed points where it has none)
+        if len(front):
+            lo = np.minimum(front.min(axis=0), believed.min(axis=0))
+        else:
+            lo = believed.min(axis=0)
+        hi = front.max(axis=0) if len(front) > 1 else believed.max(axis=0)
         span = np.where(hi - lo > 0, hi - lo, 1.0)
         ref = np.ones(len(signs)) * 1.1  # a little beyond the front's nadir
 
