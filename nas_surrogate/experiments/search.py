@@ -197,6 +197,14 @@ def objective_files(config: SearchConfig) -> list:
     return table_files(list(objective_sources(config)))
 
 
+def _costs_key(proxy_costs: str | None) -> tuple[str, tuple[tuple[str, float], ...]] | None:
+    """The costs file as a cache key: read on every call (it is tiny), so the cached
+    table is keyed by the file's content, not its path."""
+    if not proxy_costs:
+        return None
+    return (proxy_costs, tuple(sorted(read_proxy_costs(proxy_costs).items())))
+
+
 def _benchmark(
     bench_id: str,
     data_dir: str | None,
@@ -204,28 +212,21 @@ def _benchmark(
     proxy_costs: str | None = None,
     objective_data: tuple[str, ...] = (),
 ) -> Benchmark:
-    """The searchable table. The costs file is read on every call (it is tiny), so the
-    cached table is keyed by the file's content, not its path."""
-    costs = None
-    if proxy_costs:
-        costs = (proxy_costs, tuple(sorted(read_proxy_costs(proxy_costs).items())))
+    """The searchable table."""
+    costs = _costs_key(proxy_costs)
     return _cached_benchmark(bench_id, data_dir, proxy_table, costs, objective_data)[0]
 
 
-def _config_benchmark(bench_id: str, config: SearchConfig) -> Benchmark:
-    return _benchmark(
-        bench_id, config.data_dir, config.proxy_table, config.proxy_costs,
+def _with_notes(bench_id: str, config: SearchConfig) -> tuple[Benchmark, list[str]]:
+    """The run's table and the notes on objective tables that could not be placed."""
+    return _cached_benchmark(
+        bench_id, config.data_dir, config.proxy_table, _costs_key(config.proxy_costs),
         objective_sources(config),
     )  # fmt: skip
 
 
-def _objective_notes(bench_id: str, config: SearchConfig) -> list[str]:
-    costs = None
-    if config.proxy_costs:
-        costs = (config.proxy_costs, tuple(sorted(read_proxy_costs(config.proxy_costs).items())))
-    return _cached_benchmark(
-        bench_id, config.data_dir, config.proxy_table, costs, objective_sources(config)
-    )[1]
+def _config_benchmark(bench_id: str, config: SearchConfig) -> Benchmark:
+    return _with_notes(bench_id, config)[0]
 
 
 def objective_view(bench_id: str, config: SearchConfig) -> ObjectiveView | None:
@@ -233,12 +234,8 @@ def objective_view(bench_id: str, config: SearchConfig) -> ObjectiveView | None:
     name, table and constraint is checked here, before any work."""
     if not is_multi(config.objectives, config.constraints):
         return None
-    problem = SearchProblem(
-        _config_benchmark(bench_id, config),
-        **parsed_objectives(config),
-        objective_notes=_objective_notes(bench_id, config),
-    )
-    return problem.view
+    bench, notes = _with_notes(bench_id, config)
+    return SearchProblem(bench, **parsed_objectives(config), objective_notes=notes).view
 
 
 def parsed_objectives(config: SearchConfig) -> dict:
