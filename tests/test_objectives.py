@@ -261,9 +261,16 @@ def test_search_cli_pareto_and_constrained(capsys, tmp_path, full_data_dir, shar
     for col in ("edgegpu_latency", "hv_fraction", "igd", "front_found", "cell", "feasible"):
         assert col in results.columns
     assert (out / "plots" / "fronts--nasbench201--cifar10.png").is_file()
-    # same command: resumed, same numbers; a changed objective: refused
+    # same command: resumed, same numbers; -j 2 elsewhere: the same numbers; a changed
+    # objective: refused
     assert cli(capsys, *argv)[0] == 0
     assert pd.read_csv(out / "results.csv").equals(results)
+    par = [*argv[:-3], str(tmp_path / "par"), "-j", "2"]
+    assert cli(capsys, *par)[0] == 0
+    timing = ["wall_seconds"]
+    assert pd.read_csv(tmp_path / "par" / "results.csv").drop(columns=timing).equals(
+        results.drop(columns=timing)
+    )
     changed = [
         a if a != "val_accuracy,edgegpu_latency" else "val_accuracy,fpga_latency" for a in argv
     ]
