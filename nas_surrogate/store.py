@@ -3,7 +3,9 @@
 The source of truth is the journal beside the CSV (``results.jsonl`` for
 ``results.csv``): one JSON line per finished unit (all its rows), appended and fsynced
 as the unit finishes, so a kill at any moment loses at most the unit being written,
-whose partial last line is ignored on read. JSON keeps types (an integer seed stays an
+whose partial last line is dropped on the next open (before anything is appended after
+it). A write that fails (disk full, I/O error) leaves the journal as it was and is one
+line naming the file. JSON keeps types (an integer seed stays an
 integer), and a unit key seen twice counts once (the first). ``results.csv`` is
 rendered from the journal atomically (temp file + rename) at most every
 ``flush_seconds`` and at the end; it is an output, never read back.
@@ -15,6 +17,7 @@ silently losing one run's units.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -42,26 +45,43 @@ class ResultsStore:
             self._read_journal()
 
     def _read_journal(self) -> None:
-        with open(self.journal, encoding="utf-8", errors="replace") as f:
-            lines = f.read().split("\n")
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
+        """Read every finished unit; a cut last line (a kill or a full disk during a
+        write) is dropped from the file before anything is appended after it."""
+        data = self.journal.read_bytes()
+        good = 0  # byte offset just past the last complete, valid line
+        lines = data.split(b"\n")
+        offset = 0
+        for number, raw in enumerate(lines, 1):
+            end = offset + len(raw) + 1  # past its newline
+            complete = end <= len(data)  # the last piece has no newline: it was cut
+            offset = end
+            if not raw.strip():
+                if complete:
+                    good = end
                 continue
             try:
-                entry = json.loads(line)
+                entry = json.loads(raw.decode("utf-8"))
                 rows = entry["rows"]
                 if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
                     raise TypeError
                 missing = [c for r in rows for c in self.key_columns if c not in r]
-            except (json.JSONDecodeError, KeyError, TypeError, RecursionError):
+                if not complete:
+                    raise ValueError("no newline: cut")
+            except (ValueError, KeyError, TypeError, RecursionError, UnicodeDecodeError):
                 if number >= len(lines) - 1:  # the unit a kill cut short: not finished
-                    continue
+                    break
                 raise BadInputError(f"{self.journal}:{number}", "not a results line") from None
             if missing:
                 raise BadInputError(
                     str(self.journal), f"not a results file of this command (no {missing[0]!r})"
                 )
             self._add(rows)
+            good = end
+        if good < len(data):
+            with open(self.journal, "r+b") as f:
+                f.truncate(good)
+                f.flush()
+                os.fsync(f.fileno())
 
     def key(self, row: dict) -> tuple:
         return tuple(str(row[c]) for c in self.key_columns)
@@ -77,6 +97,11 @@ class ResultsStore:
         self._rows.extend(rows)
         return True
 
+    def _forget(self, rows: list[dict]) -> None:
+        keys = {self.key(r) for r in rows}
+        self._keys -= keys
+        self._rows = [r for r in self._rows if self.key(r) not in keys]
+
     def add(self, row: dict) -> None:
         self.add_many([row])
 
@@ -85,10 +110,20 @@ class ResultsStore:
         if not rows or not self._add(rows):
             return
         line = json.dumps({"rows": rows}, allow_nan=True, default=_plain) + "\n"
-        with open(self.journal, "a", encoding="utf-8") as f:
-            f.write(line)
-            f.flush()
-            os.fsync(f.fileno())
+        size = self.journal.stat().st_size if self.journal.exists() else 0
+        try:
+            with open(self.journal, "a", encoding="utf-8") as f:
+                f.write(line)
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as e:  # disk full, I/O error: the journal stays as it was
+            self._forget(rows)
+            with contextlib.suppress(OSError):
+                os.truncate(self.journal, size)
+            raise BadInputError(
+                str(self.journal), f"could not be written ({e.strerror or e}); the finished "
+                "units before this one are kept: free space and rerun to go on",
+            ) from None  # fmt: skip
         self._dirty = True
         if time.monotonic() - self._last_flush >= self.flush_seconds:
             self.flush()

@@ -268,8 +268,10 @@ def test_search_cli_pareto_and_constrained(capsys, tmp_path, full_data_dir, shar
     par = [*argv[:-3], str(tmp_path / "par"), "-j", "2"]
     assert cli(capsys, *par)[0] == 0
     timing = ["wall_seconds"]
-    assert pd.read_csv(tmp_path / "par" / "results.csv").drop(columns=timing).equals(
-        results.drop(columns=timing)
+    assert (
+        pd.read_csv(tmp_path / "par" / "results.csv")
+        .drop(columns=timing)
+        .equals(results.drop(columns=timing))
     )
     changed = [
         a if a != "val_accuracy,edgegpu_latency" else "val_accuracy,fpga_latency" for a in argv
