@@ -17,6 +17,7 @@ import typer
 
 from nas_surrogate.config import MAX_SEED
 from nas_surrogate.errors import BadInputError
+from nas_surrogate.io import exclusive
 
 StateOpt = Annotated[
     Path, typer.Option("--state", help="JSON state of the optimiser (created by the first ask).")
@@ -150,9 +151,10 @@ def register(app: typer.Typer, data_dir_opt: Any, format_opt: Any) -> None:
         given = {"space": space, "searcher": searcher, "features": features,
                  "surrogate": surrogate, "seed": seed, "benchmark": benchmark,
                  **{k: None if v is None else comma_list(v) for k, v in lists.items()}}  # fmt: skip
-        opt = _open(state, data_dir, given)
-        archs = opt.ask(k)
-        opt.save(state)
+        with exclusive(state):  # read, change, write: one process at a time
+            opt = _open(state, data_dir, given)
+            archs = opt.ask(k)
+            opt.save(state)
         if fmt is OutputFormat.json:
             emit_json({"archs": archs, "pending": opt.pending, "tell": opt.evaluated})
             return
@@ -185,23 +187,24 @@ def register(app: typer.Typer, data_dir_opt: Any, format_opt: Any) -> None:
             raise BadInputError(f"--state {state}", "does not exist; start with ask")
         if fail and value:
             raise BadInputError("--fail", "takes no --value")
-        opt = _open(state, data_dir, dict.fromkeys(DEFAULTS))
-        values = list(value or [])
-        m = len(opt.evaluated)
-        if m > 1 and not fail:
-            if len(values) != m * len(arch):
-                raise BadInputError(
-                    "--value", f"{len(values)} values for {len(arch)} archs x {m} evaluated "
-                    f"columns ({', '.join(opt.evaluated)})",
-                )  # fmt: skip
-            values = [values[i * m : (i + 1) * m] for i in range(len(arch))]
-        if fail:
-            opt.fail(arch)
-        elif add:
-            opt.add(arch, values)
-        else:
-            opt.tell(arch, values)
-        opt.save(state)
+        with exclusive(state):  # concurrent tells of one state keep every result
+            opt = _open(state, data_dir, dict.fromkeys(DEFAULTS))
+            values = list(value or [])
+            m = len(opt.evaluated)
+            if m > 1 and not fail:
+                if len(values) != m * len(arch):
+                    raise BadInputError(
+                        "--value", f"{len(values)} values for {len(arch)} archs x {m} evaluated "
+                        f"columns ({', '.join(opt.evaluated)})",
+                    )  # fmt: skip
+                values = [values[i * m : (i + 1) * m] for i in range(len(arch))]
+            if fail:
+                opt.fail(arch)
+            elif add:
+                opt.add(arch, values)
+            else:
+                opt.tell(arch, values)
+            opt.save(state)
         best = opt.best
         if fmt is OutputFormat.json:
             emit_json({"n_told": len(opt.history), "best": best, "pending": opt.pending})

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -70,3 +71,41 @@ def make_out_dir(out: Path) -> Path:
     if not os.access(out, os.W_OK):
         raise BadInputError(f"--out {out}", "is not writable")
     return out
+
+
+#: longest wait for another process's read-change-write of the same file
+LOCK_SECONDS = 120.0
+
+
+@contextlib.contextmanager
+def exclusive(path: Path, timeout: float = LOCK_SECONDS) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``PATH.lock`` (waiting up to ``timeout`` seconds):
+    two processes that read, change and rewrite ``path`` take turns instead of one
+    overwriting the other's change. No-op where flock does not exist."""
+    import time
+
+    from nas_surrogate.errors import BadInputError
+
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - no flock here
+        yield
+        return
+    lock = Path(f"{path}.lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as f:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise BadInputError(
+                        str(path), f"another process has held it for {timeout:.0f} s"
+                    ) from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
