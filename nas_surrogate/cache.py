@@ -26,7 +26,7 @@ from nas_surrogate.io import atomic_write
 from nas_surrogate.spaces import get_space
 
 #: Bump when a parser changes what it produces from the same bytes.
-PARSER_VERSION = 3
+PARSER_VERSION = 4
 
 
 def cache_dir() -> Path | None:

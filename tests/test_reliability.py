@@ -47,3 +47,24 @@ def test_concurrent_tells_on_one_state_keep_every_result(tmp_path, capsys):
     doc = json.loads(state.read_text())
     told = [e for e in doc["events"] if e[0] == "tell"]
     assert len(told) == 4  # none lost
+
+
+def test_a_key_written_twice_in_a_data_file_is_refused(tmp_path, capsys, data_dir):
+    """json keeps the last of two equal keys: a duplicated arch changed an accuracy, a
+    duplicated task dropped networks, silently."""
+    text = (data_dir / "zc_nasbench201.json").read_text()
+    first_arch = text.index('"(', text.index('"cifar10"'))
+    end = text.index("}}", first_arch) + 2  # one arch entry: "(..)": {...}}
+    entry = text[first_arch:end]
+    dup_arch = text[:first_arch] + entry + ", " + text[first_arch:]
+    head = text.index('"cifar10"')
+    dup_task = text[:head] + '"cifar10": {}, ' + text[head:]
+    for name, doc, key in (("arch", dup_arch, entry[: entry.index(":")]),
+                           ("task", dup_task, '"cifar10"')):  # fmt: skip
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "zc_nasbench201.json").write_text(doc)
+        code = main(["benchmarks", "--data-dir", str(folder)])
+        err = capsys.readouterr().err
+        assert code == 2, err
+        assert "appears twice" in err and key.strip('"') in err

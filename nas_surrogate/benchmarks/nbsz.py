@@ -96,11 +96,27 @@ def _number(value: object, where: str) -> float:
         raise BadInputError(where, "number out of range") from None
 
 
+def _unique_keys(where: str):
+    """A JSON object hook refusing a key written twice (json keeps the last one silently:
+    a duplicated arch would change its accuracy, a duplicated task drop networks)."""
+
+    def hook(pairs: list[tuple[str, object]]) -> dict:
+        out = dict(pairs)
+        if len(out) < len(pairs):
+            seen: set[str] = set()
+            dup = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+            raise BadInputError(where, f"key {dup!r} appears twice in one object")
+        return out
+
+    return hook
+
+
 def _loads(raw: bytes, where: str) -> object:
     """JSON with integers read as floats (a 400-digit integer is a number out of range,
-    not a crash) and nesting depth errors reported as bad input."""
+    not a crash), a key written twice refused, and nesting depth errors reported as bad
+    input."""
     try:
-        return json.loads(raw, parse_int=float)
+        return json.loads(raw, parse_int=float, object_pairs_hook=_unique_keys(where))
     except json.JSONDecodeError as e:
         raise BadInputError(where, f"not valid JSON ({e.msg} at line {e.lineno})") from None
     except UnicodeDecodeError:
