@@ -7,7 +7,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -54,13 +54,30 @@ def write_json_atomic(path: Path, obj: Any) -> None:
     write_text_atomic(path, json.dumps(json_safe(obj), indent=2) + "\n")
 
 
-def make_out_dir(out: Path) -> Path:
-    """Create the output folder ``out``; BadInputError if it is a file (``/dev/null``)
-    or cannot be created or written (read-only place)."""
+def check_out_dir(out: Path, inputs: Iterable[str | Path | None] = ()) -> None:
+    """BadInputError if ``out`` is, lies inside, or holds one of the ``inputs`` folders
+    (the data dir): a run's files there would be read as data by every later command."""
+    from nas_surrogate.errors import BadInputError
+
+    where = Path(out).expanduser().resolve()
+    for item in inputs:
+        if item is None or str(item) == "":
+            continue
+        data = Path(item).expanduser().resolve()
+        if where == data or data in where.parents or where in data.parents:
+            raise BadInputError(
+                f"--out {out}", f"is, is inside or holds the data folder {data}: write elsewhere"
+            )
+
+
+def make_out_dir(out: Path, inputs: Iterable[str | Path | None] = ()) -> Path:
+    """Create the output folder ``out``; BadInputError if it is a file (``/dev/null``),
+    cannot be created or written (read-only place), or overlaps an ``inputs`` folder."""
     import os
 
     from nas_surrogate.errors import BadInputError
 
+    check_out_dir(out, inputs)
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise BadInputError(f"--out {out}", "exists and is not a directory")

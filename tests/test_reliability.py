@@ -68,3 +68,21 @@ def test_a_key_written_twice_in_a_data_file_is_refused(tmp_path, capsys, data_di
         err = capsys.readouterr().err
         assert code == 2, err
         assert "appears twice" in err and key.strip('"') in err
+
+
+def test_out_equal_to_inside_or_holding_the_data_dir_is_refused(tmp_path, capsys, data_dir):
+    import shutil
+
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(data_dir / "zc_nasbench201.json", data)
+    for out in (data, data / "results", tmp_path):
+        argv = ["search", "-b", "nasbench201/cifar10", "--data-dir", str(data), "--searcher",
+                "random", "--budget", "3", "--seeds", "1", "--out", str(out)]  # fmt: skip
+        assert main(argv) == 2
+        assert "data folder" in capsys.readouterr().err
+        assert not (out / "run.json").exists()
+    assert sorted(p.name for p in data.iterdir()) == ["zc_nasbench201.json"]
+    code = main(["evaluate", "-b", "nasbench201/cifar10", "--data-dir", str(data), "-s", "rf",
+                 "-f", "zc", "-n", "20", "--seeds", "1", "--out", str(data / "e")])  # fmt: skip
+    assert code == 2 and "data folder" in capsys.readouterr().err

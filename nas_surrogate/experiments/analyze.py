@@ -125,7 +125,7 @@ def analyze(
     if bins < 2:
         raise BadInputError("--bins", f"must be >= 2, got {bins}")
     benches = _benches(spec, data_dir)
-    out = make_out_dir(Path(out))
+    out = make_out_dir(Path(out), [data_dir])
     part, md = run(benches, out, bins, seed)
     summary = {"command": f"analyze {kind}", "benchmarks": [b.id for b in benches], **part}
     write_text_atomic(out / "results.md", "\n".join(md))
@@ -178,7 +178,7 @@ def evolve_proxy(
     probe = EvolveConfig(benchmark=sources[0].id, seed=0, terminals=terminals, **gp_params)
     probe.validate()  # every setting checked before anything is written
     primitive_set(probe.terminals or ["a", "b", "c"], probe.ops)
-    out = make_out_dir(Path(out))
+    out = make_out_dir(Path(out), [data_dir])
     ids = list(dict.fromkeys([b.id for b in sources] + [b.id for b in targets]))
     settings = {
         "gp": {k: gp_params[k] for k in sorted(gp_params)},

@@ -366,7 +366,7 @@ def evaluate(
     out = Path(out)
     results, n_run = run_experiment(
         units, partial(run_unit, config=config), out, "evaluate", config.fingerprint(), KEY_COLUMNS,
-        n_jobs=n_jobs, progress=progress, scheduler=scheduler,
+        n_jobs=n_jobs, progress=progress, scheduler=scheduler, inputs=[config.data_dir],
     )  # fmt: skip
 
     summary = {

@@ -19,13 +19,15 @@ from nas_surrogate.io import make_out_dir, write_json_atomic
 from nas_surrogate.store import ResultsStore
 
 
-def prepare_out_dir(out: Path, command: str, fingerprint: dict) -> None:
+def prepare_out_dir(
+    out: Path, command: str, fingerprint: dict, inputs: Sequence[str | None] = ()
+) -> None:
     """Create ``out``; refuse to resume results made with different settings.
 
     Resuming is only honest when the finished units were computed exactly as the missing
     ones will be: same seeds, split and hyperparameters. ``run.json`` records them.
     """
-    out = make_out_dir(Path(out))
+    out = make_out_dir(Path(out), inputs)
     record = out / "run.json"
     wanted = {"command": command, "settings": fingerprint}
     holds_results = any(p.name != "run.json" for p in out.iterdir())
@@ -68,11 +70,12 @@ def run_experiment(
     n_jobs: int = 1,
     progress: bool = True,
     scheduler: str | None = None,
+    inputs: Sequence[str | None] = (),
 ) -> tuple[pd.DataFrame, int]:
     """Prepare ``out``, run the missing units into ``out/results.csv``, and return the
     rows of exactly these units (a folder may hold a bigger earlier grid) and how many
-    units ran now."""
-    prepare_out_dir(out, command, fingerprint)
+    units ran now. ``inputs``: data folders ``out`` must stay clear of."""
+    prepare_out_dir(out, command, fingerprint, inputs)
     store = ResultsStore(Path(out) / "results.csv", key_columns)
     try:
         n_run = run_units(

@@ -512,6 +512,7 @@ def search(
     results, n_run = run_experiment(
         units, partial(run_unit, config=config), out, "search", config.fingerprint(), KEY_COLUMNS,
         n_jobs=n_jobs, progress=progress, scheduler=scheduler,
+        inputs=[config.data_dir, *objective_sources(config)],
     )  # fmt: skip
     results = results.sort_values([*KEY_COLUMNS, "step"]).reset_index(drop=True)
     table = summarize(results, config)

@@ -349,10 +349,9 @@ def run_tuning(
     import optuna
 
     started = time.perf_counter() if started is None else started
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise BadInputError(f"--out {out}", "exists and is not a directory")
-    out.mkdir(parents=True, exist_ok=True)
+    from nas_surrogate.io import make_out_dir
+
+    out = make_out_dir(Path(out), [getattr(target.config, "data_dir", None)])
     storage = storage or f"sqlite:///{(out / 'study.db').resolve()}"
     study_name = study_name or target.study_name
     optuna.logging.set_verbosity(optuna.logging.WARNING)
