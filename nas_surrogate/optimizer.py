@@ -51,7 +51,9 @@ from nas_surrogate.searchers.driver import Driver
 from nas_surrogate.searchers.problem import SearchProblem
 from nas_surrogate.spaces import SPACES, SearchSpace, get_space
 
-STATE_FORMAT = "nas-surrogate-optimizer/1"
+STATE_FORMAT = "nas-surrogate-optimizer/2"
+#: formats this version reads: /1 had no digest (its files are refused, saying why)
+OLD_FORMATS = ("nas-surrogate-optimizer/1",)
 #: largest state file read back (bounds what a file can make us allocate)
 MAX_STATE_BYTES = 64 * 2**20
 #: most proposals one ask may request
@@ -453,7 +455,7 @@ class Optimizer:
     # -- state --------------------------------------------------------------------------
     def state(self) -> dict:
         rows, scores, seconds = self.problem.known_proxies()
-        return {
+        doc = {
             "format": STATE_FORMAT,
             "config": self.config,
             "events": self.events,
@@ -464,6 +466,7 @@ class Optimizer:
                 "seconds": seconds.tolist(),
             },
         }
+        return {**doc, "digest": state_digest(doc)}
 
     def save(self, path: str | Path) -> None:
         """Write the state atomically (a reader never sees half a file)."""
@@ -481,8 +484,19 @@ class Optimizer:
     def from_state(
         cls, doc: Any, proxies: ProxyFn | Benchmark | None = None, where: str = "state"
     ) -> Optimizer:
+        if isinstance(doc, dict) and doc.get("format") in OLD_FORMATS:
+            raise BadInputError(
+                where, f"written by an older version ({doc['format']}, no digest): start a "
+                "new state with the same settings and add its results with add/--add",
+            )  # fmt: skip
         if not isinstance(doc, dict) or doc.get("format") != STATE_FORMAT:
             raise BadInputError(where, f"not a {STATE_FORMAT} file")
+        body = {k: v for k, v in doc.items() if k != "digest"}
+        if doc.get("digest") != state_digest(body):
+            raise BadInputError(
+                where, "was edited (its digest does not match what it holds): a state file "
+                "is written only by ask/tell/save",
+            )  # fmt: skip
         config = doc.get("config")
         keys = {
             "space", "searcher", "features", "surrogate", "seed", "searcher_params",
@@ -565,6 +579,16 @@ class Optimizer:
             raise BadInputError(f"{at} {e.where}", e.why) from None  # say where in the file
         except (IndexError, TypeError, ValueError, OverflowError) as e:
             raise BadInputError(at, f"unreadable ({e})") from None
+
+
+def state_digest(doc: dict) -> str:
+    """SHA-256 of a state's every field (settings, events with the told values, stored
+    proxy scores), canonical JSON: an edit anywhere changes it. A guard against edits and
+    mixing, not a signature: whoever can write the file can write a digest."""
+    import hashlib
+
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), allow_nan=True)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def read_state(path: Path) -> Any:

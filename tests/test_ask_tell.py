@@ -130,26 +130,60 @@ def test_state_round_trip_resumes_with_nothing_lost_or_repeated(tmp_path, full):
 
 
 def test_changed_settings_or_a_tampered_file_do_not_replay(tmp_path, full):
+    from nas_surrogate.optimizer import state_digest
+
     opt = Optimizer("nasbench201", "random", proxies=full, seed=1)
     opt.ask(3)
     opt.save(tmp_path / "s.json")
     doc = json.loads((tmp_path / "s.json").read_text())
+
+    def write(d: dict, sign: bool) -> None:
+        body = {k: v for k, v in d.items() if k != "digest"}
+        out = {**body, "digest": state_digest(body)} if sign else d
+        (tmp_path / "t.json").write_text(json.dumps(out))
+
     doc["config"]["seed"] = 2
-    (tmp_path / "t.json").write_text(json.dumps(doc))
+    write(doc, sign=False)  # any edit: the digest no longer matches
+    with pytest.raises(ValueError, match="was edited"):
+        Optimizer.load(tmp_path / "t.json", proxies=full)
+    write(doc, sign=True)  # re-signed by hand: the replay still catches another seed
     with pytest.raises(ValueError, match="does not replay"):
         Optimizer.load(tmp_path / "t.json", proxies=full)
     bad = json.loads(json.dumps(doc))
     bad["config"]["seed"] = 1
     bad["events"][0][1] = "many"
-    (tmp_path / "t.json").write_text(json.dumps(bad))
+    write(bad, sign=True)
     with pytest.raises(ValueError, match=r"events\[0\] k"):  # names the place in the file
         Optimizer.load(tmp_path / "t.json", proxies=full)
     doc["config"]["surprise"] = 1
-    (tmp_path / "t.json").write_text(json.dumps(doc))
+    write(doc, sign=True)
     with pytest.raises(ValueError, match="config"):
         Optimizer.load(tmp_path / "t.json", proxies=full)
     with pytest.raises(ValueError, match="table"):
         Optimizer.load(tmp_path / "s.json")  # saved with a table, loaded without
+    old = {k: v for k, v in json.loads((tmp_path / "s.json").read_text()).items() if k != "digest"}
+    write({**old, "format": "nas-surrogate-optimizer/1"}, sign=False)
+    with pytest.raises(ValueError, match="older version"):
+        Optimizer.load(tmp_path / "t.json", proxies=full)
+
+
+def test_an_edited_told_value_or_features_are_refused(tmp_path, full):
+    """Only the asks were replayed: an edited told value or feature spec was accepted
+    and changed later proposals."""
+    opt = Optimizer("nasbench201", "bo", features="onehot", proxies=full, seed=0,
+                    searcher_params={"init": 3})  # fmt: skip
+    archs = opt.ask(3)
+    opt.tell(archs, [80.0, 81.0, 82.0])
+    opt.save(tmp_path / "s.json")
+    for edit in ("value", "features"):
+        doc = json.loads((tmp_path / "s.json").read_text())
+        if edit == "value":
+            next(e for e in doc["events"] if e[0] == "tell")[2][0] = 99.0
+        else:
+            doc["config"]["features"] = "onehot+zc"
+        (tmp_path / "t.json").write_text(json.dumps(doc))
+        with pytest.raises(ValueError, match="was edited"):
+            Optimizer.load(tmp_path / "t.json", proxies=full)
 
 
 def test_live_proxy_function_is_called_once_per_network_and_saved(tmp_path):
