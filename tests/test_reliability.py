@@ -86,3 +86,23 @@ def test_out_equal_to_inside_or_holding_the_data_dir_is_refused(tmp_path, capsys
     code = main(["evaluate", "-b", "nasbench201/cifar10", "--data-dir", str(data), "-s", "rf",
                  "-f", "zc", "-n", "20", "--seeds", "1", "--out", str(data / "e")])  # fmt: skip
     assert code == 2 and "data folder" in capsys.readouterr().err
+
+
+def test_an_evolved_proxy_that_is_nan_everywhere_is_refused(tmp_path, capsys, data_dir):
+    """It was used silently (tau "nan +- nan", exit 0)."""
+    inf = "mul(mul(add(nwot, 1.0), 1e200), 1e200)"
+    doc = {
+        "expression": f"sub({inf}, {inf})", "terminals": ["nwot"],
+        "ops": ["add", "sub", "mul"], "evolved_on": "nasbench201/cifar10", "seed": 0,
+        "tau_sample": 0.5, "tau_rest": 0.5, "size": 9, "pruned": {}, "evaluated": 1,
+        "seconds": 0.1, "seconds_saved_estimate": 0.0,
+    }  # fmt: skip
+    path = tmp_path / "nan.json"
+    path.write_text(json.dumps(doc))
+    out = tmp_path / "o"
+    code = main(["evaluate", "-b", "nasbench201/cifar10", "--data-dir", str(data_dir),
+                 "-s", "rf", "-f", f"evolved:{path}", "-n", "20", "--seeds", "1",
+                 "--out", str(out)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "not a finite number for any" in err, err
+    assert not out.exists()

@@ -253,7 +253,13 @@ class EvolvedProxy:
                 f"needs {', '.join(missing)}, which {bench.id} does not have",
             )
         X = rank_terminals(bench, self.terminals)
-        return evaluate_nodes(self.nodes, dict(zip(self.terminals, X.T)), len(X))
+        values = evaluate_nodes(self.nodes, dict(zip(self.terminals, X.T)), len(X))
+        if len(values) and not np.isfinite(values).any():
+            raise BadInputError(
+                f"evolved proxy {_short(self.expression)!r}",
+                f"is not a finite number for any of the {len(values)} networks of {bench.id}",
+            )
+        return values
 
 
 __all__ = [
