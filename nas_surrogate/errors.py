@@ -8,7 +8,16 @@ from __future__ import annotations
 
 import re
 
-_CREDENTIALS = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/@\s:]*):[^/@\s]*@")
+#: ``scheme://user:PASSWORD@host``: the password runs to the *last* ``@`` of the address
+#: (it may hold ``/``, ``:`` or ``@``, as SQLAlchemy's ``make_url`` reads it)
+_CREDENTIALS = re.compile(
+    r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/@\s:'\"]*):[^\s'\"]*@(?=[^\s@'\"]*(?:[\s'\"]|$))"
+)
+#: ``?password=...`` and its relatives in a query string
+_SECRET_PARAMS = re.compile(
+    r"(?P<key>[?&;](?:password|passwd|pwd|pass|secret|token|api_key|apikey)=)[^&;\s'\"]*",
+    re.IGNORECASE,
+)
 
 
 class BadInputError(ValueError):
@@ -33,4 +42,5 @@ def shorten(text: str, limit: int = MAX_PART) -> str:
 def redact(text: str) -> str:
     """``text`` with the password of every URL in it (``scheme://user:PASS@host``)
     replaced by ``***``: storage URLs are printed and stored, their secrets never."""
-    return _CREDENTIALS.sub(r"\g<head>:***@", str(text))
+    text = _CREDENTIALS.sub(r"\g<head>:***@", str(text))
+    return _SECRET_PARAMS.sub(r"\g<key>***", text)

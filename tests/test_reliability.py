@@ -106,3 +106,34 @@ def test_an_evolved_proxy_that_is_nan_everywhere_is_refused(tmp_path, capsys, da
     err = capsys.readouterr().err
     assert code == 2 and "not a finite number for any" in err, err
     assert not out.exists()
+
+
+def test_passwords_are_masked_whatever_they_hold():
+    from nas_surrogate.errors import redact
+
+    cases = {
+        "postgresql://alice:pa/ss%word@host/db": "pa/ss%word",
+        "postgresql://alice:p@ss@host:5432/db": "p@ss",
+        "mysql+pymysql://u:a:b@h/d": "a:b",
+        "postgresql://u@host/db?password=s3cret&sslmode=require": "s3cret",
+        "redis://h:6379/0?token=abc123": "abc123",
+        "tcp://bob:hunter2@127.0.0.1:1": "hunter2",
+    }
+    for url, secret in cases.items():
+        masked = redact(f"error: --storage '{url}': cannot be opened")
+        assert secret not in masked and "***" in masked, masked
+    assert redact("sqlite:///out/study.db") == "sqlite:///out/study.db"
+    assert redact("see http://example.com/a@b") == "see http://example.com/a@b"
+
+
+def test_a_scheduler_address_is_checked_before_any_file_and_never_echoed(tmp_path, capsys):
+    for address in ("tcp://bob:hunter2@127.0.0.1:1", "tcp://bob:pa/ss@127.0.0.1:1",
+                    "ftp://127.0.0.1:1", "tcp://127.0.0.1", "tcp://127.0.0.1:1"):  # fmt: skip
+        out = tmp_path / "o"
+        code = main(["search", "-b", "nasbench201/cifar10", "--searcher", "random",
+                     "--budget", "3", "--seeds", "1", "--out", str(out),
+                     "--scheduler", address])  # fmt: skip
+        err = capsys.readouterr().err
+        assert code == 2, err
+        assert len(err.strip().splitlines()) == 1 and "hunter2" not in err and "pa/ss" not in err
+        assert not out.exists(), address  # refused before anything was written

@@ -167,7 +167,7 @@ def evolve_proxy(
         transfer_table,
     )
     from nas_surrogate.experiments.fingerprint import input_fingerprint
-    from nas_surrogate.experiments.runner import prepare_out_dir
+    from nas_surrogate.experiments.runner import _dask_results, dask_client, prepare_out_dir
 
     started = time.perf_counter()
     sources = _benches(spec, data_dir)
@@ -178,33 +178,36 @@ def evolve_proxy(
     probe = EvolveConfig(benchmark=sources[0].id, seed=0, terminals=terminals, **gp_params)
     probe.validate()  # every setting checked before anything is written
     primitive_set(probe.terminals or ["a", "b", "c"], probe.ops)
-    out = make_out_dir(Path(out), [data_dir])
-    ids = list(dict.fromkeys([b.id for b in sources] + [b.id for b in targets]))
-    settings = {
-        "gp": {k: gp_params[k] for k in sorted(gp_params)},
-        "transfer": transfer,
-        "common_terminals": common_terminals,
-        "inputs": input_fingerprint(ids, data_dir),
-    }
-    prepare_out_dir(out, "evolve-proxy", settings)
-    runs_dir = out / "runs"
-    runs_dir.mkdir(parents=True, exist_ok=True)
-    todo = []
-    for bench in sources:
-        for seed in range(base_seed, base_seed + seeds):
-            path = runs_dir / f"{bench.id.replace('/', '--')}--seed{seed}.json"
-            cfg = EvolveConfig(benchmark=bench.id, seed=seed, terminals=terminals, **gp_params)
-            todo.append((bench, cfg, path))
-    missing = [t for t in todo if not t[2].exists()]  # finished runs are kept (resume)
-    if scheduler:  # each run is a unit on the dask cluster; files are written here
-        from nas_surrogate.experiments.runner import _dask_results
-
-        done = _dask_results(scheduler, _evolve_unit, [(b, c) for b, c, _ in missing])
-        paths = {(c.benchmark, c.seed): p for _, c, p in missing}
-        for result in done:
-            result.save(paths[(result.evolved_on, result.seed)])
-    else:
-        Parallel(n_jobs=n_jobs)(delayed(_evolve_and_save)(*t) for t in missing)
+    client = dask_client(scheduler) if scheduler else None  # before anything is written
+    try:
+        out = make_out_dir(Path(out), [data_dir])
+        ids = list(dict.fromkeys([b.id for b in sources] + [b.id for b in targets]))
+        settings = {
+            "gp": {k: gp_params[k] for k in sorted(gp_params)},
+            "transfer": transfer,
+            "common_terminals": common_terminals,
+            "inputs": input_fingerprint(ids, data_dir),
+        }
+        prepare_out_dir(out, "evolve-proxy", settings)
+        runs_dir = out / "runs"
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        todo = []
+        for bench in sources:
+            for seed in range(base_seed, base_seed + seeds):
+                path = runs_dir / f"{bench.id.replace('/', '--')}--seed{seed}.json"
+                cfg = EvolveConfig(benchmark=bench.id, seed=seed, terminals=terminals, **gp_params)
+                todo.append((bench, cfg, path))
+        missing = [t for t in todo if not t[2].exists()]  # finished runs are kept (resume)
+        if client is not None:  # each run is a unit on the dask cluster; files are written here
+            done = _dask_results(client, _evolve_unit, [(b, c) for b, c, _ in missing])
+            paths = {(c.benchmark, c.seed): p for _, c, p in missing}
+            for result in done:
+                result.save(paths[(result.evolved_on, result.seed)])
+        else:
+            Parallel(n_jobs=n_jobs)(delayed(_evolve_and_save)(*t) for t in missing)
+    finally:
+        if client is not None:
+            client.close()
     results = [EvolvedProxy.load(p) for _, _, p in todo]
     runs = pd.DataFrame([{**asdict(r), "pruned": sum(r.pruned.values())} for r in results])
     write_text_atomic(out / "results.csv", runs.to_csv(index=False))

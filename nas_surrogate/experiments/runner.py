@@ -14,7 +14,7 @@ from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
 from nas_surrogate import interrupt
-from nas_surrogate.errors import BadInputError
+from nas_surrogate.errors import BadInputError, redact
 from nas_surrogate.io import make_out_dir, write_json_atomic
 from nas_surrogate.store import ResultsStore
 
@@ -75,15 +75,23 @@ def run_experiment(
     """Prepare ``out``, run the missing units into ``out/results.csv``, and return the
     rows of exactly these units (a folder may hold a bigger earlier grid) and how many
     units ran now. ``inputs``: data folders ``out`` must stay clear of."""
-    prepare_out_dir(out, command, fingerprint, inputs)
-    store = ResultsStore(Path(out) / "results.csv", key_columns)
+    client = dask_client(scheduler) if scheduler else None  # before anything is written
+    try:
+        prepare_out_dir(out, command, fingerprint, inputs)
+        store = ResultsStore(Path(out) / "results.csv", key_columns)
+    except BaseException:
+        if client is not None:
+            client.close()
+        raise
     try:
         n_run = run_units(
-            units, work, store, n_jobs=n_jobs, progress=progress, desc=command, scheduler=scheduler
+            units, work, store, n_jobs=n_jobs, progress=progress, desc=command, client=client
         )
         frame = store.frame()
     finally:
         store.close()
+        if client is not None:
+            client.close()
     wanted = {tuple(str(v) for v in asdict(u).values()) for u in units}
     keys = frame[list(key_columns)].astype(str).apply(tuple, axis=1)
     return frame[keys.isin(wanted)].reset_index(drop=True), n_run
@@ -96,12 +104,12 @@ def run_units(
     n_jobs: int = 1,
     progress: bool = True,
     desc: str = "units",
-    scheduler: str | None = None,
+    client: Any = None,
 ) -> int:
     """Run every unit not yet in ``store``; return how many ran. Flushes on any exit.
 
-    Locally, units go to joblib workers; with ``scheduler`` (a ``dask.distributed``
-    address, e.g. ``tcp://host:8786``) they go to that cluster as futures, and results
+    Locally, units go to joblib workers; with ``client`` (connected to a
+    ``dask.distributed`` scheduler, ``dask_client``) they go to that cluster as futures, and results
     stream back into the same store as they finish. A unit's numbers depend only on the
     unit, so both give identical results; a worker lost mid-grid has its unfinished
     units rescheduled by dask, and finished ones are already in the store.
@@ -113,8 +121,8 @@ def run_units(
     work = partial(one_thread, work)
     bar = tqdm(total=len(todo), desc=desc, disable=not progress or not todo, leave=False)
     try:
-        if scheduler:
-            results = _dask_results(scheduler, work, todo)
+        if client is not None:
+            results = _dask_results(client, work, todo)
         else:
             results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
                 delayed(work)(u) for u in todo
@@ -142,22 +150,51 @@ def one_thread(work: Callable[[Any], Any], unit: Any) -> Any:
         return work(unit)
 
 
-def _dask_results(scheduler: str, work: Callable, todo: list) -> Iterator:
-    """Submit every unit to a dask.distributed cluster; yield results as they finish."""
+#: address schemes of dask.distributed's comms
+DASK_SCHEMES = ("tcp", "tls", "ws", "wss", "inproc", "ucx")
+
+
+def check_scheduler(scheduler: str) -> None:
+    """BadInputError for an address dask cannot use, before anything connects; a dask
+    address holds no credentials, and none is ever repeated in a message."""
+    from urllib.parse import urlsplit
+
+    where = f"--scheduler {redact(scheduler)}"
     try:
-        from distributed import Client, as_completed
+        parts = urlsplit(scheduler)
+        port = parts.port
+    except ValueError:
+        raise BadInputError(where, "not an address (expected tcp://HOST:PORT)") from None
+    if parts.scheme not in DASK_SCHEMES:
+        raise BadInputError(where, f"expected {'|'.join(DASK_SCHEMES)}://HOST:PORT")
+    if "@" in parts.netloc or parts.username or parts.password:
+        raise BadInputError(where, "a dask address holds no user or password")
+    if parts.scheme != "inproc" and (not parts.hostname or port is None):
+        raise BadInputError(where, "expected HOST:PORT after the scheme")
+
+
+def dask_client(scheduler: str):
+    """A client connected to ``scheduler``: called before a run writes anything, so an
+    unreachable cluster is one line and exit 2 with the results folder untouched."""
+    check_scheduler(scheduler)
+    where = f"--scheduler {redact(scheduler)}"
+    try:
+        from distributed import Client
     except ImportError:
         raise BadInputError(
-            f"--scheduler {scheduler}", "needs dask.distributed: pip install 'nas-surrogate[dask]'"
+            where, "needs dask.distributed: pip install 'nas-surrogate[dask]'"
         ) from None
     try:
-        client = Client(scheduler, timeout="10s")
-    except (OSError, TimeoutError, ValueError) as e:
-        raise BadInputError(f"--scheduler {scheduler}", f"cannot connect ({e})") from None
-    try:
-        futures = client.map(work, todo, pure=False)
-        for future in as_completed(futures):
-            yield future.result()
-            future.release()
-    finally:
-        client.close()
+        return Client(scheduler, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as e:  # its text may quote the address
+        raise BadInputError(where, f"cannot connect ({type(e).__name__})") from None
+
+
+def _dask_results(client, work: Callable, todo: list) -> Iterator:
+    """Submit every unit to a dask.distributed cluster; yield results as they finish."""
+    from distributed import as_completed
+
+    futures = client.map(work, todo, pure=False)
+    for future in as_completed(futures):
+        yield future.result()
+        future.release()
