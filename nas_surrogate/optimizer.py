@@ -369,6 +369,18 @@ class Optimizer:
         self._finish(ids, [-math.inf] * len(ids))
         self.events.append(["fail", ids])
 
+    def reserve(self, archs: Sequence) -> None:
+        """Architectures another worker is evaluating now (a RUNNING trial of another
+        process): never proposed here; their results come later with ``tell`` or
+        ``fail`` like those of asked ones."""
+        ids = [i for i in self._ids(archs) if i not in self._pending and i not in self._told]
+        ids = [i for i in ids if not self.problem.queried(np.array([i]))[0]]
+        if not ids:
+            return
+        self.problem.take(np.array(ids))
+        self._pending.update(dict.fromkeys(ids))
+        self.events.append(["reserve", ids])
+
     def add(self, archs: Sequence, values: Sequence[float]) -> None:
         """Results obtained without asking; never proposed afterwards."""
         ids = self._ids(archs)
@@ -559,7 +571,7 @@ class Optimizer:
     def _replay(self, event: Any, step: int, where: str) -> None:
         at = f"{where} events[{step}]"
         if not isinstance(event, list) or not event or event[0] not in REPLAY:
-            raise BadInputError(at, "must be [ask|tell|fail|add, ...]")
+            raise BadInputError(at, "must be [ask|tell|fail|add|reserve, ...]")
         kind, args = event[0], event[1:]
         if len(args) != REPLAY[kind]:
             raise BadInputError(at, f"{kind} takes {REPLAY[kind]} fields")
@@ -604,7 +616,7 @@ def read_state(path: Path) -> Any:
 
 
 #: state events and their number of fields
-REPLAY = {"ask": 2, "tell": 2, "fail": 1, "add": 2}
+REPLAY = {"ask": 2, "tell": 2, "fail": 1, "add": 2, "reserve": 1}
 
 
 class _StoredOnly:

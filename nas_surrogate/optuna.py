@@ -3,7 +3,8 @@
 An Optuna user keeps writing a normal objective; the cell is suggested jointly (relative
 sampling) by any searcher of the registry, ZC-augmented BO included:
 
-    import optuna
+    import numpy as np
+import optuna
     from nas_surrogate.optuna import NASSampler, suggest_arch
 
     def objective(trial):
@@ -25,8 +26,11 @@ How trials reach the searcher: before each proposal the sampler reads the study'
 finished trials. A trial it proposed is told its value (``FAIL`` and ``PRUNED``: failed,
 see ``Optimizer.fail``); a finished trial it did not propose (``enqueue_trial``, a study
 resumed from storage by a new sampler, another process) whose parameters name a whole
-architecture is added as a known result. With one worker and a fixed seed the sampler
-proposes exactly what ``Optimizer`` and the benchmark loop propose.
+architecture is added as a known result. A RUNNING trial of another process (several
+machines on one RDB study) is reserved: never proposed here, told when it finishes. With
+one worker and a fixed seed the sampler proposes exactly what ``Optimizer`` and the
+benchmark loop propose; a sampler whose first trial is not trial 0 (another process
+joining the study) seeds its own stream from (seed, that trial's number).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import optuna
 from optuna.distributions import BaseDistribution, CategoricalDistribution
 from optuna.samplers import BaseSampler, RandomSampler
@@ -44,6 +49,7 @@ from optuna.study import Study, StudyDirection
 from optuna.study._constrained_optimization import _CONSTRAINTS_KEY as CONSTRAINTS_KEY
 from optuna.trial import FrozenTrial, TrialState
 
+from nas_surrogate.config import MAX_SEED
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.optimizer import Optimizer
 from nas_surrogate.spaces import SearchSpace, get_space
@@ -188,7 +194,7 @@ class NASSampler(BaseSampler):
         if all(name in fixed for name in search_space):
             return {}  # an enqueued architecture: added when it finishes
         with self._lock:
-            opt = self._optimizer(study)
+            opt = self._optimizer(study, trial)
             self._sync(study, opt)
             archs = opt.ask(1)
         if not archs:
@@ -206,9 +212,17 @@ class NASSampler(BaseSampler):
         return self._random.sample_independent(study, trial, param_name, param_distribution)
 
     # -- internals ----------------------------------------------------------------------
-    def _optimizer(self, study: Study) -> Optimizer:
+    def _optimizer(self, study: Study, trial: FrozenTrial) -> Optimizer:
+        """The optimiser, made at the first trial this sampler samples. Its random stream
+        is the seed's own when that is trial 0 (one process: exactly ``Optimizer``'s
+        proposals), else seeded by (seed, that trial's number): the same script started on
+        N machines with one seed proposes N different networks."""
         if self._opt is None:
-            self._opt = Optimizer(**self._settings(list(study.directions)))
+            settings = self._settings(list(study.directions))
+            if trial.number > 0:
+                mixed = np.random.SeedSequence([self._seed, trial.number]).generate_state(1)[0]
+                settings["seed"] = int(mixed) % (MAX_SEED + 1)
+            self._opt = Optimizer(**settings)
         return self._opt
 
     def after_trial(
@@ -234,6 +248,13 @@ class NASSampler(BaseSampler):
 
     def _sync(self, study: Study, opt: Optimizer) -> None:
         finished = (TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED)
+        # networks other processes are evaluating right now: never proposed here
+        pending, told = set(opt.pending), {a for a, _ in opt.history}
+        for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            asked = t.system_attrs.get(ARCH_ATTR)
+            if asked is not None and asked not in pending and asked not in told:
+                with contextlib.suppress(BadInputError):  # not a candidate here
+                    opt.reserve([asked])
         for t in study.get_trials(deepcopy=False, states=finished):
             if t.number in self._synced:
                 continue

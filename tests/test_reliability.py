@@ -137,3 +137,45 @@ def test_a_scheduler_address_is_checked_before_any_file_and_never_echoed(tmp_pat
         assert code == 2, err
         assert len(err.strip().splitlines()) == 1 and "hunter2" not in err and "pa/ss" not in err
         assert not out.exists(), address  # refused before anything was written
+
+
+_WORKER = """
+import sys, optuna
+from nas_surrogate.benchmarks import load_benchmark
+from nas_surrogate.optuna import NASSampler, suggest_arch
+optuna.logging.set_verbosity(optuna.logging.ERROR)
+bench = load_benchmark("nasbench201/cifar10")
+def objective(trial):
+    cell = bench.space.parse(suggest_arch(trial, "nasbench201"))[None]
+    return float(bench.val_accuracy[bench.index_of(cell)[0]])
+storage = optuna.storages.RDBStorage(sys.argv[1], engine_kwargs={"connect_args": {"timeout": 60}})
+study = optuna.load_study(study_name="s", storage=storage,
+                          sampler=NASSampler("nasbench201", sys.argv[2], seed=0))
+study.optimize(objective, n_trials=int(sys.argv[3]))
+"""
+
+
+def test_parallel_optuna_processes_never_repeat_a_network(tmp_path):
+    """Two processes with NASSampler(seed=0) on one SQLite study repeated 30 of 60
+    networks: running trials of others were invisible and both walked one stream."""
+    import optuna
+
+    from nas_surrogate.benchmarks import load_benchmark
+
+    bench = load_benchmark("nasbench201/cifar10")
+    script = tmp_path / "worker.py"
+    script.write_text(_WORKER)
+    for n_proc, searcher in ((2, "evolution"), (4, "random")):
+        url = f"sqlite:///{tmp_path / f'{n_proc}.db'}"
+        optuna.create_study(study_name="s", storage=url, direction="maximize")
+        procs = [subprocess.Popen([sys.executable, str(script), url, searcher, "12"],
+                                  stderr=subprocess.PIPE, text=True)  # fmt: skip
+                 for _ in range(n_proc)]  # fmt: skip
+        for p in procs:
+            _, err = p.communicate(timeout=600)
+            assert p.returncode == 0, err
+        trials = optuna.load_study(study_name="s", storage=url).trials
+        assert len(trials) == 12 * n_proc
+        networks = [bench.space.key(bench.space.parse(t.system_attrs["nas_surrogate:arch"]))
+                    for t in trials]  # fmt: skip
+        assert len(set(networks)) == len(networks)  # no network twice
