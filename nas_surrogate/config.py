@@ -52,12 +52,11 @@ class _NoAliasLoader(yaml.SafeLoader):
 
 def load_yaml(path: Path) -> dict[str, Any]:
     """A YAML mapping from ``path``, read safely: size-capped, no aliases, no tags."""
+    from nas_surrogate.io import read_regular
+
     path = Path(path)
     try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_YAML_BYTES + 1)
-        if len(raw) > MAX_YAML_BYTES:
-            raise BadInputError(str(path), f"larger than {MAX_YAML_BYTES} bytes")
+        raw = read_regular(path, MAX_YAML_BYTES, "a YAML file")
         loader = _NoAliasLoader(raw.decode("utf-8"))  # safe: plain YAML types only
         try:
             doc = loader.get_single_data()

@@ -126,3 +126,27 @@ def exclusive(path: Path, timeout: float = LOCK_SECONDS) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
+def read_regular(path: Path, limit: int, what: str = "") -> bytes:
+    """The bytes of ``path``, at most ``limit``: BadInputError for anything that is not a
+    regular file (a FIFO would block, a device or a link to ``/dev/zero`` never end) or is
+    larger; size-capped on the read itself, not on ``stat``."""
+    from nas_surrogate.errors import BadInputError
+
+    path = Path(path)
+    if not path.is_file():  # follows links: a link to a device or FIFO is neither
+        why = (
+            "does not exist"
+            if not path.exists() and not path.is_symlink()
+            else "is not a regular file"
+        )
+        raise BadInputError(str(path), why + (f" ({what})" if what else ""))
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(limit + 1)
+    except OSError as e:
+        raise BadInputError(str(path), f"cannot be read ({e.strerror})") from None
+    if len(raw) > limit:
+        raise BadInputError(str(path), f"larger than {limit} bytes")
+    return raw

@@ -604,14 +604,14 @@ def state_digest(doc: dict) -> str:
 
 
 def read_state(path: Path) -> Any:
-    """The JSON document of a state file, size-capped; BadInputError if unreadable."""
+    """The JSON document of a state file, size-capped; BadInputError if unreadable, or
+    not a regular file (a FIFO, a device, a link to ``/dev/zero``)."""
+    from nas_surrogate.io import read_regular
+
+    raw = read_regular(Path(path), MAX_STATE_BYTES, "an optimiser state")
     try:
-        if path.stat().st_size > MAX_STATE_BYTES:
-            raise BadInputError(str(path), f"larger than {MAX_STATE_BYTES} bytes")
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:
-        if isinstance(e, BadInputError):
-            raise
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise BadInputError(str(path), f"not an optimiser state ({e})") from None
 
 

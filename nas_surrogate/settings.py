@@ -168,6 +168,8 @@ def validate(config: Any, source: str | None = None) -> None:
             isinstance(value, bool) or not isinstance(value, (int, float)) or value != value
         ):
             raise BadInputError(where, f"expected a number, got {value!r}")
+        if kind is float and value in (float("inf"), float("-inf")):
+            raise BadInputError(where, f"expected a finite number, got {value}")
         if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
             raise BadInputError(where, f"expected an integer, got {value!r}")
         if kind is str and not isinstance(value, str):

@@ -179,3 +179,38 @@ def test_parallel_optuna_processes_never_repeat_a_network(tmp_path):
         networks = [bench.space.key(bench.space.parse(t.system_attrs["nas_surrogate:arch"]))
                     for t in trials]  # fmt: skip
         assert len(set(networks)) == len(networks)  # no network twice
+
+
+def test_only_regular_files_are_read_as_state_or_config(tmp_path, capsys):
+    """A link to /dev/zero bypassed the size cap (MemoryError); a FIFO hung."""
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    zero = tmp_path / "zero.json"
+    zero.symlink_to("/dev/zero")
+    for path in (fifo, zero):
+        assert main(["ask", "--state", str(path)]) == 2
+        assert "not a regular file" in capsys.readouterr().err
+        assert main(["run", str(path)]) == 2
+        assert "not a regular file" in capsys.readouterr().err
+
+
+def test_unbounded_settings_are_refused_before_any_file(tmp_path, capsys):
+    """``--train-seconds inf`` crashed while plotting, ``n_estimators: 1e9`` hung in the
+    probe fit, ``-j 0`` refused only after writing run.json and a lock."""
+    import yaml
+
+    base = ["search", "-b", "nasbench201/cifar10", "--searcher", "bo", "--budget", "12",
+            "--seeds", "1"]  # fmt: skip
+    cfg = tmp_path / "xgb.yaml"
+    cfg.write_text(yaml.safe_dump({"ensemble": {"base_params": {"n_estimators": 10**9}}}))
+    cases = [
+        (["--train-seconds", "inf"], "finite"),
+        (["--surrogate-config", str(cfg)], "n_estimators"),
+        (["-j", "0"], "--n-jobs"),
+    ]
+    for i, (extra, why) in enumerate(cases):
+        out = tmp_path / f"o{i}"
+        code = main([*base, "--out", str(out), *extra])
+        err = capsys.readouterr().err
+        assert code == 2 and why in err, err
+        assert not out.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from functools import partial
@@ -75,6 +76,7 @@ def run_experiment(
     """Prepare ``out``, run the missing units into ``out/results.csv``, and return the
     rows of exactly these units (a folder may hold a bigger earlier grid) and how many
     units ran now. ``inputs``: data folders ``out`` must stay clear of."""
+    check_n_jobs(n_jobs)
     client = dask_client(scheduler) if scheduler else None  # before anything is written
     try:
         prepare_out_dir(out, command, fingerprint, inputs)
@@ -116,8 +118,10 @@ def run_units(
     """
     done = store.done_keys()
     todo = [u for u in units if store.key(asdict(u)) not in done]
-    if n_jobs == 0:
-        raise BadInputError("--n-jobs", "must be >= 1 (or -1 for all cores)")
+    check_n_jobs(n_jobs)
+    # no more processes than units or cores: each unit runs on one thread
+    cores = os.cpu_count() or 1
+    n_jobs = max(1, min(cores if n_jobs < 0 else n_jobs, len(todo), cores))
     work = partial(one_thread, work)
     bar = tqdm(total=len(todo), desc=desc, disable=not progress or not todo, leave=False)
     try:
@@ -135,6 +139,12 @@ def run_units(
         bar.close()
         store.flush()
     return len(todo)
+
+
+def check_n_jobs(n_jobs: int) -> None:
+    """``--n-jobs``: >= 1 or -1 (all cores); checked before anything is written."""
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or (n_jobs < 1 and n_jobs != -1):
+        raise BadInputError("--n-jobs", f"must be >= 1 (or -1 for all cores), got {n_jobs!r}")
 
 
 def one_thread(work: Callable[[Any], Any], unit: Any) -> Any:

@@ -228,10 +228,9 @@ class EvolvedProxy:
     def load(cls, path: str | Path) -> EvolvedProxy:
         """Read and validate a stored expression (the file is data: it is parsed, never run)."""
         try:
-            with open(path, "rb") as f:
-                raw = f.read(MAX_CHARS * 4 + 1)
-            if len(raw) > MAX_CHARS * 4:
-                raise BadInputError(str(path), "too large for an evolved-proxy file")
+            from nas_surrogate.io import read_regular
+
+            raw = read_regular(Path(path), MAX_CHARS * 4, "an evolved-proxy file")
             doc = json.loads(raw)
             if not isinstance(doc, dict):
                 raise BadInputError(str(path), "expected a JSON object")

@@ -109,8 +109,39 @@ def check_params(name: str, params: dict) -> None:
             f"surrogate {name!r} parameter {unknown[0]!r}",
             f"unknown (it takes: {', '.join(sorted(allowed))})",
         )
+    check_sizes(name, params)
     if params and not SURROGATES.get(base).fixed_features:
         probe_fit(name, params)
+
+
+#: largest value of a hyperparameter that sets how much a library allocates or computes
+#: (trees, members, depth, epochs): a config's ``n_estimators: 1000000000`` would hang in
+#: the probe fit, not fail
+SIZE_LIMITS: dict[str, int] = {
+    "n_estimators": 100_000,
+    "n_members": 1_000,
+    "max_depth": 1_000,
+    "num_leaves": 1_000_000,
+    "max_iter": 1_000_000,
+    "epochs": 100_000,
+    "hidden": 100_000,
+    "n_restarts_optimizer": 1_000,
+}
+
+
+def check_sizes(name: str, params: dict) -> None:
+    """BadInputError for a size hyperparameter above ``SIZE_LIMITS`` (nested ones too:
+    an ensemble's ``base_params``)."""
+    for key, value in params.items():
+        if isinstance(value, dict):
+            check_sizes(name, value)
+            continue
+        limit = SIZE_LIMITS.get(key)
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if limit is not None and number and value > limit:
+            raise BadInputError(
+                f"surrogate {name!r} parameter {key}={value!r}", f"must be <= {limit:,}"
+            )
 
 
 def probe_fit(name: str, params: dict) -> None:
