@@ -154,3 +154,20 @@ def test_tune_a_searcher_and_feed_search(capsys, tmp_path):
                        "-b", "nasbench201/cifar10", "--trials", 2,
                        "--out", tmp_path / "r")  # fmt: skip
     assert code == 2 and "has no parameters to tune" in err
+
+
+def test_a_killed_trial_is_marked_fail_at_the_next_start_whatever_the_delay(capsys, tmp_path):
+    """kill -9 during tune left its trial RUNNING; the next start only failed it after
+    the 60 s heartbeat. With the folder's own study, nobody else can be running it."""
+    import optuna
+
+    out = tmp_path / "tune"
+    assert cli(capsys, *BASE, "--trials", 1, "--out", out)[0] == 0
+    storage = f"sqlite:///{(out / 'study.db').resolve()}"
+    name = optuna.get_all_study_names(storage)[0]
+    study = optuna.load_study(study_name=name, storage=storage)
+    study.ask()  # a trial started by a process that is then killed: RUNNING for ever
+    assert [t.state.name for t in study.trials] == ["COMPLETE", "RUNNING"]
+    assert cli(capsys, *BASE, "--trials", 1, "--out", out)[0] == 0  # at once, not after 60 s
+    states = [t.state.name for t in optuna.load_study(study_name=name, storage=storage).trials]
+    assert states == ["COMPLETE", "FAIL", "COMPLETE"]

@@ -352,10 +352,35 @@ def run_tuning(
     from nas_surrogate.io import make_out_dir
 
     out = make_out_dir(Path(out), [getattr(target.config, "data_dir", None)])
+    own_storage = storage is None
     storage = storage or f"sqlite:///{(out / 'study.db').resolve()}"
     study_name = study_name or target.study_name
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = open_study(target.config, storage, study_name, target.pruner)
+    from nas_surrogate.store import _lock
+
+    lock = _lock(out / "study.lock") if own_storage else None  # one process per folder
+    try:
+        study = open_study(target.config, storage, study_name, target.pruner)
+        if own_storage:  # nobody else writes this study: a RUNNING trial was killed
+            fail_running_trials(study)
+        return _optimize_and_report(target, out, study, storage, study_name, n_jobs, started)
+    finally:
+        if lock is not None:
+            lock.close()
+
+
+def fail_running_trials(study) -> int:
+    """Mark every RUNNING trial FAIL (a study only this process writes: its RUNNING
+    trials belong to a killed run, whatever the delay); returns how many."""
+    from optuna.trial import TrialState
+
+    running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    for t in running:
+        study._storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL)
+    return len(running)
+
+
+def _optimize_and_report(target, out, study, storage, study_name, n_jobs, started) -> dict:
     study.optimize(target.objective, n_trials=target.config.trials, n_jobs=n_jobs,
                    gc_after_trial=False)  # fmt: skip
     states = pd.Series([t.state.name for t in study.trials])
