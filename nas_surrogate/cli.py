@@ -525,8 +525,9 @@ def main(argv: list[str] | None = None) -> int:
         code = getattr(e, "exit_code", getattr(e, "code", 0))
         return int(code or 0)
     except (typer.Abort, KeyboardInterrupt):
+        interrupt.stop_workers()
         typer.echo("error: interrupted; finished units are kept and resume on rerun", err=True)
-        return 130
+        return interrupt.exit_code()
     except Exception as e:
         if hasattr(e, "format_message") and hasattr(e, "exit_code"):  # click usage error
             param = getattr(getattr(e, "param", None), "opts", None)

@@ -27,3 +27,27 @@ def test_ctrl_c_exits_130_and_keeps_finished_units(tmp_path, data_dir):
     assert err.decode().strip().splitlines()[-1].startswith("error: interrupted")
     kept = [json.loads(line) for line in journal.read_text().splitlines()]
     assert 1 <= len(kept) < 40
+
+
+def test_sigterm_on_two_workers_exits_143_with_one_line_and_no_workers_left(tmp_path, data_dir):
+    """SIGTERM (a scheduler's, kill's) left two worker processes for minutes and printed
+    nothing useful; now it stops like Ctrl-C: finished units kept, workers shut down."""
+    out = tmp_path / "s"
+    argv = [sys.executable, "-m", "nas_surrogate.cli", "search", "-b", "nasbench201/cifar10",
+            "--searcher", "bo", "-f", "onehot", "--budget", "150", "--seeds", "40", "-j", "2",
+            "--data-dir", str(data_dir), "--out", str(out)]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    journal = out / "results.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (journal.exists() and journal.stat().st_size):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    lines = [x for x in err.decode().splitlines() if x.strip() and not x.startswith("search:")]
+    assert proc.returncode == 143, err.decode()[-500:]
+    assert len(lines) == 1 and lines[0].startswith("error: interrupted"), lines
+    kept = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert 1 <= len(kept) < 40
+    children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True)
+    assert children.stdout.strip() == ""  # no worker outlives the run
