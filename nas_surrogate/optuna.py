@@ -95,6 +95,17 @@ def arch_to_params(space: SearchSpace, arch: str) -> dict[str, Any]:
     return {n: int(v) for n, v in zip(dists, values)}
 
 
+def trial_constraints(t: FrozenTrial) -> list[float] | None:
+    """A finished trial's constraint values: ``constraints_func``'s list, or the
+    ``trial.set_constraint`` keys (Optuna >= 5) in key order; None when it has none."""
+    old = t.system_attrs.get(CONSTRAINTS_KEY)
+    if old is not None:
+        return [float(c) for c in old]
+    prefix = f"{CONSTRAINTS_KEY}:"
+    keyed = sorted((k, v) for k, v in t.system_attrs.items() if k.startswith(prefix))
+    return [float(v) for _, v in keyed] or None
+
+
 def suggest_arch(trial: optuna.Trial, space: str = "nasbench201") -> str:
     """Suggest every parameter of one architecture; returns its arch string."""
     sp = get_space(space)
@@ -113,7 +124,9 @@ class NASSampler(BaseSampler):
     direction, e.g. ``["val_accuracy", "pixel3_latency"]``; the directions come from the
     study). A name the proxy table knows as a known objective (a hardware look-up) is read
     from it, not learnt from the trial. ``constraints_func`` as in Optuna's samplers: it
-    returns ``n_constraints`` values per trial, feasible when <= 0; they are stored where
+    returns ``n_constraints`` values per trial, feasible when <= 0 (or, Optuna >= 5, the
+    objective sets them with ``trial.set_constraint``: pass ``n_constraints``, ordered by
+    their keys); they are stored where
     Optuna's own samplers store them, so ``study.best_trials`` is the feasible front."""
 
     def __init__(
@@ -123,15 +136,17 @@ class NASSampler(BaseSampler):
         *,
         objectives: list[str] | None = None,
         constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None,
-        n_constraints: int = 1,
+        n_constraints: int | None = None,
         **optimizer: Any,
     ):
         if "maximize" in optimizer:
             raise BadInputError("maximize", "comes from the study's direction")
+        if n_constraints is None:
+            n_constraints = 1 if constraints_func is not None else 0
         if isinstance(n_constraints, bool) or not isinstance(n_constraints, int):
             raise BadInputError("n_constraints", f"must be an integer, got {n_constraints!r}")
-        if not 1 <= n_constraints <= 100:
-            raise BadInputError("n_constraints", f"must be in [1, 100], got {n_constraints}")
+        if not 0 <= n_constraints <= 100:
+            raise BadInputError("n_constraints", f"must be in [0, 100], got {n_constraints}")
         if objectives is not None and (
             isinstance(objectives, str) or not all(isinstance(o, str) for o in objectives)
         ):
@@ -139,7 +154,7 @@ class NASSampler(BaseSampler):
         self._space = get_space(space)
         self._names = [o.split(":")[0] for o in objectives or []]
         self._constraints_func = constraints_func
-        self._n_constraints = n_constraints if constraints_func is not None else 0
+        self._n_constraints = n_constraints
         self._kwargs = {"space": space, "searcher": searcher, **optimizer}
         Optimizer(**self._settings(None))  # bad settings fail here, not at the first trial
         self._seed = int(optimizer.get("seed", 0))
@@ -240,7 +255,7 @@ class NASSampler(BaseSampler):
         if not self._names and not self._n_constraints:
             return t.value
         got = dict(zip(self._names or ["value"], t.values))
-        cons = t.system_attrs.get(CONSTRAINTS_KEY) if self._n_constraints else ()
+        cons = trial_constraints(t) if self._n_constraints else ()
         if self._n_constraints and (cons is None or len(cons) != self._n_constraints):
             return None  # constraints_func failed or returned another count
         got.update({f"constraint_{k}": float(c) for k, c in enumerate(cons or ())})

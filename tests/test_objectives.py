@@ -407,3 +407,28 @@ def test_nas_sampler_multi_objective_and_constrained(full):
         optuna.create_study(directions=["maximize"] * 3, sampler=bad).optimize(
             objective, n_trials=1, catch=()
         )
+
+
+def test_nas_sampler_reads_trial_set_constraint(full):
+    """Optuna 5 deprecates ``constraints_func`` for ``trial.set_constraint``."""
+    import optuna
+
+    from nas_surrogate.optuna import NASSampler, suggest_arch
+
+    if not hasattr(optuna.trial.Trial, "set_constraint"):
+        pytest.skip("this Optuna has no trial.set_constraint")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+    def objective(trial):
+        acc, lat = _truth(full, [suggest_arch(trial, "nasbench201")])
+        trial.set_constraint("latency", float(lat[0]) - 5.0)
+        return float(acc[0])
+
+    sampler = NASSampler("nasbench201", "random", proxies=full, seed=0, n_constraints=1)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(objective, n_trials=6)
+    _, told = zip(*sampler.optimizer.history)
+    assert len(told) == 5 and all(set(v) >= {"value", "constraint_0"} for v in told)
+    lat = [v["constraint_0"] + 5.0 for v in told]
+    truth = [_truth(full, [a])[1][0] for a, _ in sampler.optimizer.history]
+    assert np.allclose(lat, truth)
