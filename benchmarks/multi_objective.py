@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import time
@@ -107,6 +108,7 @@ def run_optuna(bench, second, name, seed, budget, constraint=None):
         i = lookup[cell]
         asked.append(i)
         if not view.measured[i]:  # a cell the device could not run: a failed trial
+            trial.set_user_attr("violation", 1e9)  # and an infeasible one
             raise optuna.TrialPruned(f"{cell} has no measured value")
         ev = view.truth_evaluated(np.array([i]))
         vals = view.values(np.array([i]), ev)
@@ -122,8 +124,16 @@ def run_optuna(bench, second, name, seed, budget, constraint=None):
     return view, np.array(asked), time.perf_counter() - t
 
 
+def _quiet() -> None:
+    """In each worker process: Optuna's info lines and its constraints_func deprecation."""
+    import warnings
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    warnings.simplefilter("ignore", FutureWarning)
+
+
 def pareto_task(bench, second, seed, budget, acquisitions):
-    optuna.logging.set_verbosity(optuna.logging.ERROR)  # in each worker process
+    _quiet()
     out = {}
     with threadpool_limits(1):
         for name in OURS:
@@ -141,7 +151,7 @@ def _scores(view, ids, sec, budget):
     res = {"seconds": sec}
     for q in sorted({100, budget}):
         net, cell = view.score_ids(ids[:q]), view.score_ids(ids[:q], siblings=False)
-        res[q] = {"hv": net["hv_fraction"], "found": net["front_found"],
+        res[str(q)] = {"hv": net["hv_fraction"], "found": net["front_found"],
                   "hv_cell": cell["hv_fraction"], "found_cell": cell["front_found"],
                   "igd": net["igd"]}  # fmt: skip
     res["front"] = len(view.true_front_ids)
@@ -149,7 +159,7 @@ def _scores(view, ids, sec, budget):
 
 
 def constrained_task(bench, device, quantile, bound, seed, budget):
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    _quiet()
     constraint = parse_constraint(f"{device}<={bound}")
     out = {}
     with threadpool_limits(1):
@@ -183,8 +193,8 @@ def report_pareto(results, seconds_by, budget, seeds, acquisitions) -> list[str]
         for second, runs in results.items():
             cells = []
             for m in methods:
-                hv = [r[m][q]["hv"] for r in runs]
-                found = [r[m][q]["found"] for r in runs]
+                hv = [r[m][str(q)]["hv"] for r in runs]
+                found = [r[m][str(q)]["found"] for r in runs]
                 cells.append(f"{_fmt(hv)} / {np.median(found):.1f}")
             lines.append(
                 f"| acc x {second} ({runs[0][methods[0]]['front']}) | " + " | ".join(cells) + " |"
@@ -200,10 +210,10 @@ def report_pareto(results, seconds_by, budget, seeds, acquisitions) -> list[str]
                     continue
                 w = t = w_c = 0
                 for r in runs:
-                    a, b = r[m][q]["hv"], r["optuna_tpe"][q]["hv"]
+                    a, b = r[m][str(q)]["hv"], r["optuna_tpe"][str(q)]["hv"]
                     w += a > b + 1e-12
                     t += abs(a - b) <= 1e-12
-                    w_c += r[m][q]["hv_cell"] > r["optuna_tpe"][q]["hv_cell"] + 1e-12
+                    w_c += r[m][str(q)]["hv_cell"] > r["optuna_tpe"][str(q)]["hv_cell"] + 1e-12
                 cells.append(f"{w}/{t}/{len(runs) - w - t} (cells: {w_c} wins)")
             lines.append(f"| acc x {second} | " + " | ".join(cells) + " |")
         lines.append("")
@@ -212,6 +222,20 @@ def report_pareto(results, seconds_by, budget, seeds, acquisitions) -> list[str]
               "| " + " | ".join(f"{np.median(seconds_by[m]):.2f}" for m in methods) + " |",
               ""]  # fmt: skip
     return lines
+
+
+def _cached(path: Path) -> dict[str, dict]:
+    """Finished tasks of an interrupted run (one JSON line each), by key."""
+    if not path.exists():
+        return {}
+    done = {}
+    for line in path.read_text().splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue  # a line cut by a kill
+        done[entry["key"]] = entry["out"]
+    return done
 
 
 def main() -> None:
@@ -224,51 +248,76 @@ def main() -> None:
     parser.add_argument("--acquisitions", default="hvi")
     parser.add_argument("--pairs", default=",".join((*DEVICES, ROBUST)))
     parser.add_argument("--constrained-seeds", type=int, default=None)
+    parser.add_argument("--cache", default=str(Path(__file__).parent / "out" / "multi_objective"))
     parser.add_argument("--out", default=None)
+    parser.add_argument("--report-only", action="store_true", help="report the cached tasks")
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     bench = load(str(Path(args.data_dir).resolve()), str(Path(args.objective_data).resolve()))
     acquisitions = args.acquisitions.split(",")
     pairs = args.pairs.split(",")
+    cseeds = args.constrained_seeds or args.seeds
     started = time.perf_counter()
-    jobs = [delayed(pareto_task)(bench, p, s, args.budget, acquisitions)
-            for p in pairs for s in range(args.seeds)]  # fmt: skip
-    done = Parallel(n_jobs=args.n_jobs, verbose=0)(jobs)
+    # every task is cached as it finishes (a rerun resumes), seed-major: an early stop
+    # still covers every pair and device with the first seeds
+    cache = Path(args.cache) / f"b{args.budget}-{args.acquisitions}.jsonl"
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    done = _cached(cache)
+    bounds = {}
+    for device in DEVICES:
+        view = _problem(bench, device, 1).view
+        lat = view.column(device)[view.measured]
+        bounds.update({(device, q): float(np.quantile(lat, q)) for q in QUANTILES})
+    jobs = []
+    for seed in range(max(args.seeds, cseeds)):
+        if seed < args.seeds:
+            jobs += [(f"pareto|{p}|{seed}", delayed(pareto_task)(bench, p, seed, args.budget,
+                      acquisitions)) for p in pairs]  # fmt: skip
+        if seed < cseeds:
+            jobs += [(f"constrained|{d}|{q}|{seed}",
+                      delayed(constrained_task)(bench, d, q, bounds[(d, q)], seed, 100))
+                     for d in DEVICES for q in QUANTILES]  # fmt: skip
+    todo = [(k, j) for k, j in jobs if k not in done] if not args.report_only else []
+    outputs = Parallel(n_jobs=args.n_jobs, return_as="generator")(j for _, j in todo)
+    with open(cache, "a") as f:
+        for (key, _), out in zip(todo, outputs):
+            out = out[-1]  # the task's result dict
+            done[key] = out
+            f.write(json.dumps({"key": key, "out": out}) + "\n")
+            f.flush()
     results: dict[str, list[dict]] = {}
     seconds_by: dict[str, list[float]] = {}
-    for second, _seed, out in done:
-        results.setdefault(second, []).append(out)
-        for m, r in out.items():
-            seconds_by.setdefault(m, []).append(r["seconds"])
+    table: dict = {}
+    for key, _ in jobs:
+        if key not in done:  # --report-only before every task finished
+            continue
+        kind, *rest = key.split("|")
+        out = done[key]
+        if kind == "pareto":
+            results.setdefault(rest[0], []).append(out)
+            for m, r in out.items():
+                seconds_by.setdefault(m, []).append(r["seconds"])
+        else:
+            table.setdefault((rest[0], float(rest[1])), []).append(out)
     lines = [
         "# Multi-objective and constrained NAS on the whole NB201 CIFAR-10 table",
         "",
         f"Printed by `python benchmarks/multi_objective.py --seeds {args.seeds} --budget "
         f"{args.budget} --acquisitions {args.acquisitions}` on {datetime.date.today()}, "
         f"{platform.machine()}, {os.cpu_count()} cores, {args.n_jobs} runs at a time, one "
-        f"thread each ({time.perf_counter() - started:.0f} s). Data: `nbsz_full/` "
+        f"thread each ({time.perf_counter() - started:.0f} s this call; tasks are cached in "
+        f"{cache.name}). Data: `nbsz_full/` "
         "(9,445 networks, 15,625 cells), HW-NAS-Bench `hw_cifar10.csv`, robustness "
         "`robustness_cifar10.csv`. Hypervolume: EvoXBench convention (objectives "
         "normalised between the true front's ideal and nadir, reference point 1).",
         "",
     ]
-    lines += report_pareto(results, seconds_by, args.budget, args.seeds, acquisitions)
-    cseeds = args.constrained_seeds or args.seeds
-    cjobs = []
-    for device in DEVICES:
-        view = _problem(bench, device, 1).view
-        lat = view.column(device)[view.measured]
-        for q in QUANTILES:
-            bound = float(np.quantile(lat, q))
-            cjobs += [delayed(constrained_task)(bench, device, q, bound, s, 100)
-                      for s in range(cseeds)]  # fmt: skip
-    cdone = Parallel(n_jobs=args.n_jobs)(cjobs)
-    table: dict = {}
-    for device, q, _seed, out in cdone:
-        table.setdefault((device, q), []).append(out)
+    n_pareto = min((len(r) for r in results.values()), default=0)
+    n_cons = min((len(r) for r in table.values()), default=0)
+    lines += report_pareto(results, seconds_by, args.budget, n_pareto, acquisitions)
     lines += [
         f"## Constrained: best accuracy with latency <= the q-quantile of the device's "
-        f"cells, 100 queries, {cseeds} seeds",
+        f"cells, 100 queries, {n_cons} seeds",
         "",
         "Share of seeds that found the constrained optimum within 100 queries "
         "(and Optuna TPE's median queries spent on infeasible cells):",
@@ -279,7 +328,10 @@ def main() -> None:
     for device in DEVICES:
         cells = []
         for q in QUANTILES:
-            runs = table[(device, q)]
+            runs = table.get((device, q), [])
+            if not runs:
+                cells.append("-")
+                continue
             share = [np.mean([r[m][0] <= 1e-9 for r in runs]) for m in ("bo", "mobo", "optuna_tpe")]
             inf = np.median([r["optuna_tpe"][2] for r in runs])
             cells.append(" / ".join(f"{100 * s:.0f}%" for s in share) + f" ({inf:.0f} infeasible)")
@@ -289,6 +341,7 @@ def main() -> None:
     print(text)
     if args.out:
         Path(args.out).write_text(text)
+        print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -6,29 +6,42 @@ The Python API mirrors the CLI: ``load_benchmark`` -> ``build_features`` -> (sur
 
 from __future__ import annotations
 
-from nas_surrogate.analysis.correlation import proxy_correlations
-from nas_surrogate.benchmarks import (
-    BENCHMARKS,
-    Benchmark,
-    available_benchmarks,
-    benchmark_ids,
-    load_benchmark,
-)
-from nas_surrogate.encodings import ENCODINGS, build_features, make_preprocessor, parse_feature_spec
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.proxy_names import PROXY_NAMES
-from nas_surrogate.spaces import SPACES, get_space
 
 __version__ = "0.1.0"
 
+#: public names and the module each comes from, imported on first use: ``import
+#: nas_surrogate`` (and the CLI's start) loads no scipy, scikit-learn, XGBoost or torch
+_LAZY = {
+    "proxy_correlations": "nas_surrogate.analysis.correlation",
+    "BENCHMARKS": "nas_surrogate.benchmarks",
+    "Benchmark": "nas_surrogate.benchmarks",
+    "available_benchmarks": "nas_surrogate.benchmarks",
+    "benchmark_ids": "nas_surrogate.benchmarks",
+    "load_benchmark": "nas_surrogate.benchmarks",
+    "ENCODINGS": "nas_surrogate.encodings",
+    "build_features": "nas_surrogate.encodings",
+    "make_preprocessor": "nas_surrogate.encodings",
+    "parse_feature_spec": "nas_surrogate.encodings",
+    "SPACES": "nas_surrogate.spaces",
+    "get_space": "nas_surrogate.spaces",
+    "Optimizer": "nas_surrogate.optimizer",
+}
+
 
 def __getattr__(name: str):
-    """``ns.Optimizer`` without importing the searchers (and XGBoost) with the package."""
-    if name == "Optimizer":
-        from nas_surrogate.optimizer import Optimizer
+    if name in _LAZY:
+        import importlib
 
-        return Optimizer
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value  # the next access is a plain attribute
+        return value
     raise AttributeError(f"module 'nas_surrogate' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
 
 
 __all__ = [

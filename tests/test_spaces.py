@@ -145,3 +145,31 @@ def test_demo_equals_the_full_table(full_data_dir):
     assert (rows >= 0).all() and len(np.unique(rows)) == full.n_archs == demo.n_archs
     assert np.array_equal(full.val_accuracy[rows], demo.val_accuracy)
     assert np.array_equal(full.proxy_scores[rows], demo.proxy_scores, equal_nan=True)
+
+
+def test_nas_bench_201_strings_parse_to_the_compact_cell(full_data_dir):
+    """NB201 / NATS-Bench / HW-NAS-Bench strings name edges by target node; the only
+    edge from input to output is (1,4): a cell of that skip alone is a live network, one
+    of (2,3) alone is dead (10 %, chance)."""
+    from nas_surrogate.benchmarks import load_benchmark
+    from nas_surrogate.errors import BadInputError
+    from nas_surrogate.spaces import get_space
+    from nas_surrogate.spaces.nb201 import format_nb201_string
+
+    space = get_space("nasbench201")
+    text = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"  # noqa: E501
+    assert space.parse(text).tolist() == [2, 2, 0, 2, 2, 2]
+    assert format_nb201_string(space.parse(text)) == text
+    for arch in space.all_archs()[::97]:
+        assert space.parse(format_nb201_string(arch)).tolist() == arch.tolist()
+    bench = load_benchmark("nasbench201/cifar10", full_data_dir)
+    acc = {}
+    cells = {"1-4": "|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|",
+             "2-3": "|none~0|+|none~0|skip_connect~1|+|none~0|none~1|none~2|"}  # fmt: skip
+    for edge, s in cells.items():
+        acc[edge] = bench.val_accuracy[bench.index_of(space.parse(s)[None])[0]]
+    assert acc["1-4"] > 50 and acc["2-3"] == 10.0
+    with pytest.raises(BadInputError, match="expected OP~1"):
+        space.parse("|none~0|+|none~0|none~0|+|none~0|none~1|none~2|")
+    with pytest.raises(BadInputError, match="one of"):
+        space.parse("|conv~0|+|none~0|none~1|+|none~0|none~1|none~2|")

@@ -1,112 +1,24 @@
-"""The 13 zero-cost proxies computed from scratch in torch, one module each, one registry.
+"""The 13 zero-cost proxies computed from scratch in torch, one module each, one registry
+(``torch_proxies``: ``PROXIES``, ``MEASURES``, ``compute_proxies``, ``load_batch``).
 
-``compute_proxies(archs, proxies)`` builds a freshly seeded NB201 network per (arch,
-proxy) and scores it on a batch: a seeded synthetic one by default (no downloads), or
-the user's (``load_batch``).
+Those names load torch when first used, not when the package is imported: ``import
+nas_surrogate`` and every command that computes no proxy start without torch.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
+from typing import Any
 
-import numpy as np
-import torch
-
-from nas_surrogate.proxies import (
-    epe_nas,
-    fisher,
-    flops,
-    grad_norm,
-    grasp,
-    jacov,
-    l2_norm,
-    latency,
-    nwot,
-    params,
-    plain,
-    snip,
-    synflow,
-    zen,
-)
-from nas_surrogate.proxies.base import Batch, synthetic_batch
-from nas_surrogate.proxies.network import build
-from nas_surrogate.proxy_names import sanitize_scores
-from nas_surrogate.registry import Registry
-
-PROXIES: Registry[Callable[..., float]] = Registry("proxy")
-for _module in (epe_nas, fisher, flops, grad_norm, grasp, jacov, l2_norm, nwot, params, plain,
-                snip, synflow, zen):  # fmt: skip
-    PROXIES.register(_module.__name__.rsplit(".", 1)[1], _module.score)
-
-#: measured costs computed like proxies (per network, live, cached): known objectives
-MEASURES: Registry[Callable[..., float]] = Registry("measure")
-MEASURES.register("latency", latency.score)
+#: names served by ``torch_proxies`` (imported on first access)
+_TORCH_NAMES = ("PROXIES", "MEASURES", "compute_proxies", "load_batch", "synthetic_batch", "Batch")
 
 
-def _measure(name: str) -> Callable[..., float]:
-    return MEASURES.get(name) if name in MEASURES else PROXIES.get(name)
+def __getattr__(name: str) -> Any:
+    if name in _TORCH_NAMES:
+        from nas_surrogate.proxies import torch_proxies
+
+        return getattr(torch_proxies, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def load_batch(
-    path: str, n_classes: int = 10, size: int | None = None, device: str = "cpu"
-) -> Batch:
-    """A batch from ``.npz`` with ``images`` (N, 3, H, W) or (N, H, W, 3) and ``labels``."""
-    from nas_surrogate.errors import BadInputError
-
-    try:
-        with np.load(path) as z:
-            images, labels = z["images"], z["labels"]
-    except (OSError, KeyError, ValueError) as e:
-        raise BadInputError(f"--batch {path}", f"not an npz with images and labels ({e})") from None
-    if images.ndim != 4:
-        raise BadInputError(f"--batch {path}", f"images must be 4-D, got shape {images.shape}")
-    if images.shape[-1] == 3 and images.shape[1] != 3:
-        images = images.transpose(0, 3, 1, 2)
-    images = images.astype(np.float32)
-    if images.max() > 2:  # 0..255 pixels: scale and standardise per channel
-        images = images / 255.0
-    images = (images - images.mean(axis=(0, 2, 3), keepdims=True)) / (
-        images.std(axis=(0, 2, 3), keepdims=True) + 1e-8
-    )
-    if size:
-        images, labels = images[:size], labels[:size]
-    return Batch(
-        torch.as_tensor(images, device=device),
-        torch.as_tensor(labels, device=device).long(),
-        n_classes,
-    )
-
-
-def compute_proxies(
-    archs: np.ndarray,
-    proxies: Sequence[str],
-    batch: Batch | None = None,
-    seed: int = 0,
-    device: str = "cpu",
-    network: dict | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(scores, seconds), each (n_archs, n_proxies). Networks are seeded per arch;
-    ``network``: ``build`` arguments (``channels``, ``n_cells``) for a smaller skeleton;
-    the input channels follow the batch."""
-    batch = batch or synthetic_batch(seed=seed, device=device)
-    fns = [_measure(p) for p in proxies]
-    scores = np.full((len(archs), len(proxies)), np.nan)
-    seconds = np.full_like(scores, np.nan)
-    for i, arch in enumerate(np.atleast_2d(archs)):
-        for j, fn in enumerate(fns):
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(seed)
-                net = build(
-                    arch, batch.n_classes, int(batch.images.shape[1]), **(network or {})
-                ).to(device)
-            t = time.perf_counter()
-            try:
-                scores[i, j] = fn(net, batch)
-            except (RuntimeError, ValueError, np.linalg.LinAlgError):
-                scores[i, j] = np.nan  # a proxy that fails on an arch is missing, as in NASLib
-            seconds[i, j] = time.perf_counter() - t
-    return sanitize_scores(scores), seconds  # -inf/inf (a dead cell) -> NaN, as published
-
-
-__all__ = ["PROXIES", "Batch", "compute_proxies", "load_batch", "synthetic_batch"]
+__all__ = list(_TORCH_NAMES)

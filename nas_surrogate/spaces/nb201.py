@@ -49,6 +49,48 @@ def effective_cells(
     return np.where(keep, archs, none_op)
 
 
+#: NAS-Bench-201's own string lists the edges by their target node:
+#: ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`` = (1,2) | (1,3) (2,3) | (1,4) (2,4) (3,4);
+#: position k of that string is edge ``NB201_STRING_EDGES[k]`` of the 6-tuple
+NB201_STRING_EDGES: tuple[int, ...] = (0, 1, 3, 2, 4, 5)
+
+
+def parse_nb201_string(text: str) -> tuple[int, ...] | None:
+    """``|nor_conv_3x3~0|+|...|`` (NAS-Bench-201, NATS-Bench, HW-NAS-Bench) -> the 6-tuple
+    of op indices; None when ``text`` is not of that form (BadInputError when it is, but
+    names an unknown op or the wrong node)."""
+    from nas_surrogate.errors import BadInputError
+
+    text = text.strip()
+    if not text.startswith("|"):
+        return None
+    nodes = [n.strip("|").split("|") for n in text.split("+")]
+    if [len(n) for n in nodes] != [1, 2, 3]:
+        raise BadInputError(
+            f"nasbench201 arch string {text!r}", "expected |op~0|+|op~0|op~1|+|op~0|op~1|op~2|"
+        )
+    flat = []
+    for node in nodes:
+        for source, item in enumerate(node):
+            op, _, src = item.partition("~")
+            if op not in NB201_OPS or src != str(source):
+                raise BadInputError(
+                    f"nasbench201 arch string {text!r}",
+                    f"{item!r}: expected OP~{source} with OP one of {', '.join(NB201_OPS)}",
+                )
+            flat.append(NB201_OPS.index(op))
+    arch = [0] * 6
+    for position, edge in enumerate(NB201_STRING_EDGES):
+        arch[edge] = flat[position]
+    return tuple(arch)
+
+
+def format_nb201_string(arch) -> str:
+    """The 6-tuple as NAS-Bench-201's own string (the inverse of ``parse_nb201_string``)."""
+    ops = [NB201_OPS[int(arch[edge])] for edge in NB201_STRING_EDGES]
+    return f"|{ops[0]}~0|+|{ops[1]}~0|{ops[2]}~1|+|{ops[3]}~0|{ops[4]}~1|{ops[5]}~2|"
+
+
 class NB201Space(ProductSpace):
     default_encoding = "onehot"
     ops = NB201_OPS
@@ -56,6 +98,11 @@ class NB201Space(ProductSpace):
 
     def __init__(self) -> None:
         super().__init__("nasbench201", [len(NB201_OPS)] * len(NB201_EDGES))
+
+    def parse(self, text: str) -> np.ndarray:
+        """The compact 6-tuple ``(2, 2, 0, 2, 2, 2)`` or NAS-Bench-201's own string."""
+        ops = parse_nb201_string(text) if isinstance(text, str) else None
+        return super().parse(str(ops) if ops is not None else text)
 
     def network_codes(self, archs: np.ndarray) -> np.ndarray:
         """Code of each cell's canonical form (the 15,625 cells are 9,445 networks)."""
