@@ -130,8 +130,11 @@ def train_network(
     network: dict | None = None,
     batch_size: int = 64,
     lr: float = 0.1,
+    device: str = "cpu",
 ) -> TrainResult:
-    """Train one network from scratch; validation and test accuracy (%) at the end."""
+    """Train one network from scratch on ``device``; validation and test accuracy (%) at
+    the end. The initial weights and the batch order come from ``seed`` on the CPU, so a
+    network starts the same on any device (CUDA kernels then differ in the last bits)."""
     from nas_surrogate.proxies.network import build
 
     t = time.perf_counter()
@@ -139,6 +142,8 @@ def train_network(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         net = build(arch, data.n_classes, data.in_channels, **(network or {}))
+    net = net.to(device)
+    x_train, y_train = data.x_train.to(device), data.y_train.to(device)
     opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
     steps = epochs * -(-len(data.x_train) // batch_size)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(steps, 1))
@@ -148,10 +153,11 @@ def train_network(
         for i in range(0, len(order), batch_size):
             rows = order[i : i + batch_size]
             opt.zero_grad()
-            loss = torch.nn.functional.cross_entropy(net(data.x_train[rows]), data.y_train[rows])
+            rows = rows.to(device)
+            loss = torch.nn.functional.cross_entropy(net(x_train[rows]), y_train[rows])
             loss.backward()
             opt.step()
             schedule.step()
-    val = _accuracy(net, data.x_val, data.y_val)
-    test = _accuracy(net, data.x_test, data.y_test)
+    val = _accuracy(net, data.x_val.to(device), data.y_val.to(device))
+    test = _accuracy(net, data.x_test.to(device), data.y_test.to(device))
     return TrainResult(val, test, time.perf_counter() - t)

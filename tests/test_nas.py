@@ -17,6 +17,12 @@ TINY = ["--budget", "16", "--epochs", "1", "--channels", "4", "--max-new-proxies
         "--proxy-batch", "16", "--features", "onehot+zc:synflow,nwot,params,jacov"]  # fmt: skip
 
 
+def _has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def _batch(seed: int) -> Batch:
     gen = torch.Generator().manual_seed(seed)
     return Batch(torch.randn(8, 1, 8, 8, generator=gen), torch.arange(8) % 4, 4)
@@ -119,6 +125,12 @@ def test_bad_datasets_exit_2_before_any_work(capsys, tmp_path, arrays, message):
         (["--budget", "0"], "--budget"),
         (["--dataset", "mnist"], "neither 'digits'"),
         (["--searcher", "annealing"], "annealing"),
+        (["--device", "gpu"], "expected cpu, cuda, cuda:N or auto"),
+        pytest.param(
+            ["--device", "cuda"],
+            "no CUDA device",
+            marks=pytest.mark.skipif(_has_cuda(), reason="this machine has CUDA"),
+        ),  # fmt: skip
     ],
 )
 def test_bad_settings_exit_2(capsys, tmp_path, args, message):

@@ -63,6 +63,9 @@ class NasConfig:
         1, "Parallel proxy workers (one torch thread each); the numbers do not depend on it.",
         flags=("--n-jobs", "-j"), low=1, high=256,
     )  # fmt: skip
+    device: str = setting(
+        "cpu", "cpu, cuda (cuda:N) or auto (cuda when present): training and live proxies."
+    )
     objectives: list[str] = setting(
         help="Several objectives: val_accuracy (trained) and known costs measured without "
         "training: latency (ms, batch-1 forward passes on this machine), params, flops; "
@@ -92,6 +95,25 @@ class NasConfig:
         return {**settings, "results_format": RESULTS_FORMAT, "data": data}
 
 
+def resolve_device(device: str, where: str = "--device") -> str:
+    """``cpu``, ``cuda``/``cuda:N`` (refused where CUDA is absent) or ``auto``."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cpu":
+        return device
+    if device == "cuda" or (device.startswith("cuda:") and device[5:].isdigit()):
+        if not torch.cuda.is_available():
+            raise BadInputError(f"{where} {device}", "no CUDA device is available here")
+        if ":" in device and int(device[5:]) >= torch.cuda.device_count():
+            raise BadInputError(
+                f"{where} {device}", f"this machine has {torch.cuda.device_count()} CUDA devices"
+            )
+        return device
+    raise BadInputError(f"{where} {device!r}", "expected cpu, cuda, cuda:N or auto")
+
+
 def arch_seed(seed: int, arch: str) -> int:
     """Training seed of one network: the same arch trains the same way in every run of
     a seed, whichever searcher proposed it."""
@@ -114,14 +136,16 @@ def run_nas(config: NasConfig, progress: bool = True, source: str | None = None)
     from nas_surrogate.training import load_dataset, train_network
 
     config.validate(source)
+    device = resolve_device(config.device, f"{source}: device" if source else "--device")
     data = load_dataset(config.dataset)
     network = {"channels": config.channels, "n_cells": config.cells}
     gen = torch.Generator().manual_seed(config.seed)
     rows = torch.randperm(len(data.x_train), generator=gen)[: config.proxy_batch]
-    batch = Batch(data.x_train[rows], data.y_train[rows], data.n_classes)
+    batch = Batch(data.x_train[rows].to(device), data.y_train[rows].to(device), data.n_classes)
     proxies = TorchProxies(
-        batch, space=config.space, seed=config.seed, network=network, n_jobs=config.n_jobs
-    )
+        batch, space=config.space, seed=config.seed, network=network,
+        n_jobs=1 if device != "cpu" else config.n_jobs,  # one process owns the GPU
+    )  # fmt: skip
     settings = dict(
         space=config.space, searcher=config.searcher, features=config.features,
         surrogate=config.surrogate if uses_surrogate(config.searcher) else None,
@@ -152,7 +176,7 @@ def run_nas(config: NasConfig, progress: bool = True, source: str | None = None)
                         try:
                             r = train_network(
                                 opt.space.parse(arch), data, config.epochs,
-                                arch_seed(config.seed, arch), network,
+                                arch_seed(config.seed, arch), network, device=device,
                             )  # fmt: skip
                         finally:
                             torch.set_num_threads(threads)

@@ -53,7 +53,8 @@ def _work(archs: np.ndarray, names: list[str], batch: Batch, seed: int, network:
     from nas_surrogate.proxies import compute_proxies
 
     torch.set_num_threads(1)  # one thread per worker; workers run side by side
-    return compute_proxies(archs, names, batch=batch, seed=seed, network=network)
+    device = str(batch.images.device)
+    return compute_proxies(archs, names, batch=batch, seed=seed, network=network, device=device)
 
 
 class TorchProxies:
