@@ -56,8 +56,8 @@ def main() -> None:
           f"({len(archs)} networks)")  # fmt: skip
     for j, name in enumerate(names):
         print(f"  {name:10s} {np.nanmedian(seconds[:, j]):.4f} s")
-    print(f"training: {np.median(per_epoch):.2f} s per epoch on digits (1,077 images; "
-          f"{len(per_epoch)} networks)")  # fmt: skip
+    print(f"training: {np.median(per_epoch):.2f} s per epoch on digits ({len(data.x_train)} "
+          f"training images; {len(per_epoch)} networks)")  # fmt: skip
 
 
 if __name__ == "__main__":
