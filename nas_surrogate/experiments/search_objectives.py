@@ -40,7 +40,10 @@ def is_multi(objectives: list[str], constraints: list[str]) -> bool:
     """Whether a run needs the objectives machinery at all."""
     if constraints:
         return True
-    return bool(objectives) and [o.split(":")[0] for o in objectives] != [ACCURACY]
+    return bool(objectives) and [o.strip() for o in objectives] not in (
+        [ACCURACY],
+        [f"{ACCURACY}:max"],
+    )
 
 
 def check_searchers(names: list[str], view: ObjectiveView) -> None:
