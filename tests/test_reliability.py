@@ -214,3 +214,11 @@ def test_unbounded_settings_are_refused_before_any_file(tmp_path, capsys):
         err = capsys.readouterr().err
         assert code == 2 and why in err, err
         assert not out.exists()
+
+
+def test_bo_with_no_budget_beyond_its_random_start_says_so(tmp_path, capsys):
+    """It silently ran random search and reported itself as bo."""
+    code = main(["search", "-b", "nasbench201/cifar10", "--searcher", "bo", "--budget", "10",
+                 "--seeds", "1", "--out", str(tmp_path / "o")])  # fmt: skip
+    assert code == 2 and "random search" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
