@@ -31,10 +31,18 @@ from nas_surrogate.io import atomic_write
 
 
 class ResultsStore:
-    def __init__(self, path: Path, key_columns: Sequence[str], flush_seconds: float = 2.0) -> None:
+    def __init__(
+        self,
+        path: Path,
+        key_columns: Sequence[str],
+        flush_seconds: float = 2.0,
+        order_by: Sequence[str] | None = None,
+    ) -> None:
         self.path = Path(path)  # results.csv
         self.journal = self.path.with_suffix(".jsonl")
         self.key_columns = list(key_columns)
+        #: the row order of results.csv (default: the key columns)
+        self.order_by = list(order_by or key_columns)
         self.flush_seconds = flush_seconds
         self._rows: list[dict] = []
         self._keys: set[tuple] = set()
@@ -140,7 +148,8 @@ class ResultsStore:
         frame = pd.DataFrame(self._rows)
         if frame.empty:
             return pd.DataFrame(columns=self.key_columns)
-        return frame.sort_values(self.key_columns, kind="stable").reset_index(drop=True)
+        order = [c for c in self.order_by if c in frame.columns] or self.key_columns
+        return frame.sort_values(order, kind="stable").reset_index(drop=True)
 
     def close(self) -> None:
         if self._lock_file is not None:

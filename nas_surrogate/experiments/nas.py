@@ -157,7 +157,7 @@ def run_nas(config: NasConfig, progress: bool = True, source: str | None = None)
     prepare_out_dir(out, "nas", config.fingerprint())
     state = out / "optimizer.json"
     opt = Optimizer.load(state, proxies) if state.exists() else fresh
-    store = ResultsStore(out / "results.csv", ["arch"])
+    store = ResultsStore(out / "results.csv", ["arch"], order_by=["step"])  # in training order
     t0 = time.perf_counter()
     trained_now = 0
     try:
