@@ -96,12 +96,20 @@ def benchmarks_cmd(
     sources = (
         comma_list(objective_data) if objective_data else ([str(resolved)] if resolved else [])
     )
-    rows = []
+    rows, used = [], set()
     for bench_id in available_benchmarks(data_dir):
         bench = load_benchmark(bench_id, data_dir)
         if sources and hasattr(bench.space, "encode_codes"):
-            bench = attach_tables(bench, sources, explicit=objective_data is not None)[0]
+            bench = attach_tables(bench, sources)[0]  # a table of another space: skipped
+            used |= {col.source for col in bench.objectives.values()}
         rows.append(bench.describe())
+    for item in comma_list(objective_data) if objective_data else []:
+        path = Path(item.partition("=")[2] if "=" in item else item).expanduser()
+        if path.is_file() and str(path.resolve()) not in used:
+            raise BadInputError(
+                f"--objective-data {item}", "is a table of none of these benchmarks (no "
+                "arch column that parses in their space, or no dataset it can be told for)",
+            )  # fmt: skip
     if fmt is OutputFormat.json:
         emit_json(rows)
         return

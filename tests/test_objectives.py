@@ -432,3 +432,15 @@ def test_nas_sampler_reads_trial_set_constraint(full):
     lat = [v["constraint_0"] + 5.0 for v in told]
     truth = [_truth(full, [a])[1][0] for a, _ in sampler.optimizer.history]
     assert np.allclose(lat, truth)
+
+
+def test_benchmarks_lists_objectives_beside_tasks_of_other_spaces(capsys, data_dir, hw_file):
+    """An NB201 table named directly refused the listing (TransNAS tasks hold no NB201
+    cells); it now attaches where it belongs, and a file that fits nothing is refused."""
+    code, out, err = cli(capsys, "benchmarks", "--data-dir", data_dir, "--objective-data",
+                         hw_file, "--format", "json")  # fmt: skip
+    assert code == 0, err
+    rows = {r["id"]: r for r in json.loads(out)}
+    assert rows["nasbench201/cifar10"]["objectives"]["pixel3_latency"] == "known, min"
+    assert "pixel3_latency" not in rows["nasbench201/cifar100"]["objectives"]  # hw_cifar10
+    assert "pixel3_latency" not in rows["transbench101_micro/jigsaw"]["objectives"]
