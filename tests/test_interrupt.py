@@ -10,10 +10,12 @@ import sys
 import time
 
 
-def test_ctrl_c_exits_130_and_keeps_finished_units(tmp_path, data_dir):
+def _signal_mid_run(tmp_path, data_dir, sig, *extra):
+    """Start a long bo search, send ``sig`` once its first unit is stored; (process,
+    stderr text, journal)."""
     out = tmp_path / "s"
     argv = [sys.executable, "-m", "nas_surrogate.cli", "search", "-b", "nasbench201/cifar10",
-            "--searcher", "bo", "-f", "onehot", "--budget", "150", "--seeds", "40",
+            "--searcher", "bo", "-f", "onehot", "--budget", "150", "--seeds", "40", *extra,
             "--data-dir", str(data_dir), "--out", str(out)]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
@@ -21,10 +23,15 @@ def test_ctrl_c_exits_130_and_keeps_finished_units(tmp_path, data_dir):
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not (journal.exists() and journal.stat().st_size):
         time.sleep(0.2)
-    proc.send_signal(signal.SIGINT)  # lands mid-unit, often inside XGBoost
+    proc.send_signal(sig)  # lands mid-unit, often inside XGBoost
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err.decode()[-500:]
-    assert err.decode().strip().splitlines()[-1].startswith("error: interrupted")
+    return proc, err.decode(), journal
+
+
+def test_ctrl_c_exits_130_and_keeps_finished_units(tmp_path, data_dir):
+    proc, err, journal = _signal_mid_run(tmp_path, data_dir, signal.SIGINT)
+    assert proc.returncode == 130, err[-500:]
+    assert err.strip().splitlines()[-1].startswith("error: interrupted")
     kept = [json.loads(line) for line in journal.read_text().splitlines()]
     assert 1 <= len(kept) < 40
 
@@ -32,20 +39,9 @@ def test_ctrl_c_exits_130_and_keeps_finished_units(tmp_path, data_dir):
 def test_sigterm_on_two_workers_exits_143_with_one_line_and_no_workers_left(tmp_path, data_dir):
     """SIGTERM (a scheduler's, kill's) left two worker processes for minutes and printed
     nothing useful; now it stops like Ctrl-C: finished units kept, workers shut down."""
-    out = tmp_path / "s"
-    argv = [sys.executable, "-m", "nas_surrogate.cli", "search", "-b", "nasbench201/cifar10",
-            "--searcher", "bo", "-f", "onehot", "--budget", "150", "--seeds", "40", "-j", "2",
-            "--data-dir", str(data_dir), "--out", str(out)]  # fmt: skip
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    journal = out / "results.jsonl"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not (journal.exists() and journal.stat().st_size):
-        time.sleep(0.2)
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=120)
-    lines = [x for x in err.decode().splitlines() if x.strip() and not x.startswith("search:")]
-    assert proc.returncode == 143, err.decode()[-500:]
+    proc, err, journal = _signal_mid_run(tmp_path, data_dir, signal.SIGTERM, "-j", "2")
+    lines = [x for x in err.splitlines() if x.strip() and not x.startswith("search:")]
+    assert proc.returncode == 143, err[-500:]
     assert len(lines) == 1 and lines[0].startswith("error: interrupted"), lines
     kept = [json.loads(line) for line in journal.read_text().splitlines()]
     assert 1 <= len(kept) < 40
