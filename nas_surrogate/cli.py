@@ -90,6 +90,7 @@ def benchmarks_cmd(
     the objectives a search can use (known: read for every candidate; evaluated: a query)."""
     from nas_surrogate.benchmarks import available_benchmarks, load_benchmark, resolve_data_dir
     from nas_surrogate.objectives import attach_tables
+    from nas_surrogate.objectives.tables import split_source
     from nas_surrogate.settings import comma_list
 
     resolved = resolve_data_dir(data_dir)
@@ -104,7 +105,7 @@ def benchmarks_cmd(
             used |= {col.source for col in bench.objectives.values()}
         rows.append(bench.describe())
     for item in comma_list(objective_data) if objective_data else []:
-        path = Path(item.partition("=")[2] if "=" in item else item).expanduser()
+        path = split_source(item)[1]
         if path.is_file() and str(path.resolve()) not in used:
             raise BadInputError(
                 f"--objective-data {item}", "is a table of none of these benchmarks (no "

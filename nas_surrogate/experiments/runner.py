@@ -118,8 +118,8 @@ def run_units(
     """
     done = store.done_keys()
     todo = [u for u in units if store.key(asdict(u)) not in done]
-    check_n_jobs(n_jobs)
-    # no more processes than units or cores: each unit runs on one thread
+    # n_jobs was checked by run_experiment before anything was written; no more
+    # processes than units or cores: each unit runs on one thread
     cores = os.cpu_count() or 1
     n_jobs = max(1, min(cores if n_jobs < 0 else n_jobs, len(todo), cores))
     work = partial(one_thread, work)
