@@ -24,9 +24,11 @@ Policies, stated once:
   never proposed again, the searcher sees it as the worst result, surrogates skip it;
 - ``add(archs, values)``: results obtained elsewhere (a known network, another study):
   they join the surrogates' data and are never proposed;
-- ``save``/``load``: a JSON file with the settings, every ask/tell/fail/add in order and
-  the proxy scores computed so far; ``load`` replays it (same seed: the same proposals,
-  checked) and lists the archs asked but never told in ``pending``. No pickle.
+- ``save``/``load``: a JSON file with the settings, the proxy scores computed so far and
+  the optimiser's state itself (the searcher's population or walk, what was proposed and
+  told, the random generators' states), not a log to replay: ``load`` takes the same
+  time at result 300 as at result 3 and the loaded optimiser proposes exactly what the
+  original would have; archs asked but never told are listed in ``pending``. No pickle.
 """
 
 from __future__ import annotations
@@ -51,9 +53,10 @@ from nas_surrogate.searchers.driver import Driver
 from nas_surrogate.searchers.problem import SearchProblem
 from nas_surrogate.spaces import SPACES, SearchSpace, get_space
 
-STATE_FORMAT = "nas-surrogate-optimizer/2"
-#: formats this version reads: /1 had no digest (its files are refused, saying why)
-OLD_FORMATS = ("nas-surrogate-optimizer/1",)
+STATE_FORMAT = "nas-surrogate-optimizer/3"
+#: formats of earlier versions (/1: no digest; /2: a log replayed on load), refused
+#: with what to do
+OLD_FORMATS = ("nas-surrogate-optimizer/1", "nas-surrogate-optimizer/2")
 #: largest state file read back (bounds what a file can make us allocate)
 MAX_STATE_BYTES = 64 * 2**20
 #: most proposals one ask may request
@@ -227,7 +230,6 @@ class Optimizer:
         self._sign = 1.0 if maximize else -1.0
         self._pending: dict[int, None] = {}  # asked, not told: insertion-ordered
         self._told: set[int] = set()
-        self.events: list[list] = []
 
     @staticmethod
     def _objectives(config: dict, maximize: bool) -> tuple[list, list]:
@@ -344,7 +346,6 @@ class Optimizer:
         left = self.problem.budget - len(self._pending) - len(self._told)
         ids = self._driver.ask(min(k, left)) if left > 0 else np.empty(0, dtype=np.int64)
         self._pending.update(dict.fromkeys(ids.tolist()))
-        self.events.append(["ask", k, ids.tolist()])
         return self._format(ids)
 
     def _check_pending(self, ids: list[int], archs: Sequence) -> None:
@@ -360,14 +361,12 @@ class Optimizer:
         vals = self._vectors(values, len(ids))
         self._check_pending(ids, archs)
         self._finish(ids, [self._signed(v) for v in vals])
-        self.events.append(["tell", ids, vals])
 
     def fail(self, archs: Sequence) -> None:
         """Asked architectures whose evaluation crashed (no value)."""
         ids = self._ids(archs)
         self._check_pending(ids, archs)
         self._finish(ids, [-math.inf] * len(ids))
-        self.events.append(["fail", ids])
 
     def reserve(self, archs: Sequence) -> None:
         """Architectures another worker is evaluating now (a RUNNING trial of another
@@ -379,7 +378,6 @@ class Optimizer:
             return
         self.problem.take(np.array(ids))
         self._pending.update(dict.fromkeys(ids))
-        self.events.append(["reserve", ids])
 
     def add(self, archs: Sequence, values: Sequence[float]) -> None:
         """Results obtained without asking; never proposed afterwards."""
@@ -390,7 +388,6 @@ class Optimizer:
                 raise BadInputError(f"archs[{i}]", f"{archs[i]!r} was asked: tell its result")
         self.problem.take(np.array(ids))
         self._finish(ids, [self._signed(v) for v in vals])
-        self.events.append(["add", ids, vals])
 
     def _signed(self, value):
         """A told value as the searcher sees it: the sign of ``maximize`` for one value;
@@ -470,13 +467,17 @@ class Optimizer:
         doc = {
             "format": STATE_FORMAT,
             "config": self.config,
-            "events": self.events,
             "proxies": {
                 "names": list(self.problem.bench.proxy_names),
                 "archs": [self.space.format(a) for a in self.problem.bench.archs[rows]],
                 "scores": scores.tolist(),
                 "seconds": seconds.tolist(),
             },
+            "pending": list(self._pending),
+            "told": sorted(self._told),
+            # a failed evaluation's -inf as the text "-inf": the file stays standard JSON
+            "problem": _encode(self.problem.snapshot()),
+            "driver": _encode(self._driver.snapshot()),
         }
         return {**doc, "digest": state_digest(doc)}
 
@@ -486,7 +487,7 @@ class Optimizer:
 
     @classmethod
     def load(cls, path: str | Path, proxies: ProxyFn | Benchmark | None = None) -> Optimizer:
-        """The optimiser saved in ``path``, replayed. ``proxies``: the same source as
+        """The optimiser saved in ``path``, as it stood. ``proxies``: the same source as
         when it was made (a function may be left out if no new network needs scores)."""
         path = Path(path)
         doc = read_state(path)
@@ -498,8 +499,8 @@ class Optimizer:
     ) -> Optimizer:
         if isinstance(doc, dict) and doc.get("format") in OLD_FORMATS:
             raise BadInputError(
-                where, f"written by an older version ({doc['format']}, no digest): start a "
-                "new state with the same settings and add its results with add/--add",
+                where, f"written by an older version ({doc['format']}): start a new state "
+                "with the same settings and add its results with add/--add",
             )  # fmt: skip
         if not isinstance(doc, dict) or doc.get("format") != STATE_FORMAT:
             raise BadInputError(where, f"not a {STATE_FORMAT} file")
@@ -532,11 +533,7 @@ class Optimizer:
         opt = cls(**settings, proxies=proxies)
         if kind == "function":
             opt._restore_proxies(stored, where)
-        events = doc.get("events")
-        if not isinstance(events, list):
-            raise BadInputError(f"{where} events", "must be a list")
-        for step, event in enumerate(events):
-            opt._replay(event, step, where)
+        opt._restore(doc, where)
         return opt
 
     def _restore_proxies(self, stored: Any, where: str) -> None:
@@ -547,54 +544,36 @@ class Optimizer:
             archs = self.space.parse_many(list(stored["archs"]))
             scores = np.array(stored["scores"], dtype=float).reshape(len(archs), len(names))
             seconds = np.array(stored["seconds"], dtype=float).reshape(len(archs), len(names))
-        except (AttributeError, KeyError, TypeError, ValueError) as e:
+            rows = self.problem.bench.index_of(archs, exact=True) if len(archs) else []
+            if np.any(np.asarray(rows) < 0):
+                raise ValueError("an arch that is no network of this space")
+            self.problem.set_proxies(np.asarray(rows, dtype=np.int64), scores, seconds)
+        except (AttributeError, KeyError, TypeError, ValueError, BadInputError) as e:
             raise BadInputError(f"{where} proxies", f"unreadable ({e})") from None
-        known = {self.space.format(a): i for i, a in enumerate(archs)}
-        compute = self.problem.live_proxies
 
-        def stored_first(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            """Stored scores where there are some (replay computes nothing it had), the
-            proxy source for the rest; the problem asks in the same order as the run."""
-            out_s = np.full((len(batch), len(names)), np.nan)
-            out_t = np.full_like(out_s, np.nan)
-            texts = [self.space.format(a) for a in batch]
-            new = [i for i, t in enumerate(texts) if t not in known]
-            old = [i for i, t in enumerate(texts) if t in known]
-            out_s[old] = scores[[known[texts[i]] for i in old]]
-            out_t[old] = seconds[[known[texts[i]] for i in old]]
-            if new:
-                out_s[new], out_t[new] = compute(batch[new])
-            return out_s, out_t
-
-        self.problem.live_proxies = stored_first
-
-    def _replay(self, event: Any, step: int, where: str) -> None:
-        at = f"{where} events[{step}]"
-        if not isinstance(event, list) or not event or event[0] not in REPLAY:
-            raise BadInputError(at, "must be [ask|tell|fail|add|reserve, ...]")
-        kind, args = event[0], event[1:]
-        if len(args) != REPLAY[kind]:
-            raise BadInputError(at, f"{kind} takes {REPLAY[kind]} fields")
+    def _restore(self, doc: dict, where: str) -> None:
+        """The problem, the driver (searcher state, random generators) and the pending
+        and told archs, as saved: no step is replayed, no surrogate refit."""
+        field = "pending"
         try:
-            if kind == "ask":
-                want = self._format(np.array(args[1], dtype=np.int64))
-                got = self.ask(args[0])
-                if got != want:
-                    raise BadInputError(at, "does not replay: the same settings and seed "
-                                        f"propose {got[:3]}, the file says {want[:3]}")  # fmt: skip
-                return
-            archs = self._format(np.array(args[0], dtype=np.int64))
-            getattr(self, kind)(archs, *args[1:])
-        except BadInputError as e:
-            if e.where.startswith(at):
-                raise
-            raise BadInputError(f"{at} {e.where}", e.why) from None  # say where in the file
-        except (IndexError, TypeError, ValueError, OverflowError) as e:
-            raise BadInputError(at, f"unreadable ({e})") from None
+            n = len(self.problem.cells)
+            pending = [int(i) for i in doc["pending"]]
+            field = "told"
+            told = {int(i) for i in doc["told"]}
+            if any(not 0 <= i < n for i in [*pending, *told]):
+                raise ValueError("an id out of range")
+            field = "problem"
+            self.problem.restore(_decode(doc["problem"]))
+            field = "driver"
+            self._driver.restore(_decode(doc["driver"]))
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError, OverflowError) as e:
+            raise BadInputError(f"{where} {field}", f"unreadable ({e!r})") from None
+        self._pending = dict.fromkeys(pending)
+        self._told = told
 
 
 def state_digest(doc: dict) -> str:
-    """SHA-256 of a state's every field (settings, events with the told values, stored
+    """SHA-256 of a state's every field (settings, the searcher's state, the told values, stored
     proxy scores), canonical JSON: an edit anywhere changes it. A guard against edits and
     mixing, not a signature: whoever can write the file can write a digest."""
     import hashlib
@@ -615,8 +594,28 @@ def read_state(path: Path) -> Any:
         raise BadInputError(str(path), f"not an optimiser state ({e})") from None
 
 
-#: state events and their number of fields
-REPLAY = {"ask": 2, "tell": 2, "fail": 1, "add": 2, "reserve": 1}
+_NON_FINITE = {"-inf": -math.inf, "inf": math.inf, "nan": math.nan}
+
+
+def _encode(obj: Any) -> Any:
+    """JSON values with each non-finite float written as the text ``-inf``/``inf``/``nan``."""
+    if isinstance(obj, dict):
+        return {k: _encode(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_encode(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return "nan" if obj != obj else ("inf" if obj > 0 else "-inf")
+    return obj
+
+
+def _decode(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _decode(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_decode(v) for v in obj]
+    if isinstance(obj, str) and obj in _NON_FINITE:
+        return _NON_FINITE[obj]
+    return obj
 
 
 class _StoredOnly:

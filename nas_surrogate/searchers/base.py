@@ -7,6 +7,14 @@ can propose without new results and receives their values (``values = yield ids`
 nothing in it knows who evaluates: the benchmark loop (``run``: table look-ups up to the
 budget) and ``Optimizer.ask/tell`` (the user's training) are two drivers of the same
 code, walking the same architectures for the same seed.
+
+The generator is a thin loop over two methods a searcher writes: ``first`` (the first
+batch) and ``step`` (the next batch, given the last one's values). Everything a searcher
+carries from one batch to the next lives in a ``state`` dict (its population, its walk,
+its queue) made of JSON values, with one rule: an ``int`` in it is a candidate id or a
+table row, a ``float`` a value. So ``Optimizer.save`` stores the searcher itself, not a
+log to replay, and ``load`` continues from it in constant time: ``propose`` given a saved
+state yields the saved batch again and goes on as the original would.
 """
 
 from __future__ import annotations
@@ -93,10 +101,40 @@ class Searcher(ABC):
                 return
             driver.tell(ids, [problem.table_value(ids[0])])
 
-    @abstractmethod
-    def propose(self, problem: SearchProblem, rng: np.random.Generator) -> Proposals:
+    def propose(
+        self, problem: SearchProblem, rng: np.random.Generator, state: dict | None = None
+    ) -> Proposals:
         """Yield batches of candidate ids; each ``yield`` returns their values in order
-        (``-inf`` for a failed evaluation)."""
+        (``-inf`` for a failed evaluation). ``state``: the dict the searcher keeps its
+        progress in (the caller may save it between batches); a saved one resumes."""
+        state = {} if state is None else state
+        if "batch" in state:  # resumed: the batch it was waiting for, once more
+            batch = np.asarray(state["batch"], dtype=np.int64)
+        else:
+            batch = np.asarray(self.first(problem, rng, state), dtype=np.int64)
+        while len(batch):
+            state["batch"] = batch.tolist()
+            values = yield batch
+            batch = np.asarray(self.step(problem, rng, state, np.asarray(values)), dtype=np.int64)
+
+    @abstractmethod
+    def first(self, problem: SearchProblem, rng: np.random.Generator, state: dict) -> np.ndarray:
+        """The first batch (parameters are checked here, before any query)."""
+
+    def step(
+        self, problem: SearchProblem, rng: np.random.Generator, state: dict, values: np.ndarray
+    ) -> np.ndarray:
+        """The next batch, given the values of ``state["batch"]``; empty: nothing left to
+        propose. The default proposes nothing after the first batch."""
+        return np.empty(0, dtype=np.int64)
+
+    def more(
+        self, problem: SearchProblem, rng: np.random.Generator, state: dict, n: int
+    ) -> np.ndarray | None:
+        """Up to ``n`` proposals while ``state["batch"]`` is still being evaluated
+        (``problem.pending()`` lists what is in flight), drawn with ``rng`` only and
+        without changing ``state``; None: the driver proposes random ones."""
+        return None
 
     # -- shared pieces -------------------------------------------------------------
     def starting_rows(self, problem: SearchProblem, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -108,12 +146,20 @@ class Searcher(ABC):
         return pool[np.argsort(-scores, kind="stable")[:n]]
 
     def fit_predictor(
-        self, problem: SearchProblem, rng: np.random.Generator, values: np.ndarray | None = None
+        self,
+        problem: SearchProblem,
+        rng: np.random.Generator,
+        values: np.ndarray | None = None,
+        believed: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> Predictor:
         """A surrogate fit on everything queried so far (features charged on first use);
-        ``values``: another target for the same queries (one evaluated objective)."""
+        ``values``: another target for the same queries (one evaluated objective);
+        ``believed``: (ids, values) fantasised for networks still being evaluated."""
         rows, history = problem.history()
         values = history if values is None else values
+        if believed is not None:
+            rows = np.concatenate([rows, believed[0]])
+            values = np.concatenate([values, believed[1]])
         model = make_surrogate(
             self.surrogate or "ensemble",
             random_state=int(rng.integers(2**31 - 1)),

@@ -20,7 +20,7 @@ import numpy as np
 from scipy import stats
 
 from nas_surrogate.errors import BadInputError
-from nas_surrogate.searchers.base import Proposals, Searcher
+from nas_surrogate.searchers.base import Searcher
 from nas_surrogate.searchers.problem import SearchProblem
 
 ACQUISITIONS = ("its", "ei", "ucb")
@@ -65,7 +65,7 @@ class BayesOpt(Searcher):
         self.candidates = candidates
         self.batch = batch
 
-    def propose(self, problem: SearchProblem, rng: np.random.Generator) -> Proposals:
+    def first(self, problem: SearchProblem, rng: np.random.Generator, state: dict) -> np.ndarray:
         if self.acquisition not in ACQUISITIONS:
             raise BadInputError(
                 "--acquisition", f"unknown {self.acquisition!r} (use {', '.join(ACQUISITIONS)})"
@@ -76,19 +76,37 @@ class BayesOpt(Searcher):
             )
         if not isinstance(self.batch, int) or self.batch < 1:
             raise BadInputError("bo batch", f"must be an integer >= 1, got {self.batch!r}")
-        yield self.starting_rows(problem, self.init, rng)
-        while True:
-            if not problem.n_queried:  # every evaluation so far failed: nothing to fit on
-                yield problem.sample(max(self.batch, problem.want), rng)
-                continue
-            cand = self._candidates(problem, rng)
-            if len(cand) == 0:
-                return
-            predictor = self.fit_predictor(problem, rng)
-            self.check_dist(predictor, self.acquisition)
-            mean, std = predictor.predict_dist(problem.features(cand))
-            order = np.argsort(-self._score(mean, std, problem, rng), kind="stable")
-            yield cand[order[: max(self.batch, problem.want)]]  # values: read in history
+        return self.starting_rows(problem, self.init, rng)
+
+    def step(self, problem: SearchProblem, rng: np.random.Generator, state: dict, values):
+        """Values are read in the problem's history: bo carries nothing between steps."""
+        if not problem.n_queried:  # every evaluation so far failed: nothing to fit on
+            return problem.sample(max(self.batch, problem.want), rng)
+        cand = self._candidates(problem, rng)
+        if len(cand) == 0:
+            return cand
+        predictor = self.fit_predictor(problem, rng)
+        self.check_dist(predictor, self.acquisition)
+        mean, std = predictor.predict_dist(problem.features(cand))
+        order = np.argsort(-self._score(mean, std, problem, rng), kind="stable")
+        return cand[order[: max(self.batch, problem.want)]]
+
+    def more(self, problem: SearchProblem, rng: np.random.Generator, state: dict, n: int):
+        """Kriging believer: the surrogate refit as if each pending network scored its
+        predicted mean, so the acquisition moves away from what is in flight."""
+        if not problem.n_queried or state.get("batch") is None:
+            return None
+        cand = self._candidates(problem, rng)
+        if not len(cand):
+            return None
+        predictor = self.fit_predictor(problem, rng)
+        pending = problem.pending()
+        if len(pending):
+            believed = predictor.predict(problem.features(pending))
+            predictor = self.fit_predictor(problem, rng, believed=(pending, believed))
+        self.check_dist(predictor, self.acquisition)
+        mean, std = predictor.predict_dist(problem.features(cand))
+        return cand[np.argsort(-self._score(mean, std, problem, rng), kind="stable")[:n]]
 
     def _candidates(self, problem: SearchProblem, rng: np.random.Generator) -> np.ndarray:
         if self.candidates == "all" and problem.n <= MAX_POOL:

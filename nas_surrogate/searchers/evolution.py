@@ -18,7 +18,7 @@ from collections import deque
 
 import numpy as np
 
-from nas_surrogate.searchers.base import Proposals, Searcher
+from nas_surrogate.searchers.base import Searcher
 from nas_surrogate.searchers.problem import SearchProblem
 
 
@@ -48,29 +48,45 @@ class Evolution(Searcher):
         self.objective = objective
         self.proxy_steps = proxy_steps
 
-    def propose(self, problem: SearchProblem, rng: np.random.Generator) -> Proposals:
+    def first(self, problem: SearchProblem, rng: np.random.Generator, state: dict) -> np.ndarray:
         if self.objective:
-            yield from self._propose_training_free(problem, rng)
-            return
-        start = self.starting_rows(problem, self.population, rng)
-        values = yield start
-        pop: deque[tuple[int, float]] = deque(zip(start.tolist(), values))
-        while True:
-            # one child per wanted proposal, each from its own tournament (asynchronous
-            # evolution with parallel workers); one at a time in the benchmark loop
-            children = []
-            for _ in range(max(1, problem.want)):
-                idx = rng.choice(len(pop), size=min(self.sample_size, len(pop)), replace=False)
-                parent = max((pop[i] for i in idx), key=lambda rv: rv[1])[0]
-                children.append(self._child(problem, parent, rng))
-            children = problem.distinct(np.array(children, dtype=np.int64))
-            values = yield children
-            for child, value in zip(children.tolist(), values):
-                pop.append((child, value))
-                if len(pop) > self.population:
-                    pop.popleft()
+            state["at"] = "ranked"
+            return self._training_free(problem, rng)
+        state["at"] = "population"
+        return self.starting_rows(problem, self.population, rng)
 
-    def _propose_training_free(self, problem: SearchProblem, rng: np.random.Generator) -> Proposals:
+    def step(self, problem: SearchProblem, rng: np.random.Generator, state: dict, values):
+        if self.objective:  # the visited set is smaller than the budget: random after it
+            if state["at"] == "ranked":
+                state["at"] = "random"
+                return problem.sample(problem.budget, rng)
+            return np.empty(0, dtype=np.int64)
+        # state["pop"]: [id, value] of each member, oldest first
+        told = [[int(i), float(v)] for i, v in zip(state["batch"], values)]
+        pop = told if state["at"] == "population" else (state["pop"] + told)[-self.population :]
+        state.update(at="children", pop=pop)
+        # one child per wanted proposal, each from its own tournament (asynchronous
+        # evolution with parallel workers); one at a time in the benchmark loop
+        return self._children(problem, pop, max(1, problem.want), rng)
+
+    def more(self, problem: SearchProblem, rng: np.random.Generator, state: dict, n: int):
+        """Asynchronous evolution: a free worker gets a child of a new tournament on the
+        current population (pending children are not in it yet, and never proposed)."""
+        if self.objective or state.get("at") != "children":
+            return None
+        return self._children(problem, state["pop"], n, rng)
+
+    def _children(self, problem: SearchProblem, pop: list, n: int, rng) -> np.ndarray:
+        """One child per tournament of ``sample_size`` members of ``pop``."""
+        children = []
+        for _ in range(n):
+            idx = rng.choice(len(pop), size=min(self.sample_size, len(pop)), replace=False)
+            parent = max((pop[i] for i in idx), key=lambda rv: rv[1])[0]
+            children.append(self._child(problem, parent, rng))
+        return problem.distinct(np.array(children, dtype=np.int64))
+
+    def _training_free(self, problem: SearchProblem, rng: np.random.Generator) -> np.ndarray:
+        """Aging evolution on the proxy's score; the visited networks, best-proxy first."""
         objective = str(self.objective)
 
         def score(row: int) -> float:
@@ -89,8 +105,7 @@ class Evolution(Searcher):
             if len(pop) > self.population:
                 pop.popleft()
         ranked = sorted(seen, key=lambda r: -seen[r])
-        yield problem.distinct(np.array(ranked, dtype=np.int64))  # one cell per network
-        yield problem.sample(problem.budget, rng)  # the visited set is smaller than the budget
+        return problem.distinct(np.array(ranked, dtype=np.int64))  # one cell per network
 
     def _child(self, problem: SearchProblem, parent: int, rng: np.random.Generator) -> int:
         if not self.guided:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nas_surrogate.searchers.base import Proposals, Searcher
+from nas_surrogate.searchers.base import Searcher
 from nas_surrogate.searchers.problem import SearchProblem
 
 
@@ -24,36 +24,52 @@ class LocalSearch(Searcher):
         self.mode = mode
         self.guided = guided
 
-    def propose(self, problem: SearchProblem, rng: np.random.Generator) -> Proposals:
+    def first(self, problem: SearchProblem, rng: np.random.Generator, state: dict) -> np.ndarray:
         if self.mode not in ("first", "best"):
             from nas_surrogate.errors import BadInputError
 
             raise BadInputError("local_search mode", f"must be first or best, got {self.mode!r}")
-        warm = list(self.starting_rows(problem, 1, rng)) if self.zc_warmup else []
-        while True:
-            start = int(warm.pop(0)) if warm else int(problem.sample(1, rng)[0])
-            current, value = start, (yield np.array([start]))[0]
-            improved = True
-            while improved:
-                improved = False
-                nbrs = problem.neighbours(current)
-                nbrs = nbrs[~problem.queried(nbrs)]
-                if len(nbrs) == 0:
-                    break
-                nbrs = self._order(problem, nbrs, rng)
-                best_row, best_value = current, value
-                if self.mode == "best":  # the whole neighbourhood at once
-                    values = yield nbrs
-                    i = int(np.argmax(values))
-                    if values[i] > best_value:
-                        best_row, best_value = int(nbrs[i]), values[i]
-                for row in nbrs if self.mode == "first" else ():
-                    v = (yield np.array([row]))[0]
-                    if v > best_value:
-                        best_row, best_value = int(row), v
-                        break
-                if best_value > value:
-                    current, value, improved = best_row, best_value, True
+        state["warm"] = self.starting_rows(problem, 1, rng).tolist() if self.zc_warmup else []
+        return self._restart(problem, rng, state)
+
+    def step(self, problem: SearchProblem, rng: np.random.Generator, state: dict, values):
+        """``state``: ``at`` (what the batch was: a start, a whole neighbourhood, one
+        neighbour), ``current`` and ``value`` (where the walk stands) and, in first mode,
+        ``rest`` (the neighbours not tried yet, in order)."""
+        batch, at = state["batch"], state["at"]
+        if at == "start":
+            state.update(current=int(batch[0]), value=float(values[0]))
+            return self._climb(problem, rng, state)
+        if at == "best":
+            i = int(np.argmax(values))
+            if values[i] > state["value"]:
+                state.update(current=int(batch[i]), value=float(values[i]))
+                return self._climb(problem, rng, state)
+            return self._restart(problem, rng, state)
+        if values[0] > state["value"]:  # first mode: the first improving neighbour
+            state.update(current=int(batch[0]), value=float(values[0]))
+            return self._climb(problem, rng, state)
+        if state["rest"]:
+            return np.array([state["rest"].pop(0)])
+        return self._restart(problem, rng, state)
+
+    def _restart(self, problem: SearchProblem, rng: np.random.Generator, state: dict):
+        warm = state["warm"]
+        state["at"] = "start"
+        return np.array([int(warm.pop(0)) if warm else int(problem.sample(1, rng)[0])])
+
+    def _climb(self, problem: SearchProblem, rng: np.random.Generator, state: dict):
+        """The neighbourhood of the current point, or a restart at a local optimum."""
+        nbrs = problem.neighbours(state["current"])
+        nbrs = nbrs[~problem.queried(nbrs)]
+        if len(nbrs) == 0:
+            return self._restart(problem, rng, state)
+        nbrs = self._order(problem, nbrs, rng)
+        if self.mode == "best":  # the whole neighbourhood at once
+            state["at"] = "best"
+            return nbrs
+        state.update(at="neighbour", rest=[int(r) for r in nbrs[1:]])
+        return nbrs[:1]
 
     def _order(self, problem: SearchProblem, rows: np.ndarray, rng: np.random.Generator):
         if not self.guided or not problem.n_queried:  # no result yet: no surrogate to ask

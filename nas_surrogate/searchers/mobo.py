@@ -29,7 +29,7 @@ from scipy import stats
 
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.objectives import hvi, non_dominated
-from nas_surrogate.searchers.base import Proposals, Searcher
+from nas_surrogate.searchers.base import Searcher
 from nas_surrogate.searchers.problem import SearchProblem
 
 ACQUISITIONS = ("hvi", "ehvi", "parego")
@@ -65,28 +65,29 @@ class MultiObjectiveBO(Searcher):
         self.kappa = kappa
         self.n_samples = n_samples
 
-    def propose(self, problem: SearchProblem, rng: np.random.Generator) -> Proposals:
+    def first(self, problem: SearchProblem, rng: np.random.Generator, state: dict) -> np.ndarray:
         if self.acquisition not in ACQUISITIONS:
             raise BadInputError(
                 "mobo acquisition",
                 f"unknown {self.acquisition!r} (use {', '.join(ACQUISITIONS)})",
             )
-        yield self.starting_rows(problem, self.init, rng)
-        while True:
-            want = max(self.batch, problem.want)
-            if not problem.n_queried:
-                yield problem.sample(want, rng)
-                continue
-            cand = problem.unqueried()
-            if not len(cand):
-                return
-            if len(cand) > MAX_POOL:
-                cand = np.sort(rng.choice(cand, size=MAX_POOL, replace=False))
-            if problem.live_proxies is not None:
-                # the networks already scored, plus ``max_new_proxies`` new random ones
-                cand = np.sort(problem.affordable(rng.permutation(cand)))
-                problem.objectives_ready(cand)
-            yield self._select(problem, cand, want, rng)
+        return self.starting_rows(problem, self.init, rng)
+
+    def step(self, problem: SearchProblem, rng: np.random.Generator, state: dict, values):
+        """Values are read in the problem's history: mobo carries nothing between steps."""
+        want = max(self.batch, problem.want)
+        if not problem.n_queried:
+            return problem.sample(want, rng)
+        cand = problem.unqueried()
+        if not len(cand):
+            return cand
+        if len(cand) > MAX_POOL:
+            cand = np.sort(rng.choice(cand, size=MAX_POOL, replace=False))
+        if problem.live_proxies is not None:
+            # the networks already scored, plus ``max_new_proxies`` new random ones
+            cand = np.sort(problem.affordable(rng.permutation(cand)))
+            problem.objectives_ready(cand)
+        return self._select(problem, cand, want, rng)
 
     # -- one step -------------------------------------------------------------------------
     def _predict(self, problem: SearchProblem, cand: np.ndarray, rng) -> tuple:

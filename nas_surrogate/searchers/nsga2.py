@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from nas_surrogate.objectives import crowding_distance, pareto_ranks
-from nas_surrogate.searchers.base import Proposals, Searcher
+from nas_surrogate.searchers.base import Searcher
 from nas_surrogate.searchers.problem import SearchProblem
 
 
@@ -54,28 +54,36 @@ class NSGA2(Searcher):
         self.crossover = crossover
         self.mutation = mutation
 
-    def propose(self, problem: SearchProblem, rng: np.random.Generator) -> Proposals:
-        pop = self.starting_rows(problem, self.population, rng)
-        vals = np.asarray((yield pop), dtype=float).reshape(len(pop), -1)
-        while True:
-            ok = np.all(np.isfinite(vals), axis=1)  # failed evaluations leave
-            pop, vals = pop[ok], vals[ok]
-            if not len(pop):
-                pop = problem.sample(self.population, rng)
-                vals = np.asarray((yield pop), dtype=float).reshape(len(pop), -1)
-                continue
-            rank, crowd = rank_and_crowding(*problem.points(pop, vals))
-            children = self._children(problem, pop, rank, crowd, rng)
-            if not len(children):
-                return
-            child_vals = np.asarray((yield children), dtype=float).reshape(len(children), -1)
-            pop = np.concatenate([pop, children])
-            vals = np.vstack([vals, child_vals])
+    def first(self, problem: SearchProblem, rng: np.random.Generator, state: dict) -> np.ndarray:
+        state["at"] = "population"
+        return self.starting_rows(problem, self.population, rng)
+
+    def step(self, problem: SearchProblem, rng: np.random.Generator, state: dict, values):
+        """``state``: ``at`` (the batch was a population or its children) and, with
+        children, ``pop`` / ``vals`` (the parents and their evaluated values)."""
+        batch = np.asarray(state["batch"], dtype=np.int64)
+        vals = np.asarray(values, dtype=float).reshape(len(batch), -1)
+        if state["at"] == "population":
+            pop = batch
+        else:  # parents and children, cut back to ``population`` by rank and crowding
+            width = vals.shape[1]
+            parents = np.asarray(state["vals"], dtype=float).reshape(-1, width)
+            pop = np.concatenate([np.asarray(state["pop"], dtype=np.int64), batch])
+            vals = np.vstack([parents, vals])
             ok = np.all(np.isfinite(vals), axis=1)
             pop, vals = pop[ok], vals[ok]
             rank, crowd = rank_and_crowding(*problem.points(pop, vals))
             keep = np.lexsort((-crowd, rank))[: self.population]
             pop, vals = pop[keep], vals[keep]
+        ok = np.all(np.isfinite(vals), axis=1)  # failed evaluations leave
+        pop, vals = pop[ok], vals[ok]
+        if not len(pop):
+            state["at"] = "population"
+            return problem.sample(self.population, rng)
+        rank, crowd = rank_and_crowding(*problem.points(pop, vals))
+        children = self._children(problem, pop, rank, crowd, rng)
+        state.update(at="children", pop=pop.tolist(), vals=vals.tolist())
+        return children
 
     def _children(self, problem, pop, rank, crowd, rng) -> np.ndarray:
         def tournament() -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from nas_surrogate.objectives import non_dominated
-from nas_surrogate.searchers.base import Proposals, Searcher
+from nas_surrogate.searchers.base import Searcher
 from nas_surrogate.searchers.problem import SearchProblem
 
 
@@ -25,24 +25,26 @@ class ParetoLocalSearch(Searcher):
         super().__init__(**common)
         self.init = init
 
-    def propose(self, problem: SearchProblem, rng: np.random.Generator) -> Proposals:
-        yield self.starting_rows(problem, self.init, rng)
-        explored: set[int] = set()  # networks (rows) whose neighbourhood was walked
-        while True:
-            if problem.exhausted or not len(problem.unqueried()):
-                return
-            ids, Y, feasible = problem.evaluated_points()
-            ids, Y = ids[feasible], Y[feasible]
-            front = ids[non_dominated(Y)] if len(ids) else ids
-            rows = problem.row_of(front)
-            todo = front[~np.isin(rows, list(explored))]
-            batch = np.empty(0, dtype=np.int64)
-            while len(todo) and not len(batch):
-                pick = int(todo[rng.integers(len(todo))])
-                explored.add(int(problem.row_of(np.array([pick]))[0]))
-                todo = todo[todo != pick]
-                nbrs = problem.neighbours(pick)
-                batch = problem.distinct(nbrs[problem.unqueried_mask(nbrs)])
-            if not len(batch):  # the whole front is explored: restart at random
-                batch = problem.sample(max(self.init, problem.want), rng)
-            yield batch
+    def first(self, problem: SearchProblem, rng: np.random.Generator, state: dict) -> np.ndarray:
+        state["explored"] = []  # networks (rows) whose neighbourhood was walked
+        return self.starting_rows(problem, self.init, rng)
+
+    def step(self, problem: SearchProblem, rng: np.random.Generator, state: dict, values):
+        if problem.exhausted or not len(problem.unqueried()):
+            return np.empty(0, dtype=np.int64)
+        explored = state["explored"]
+        ids, Y, feasible = problem.evaluated_points()
+        ids, Y = ids[feasible], Y[feasible]
+        front = ids[non_dominated(Y)] if len(ids) else ids
+        rows = problem.row_of(front)
+        todo = front[~np.isin(rows, explored)]
+        batch = np.empty(0, dtype=np.int64)
+        while len(todo) and not len(batch):
+            pick = int(todo[rng.integers(len(todo))])
+            explored.append(int(problem.row_of(np.array([pick]))[0]))
+            todo = todo[todo != pick]
+            nbrs = problem.neighbours(pick)
+            batch = problem.distinct(nbrs[problem.unqueried_mask(nbrs)])
+        if not len(batch):  # the whole front is explored: restart at random
+            batch = problem.sample(max(self.init, problem.want), rng)
+        return batch

@@ -130,6 +130,7 @@ class SearchProblem:
         self.network_ids = allowed[np.unique(self.cell_row[allowed], return_index=True)[1]]
         self.feature_spec = features
         self._queried = np.zeros(self.n, dtype=bool)  # proposed (asked), told or not
+        self._in_flight: dict[int, int] = {}  # row -> id proposed, not told or failed yet
         self.failed: list[int] = []
         self._charged = np.zeros(self.n, dtype=bool)
         self.trajectory = Trajectory()
@@ -166,14 +167,16 @@ class SearchProblem:
         self.proxy_lookups[1] += len(todo)
         if not len(todo):
             return
-        scores, seconds = self.live_proxies(self.bench.archs[todo])
-        self.bench.proxy_scores[todo] = scores
-        self.bench.proxy_seconds[todo] = seconds
-        self._has_zc[todo] = True
+        self._store_proxies(todo, *self.live_proxies(self.bench.archs[todo]))
+
+    def _store_proxies(self, rows: np.ndarray, scores: np.ndarray, seconds: np.ndarray) -> None:
+        self.bench.proxy_scores[rows] = scores
+        self.bench.proxy_seconds[rows] = seconds
+        self._has_zc[rows] = True
         if self._X is not None and len(self._feature_zc):
-            self._X[np.ix_(todo, self._feature_zc)] = scores[:, self._feature_proxies]
+            self._X[np.ix_(rows, self._feature_zc)] = scores[:, self._feature_proxies]
         if self._zc_cols:
-            self._zc_cost[todo] = self._cost_of(todo)
+            self._zc_cost[rows] = self._cost_of(rows)
 
     def affordable(self, ids: np.ndarray, first: np.ndarray | None = None) -> np.ndarray:
         """``ids`` a surrogate step may score: all whose proxies are known, plus at most
@@ -188,6 +191,62 @@ class SearchProblem:
             new = np.concatenate([new[np.isin(new, first)], new[~np.isin(new, first)]])
         keep = np.concatenate([ids[known], new[: self.max_new_proxies]])
         return ids[np.isin(ids, keep)]
+
+    def set_proxies(self, rows: np.ndarray, scores: np.ndarray, seconds: np.ndarray) -> None:
+        """Live proxies known from elsewhere (a saved state): as if computed now."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(np.unique(rows)) < len(rows) or (
+            len(rows) and not 0 <= rows.min() <= rows.max() < self.n
+        ):
+            raise ValueError("proxy rows out of range or listed twice")
+        self._store_proxies(rows, scores, seconds)
+
+    def snapshot(self) -> dict:
+        """What was proposed, told and charged, as JSON values (``restore`` reads it)."""
+        t = self.trajectory
+        return {
+            "queried": np.flatnonzero(self._queried).tolist(),
+            "charged": np.flatnonzero(self._charged).tolist(),
+            "failed": list(self.failed),
+            "in_flight": list(self._in_flight.values()),
+            "rows": list(t.rows),
+            "vectors": [v.tolist() for v in t.vectors],
+            "seconds": list(t.seconds),
+            "sim_seconds": self.sim_seconds,
+            "proxy_lookups": list(self.proxy_lookups),
+        }
+
+    def restore(self, snap: dict) -> None:
+        """The state ``snapshot`` saved (KeyError / TypeError / ValueError if malformed)."""
+        rows = {k: np.array(snap[k], dtype=np.int64).reshape(-1) for k in ("queried", "charged")}
+        ids = np.array(snap["rows"] + snap["failed"] + snap["in_flight"], dtype=np.int64)
+        for arr, n in (
+            (rows["queried"], self.n),
+            (rows["charged"], self.n),
+            (ids, len(self.cells)),
+        ):
+            if len(arr) and (arr.min() < 0 or arr.max() >= n):
+                raise ValueError("an id out of range")
+        width = len(self.view.evaluated) if self.view is not None else 1
+        vectors = [np.array(v, dtype=float).reshape(width) for v in snap["vectors"]]
+        seconds = [float(x) for x in snap["seconds"]]
+        if not len(vectors) == len(seconds) == len(snap["rows"]):
+            raise ValueError("rows, vectors and seconds differ in length")
+        self._queried[:] = False
+        self._queried[rows["queried"]] = True
+        self._charged[:] = False
+        self._charged[rows["charged"]] = True
+        self.failed = [int(i) for i in snap["failed"]]
+        flying = [int(i) for i in snap["in_flight"]]
+        self._in_flight = dict(zip(self.cell_row[flying].tolist(), flying))
+        self.trajectory = Trajectory(
+            rows=[int(i) for i in snap["rows"]],
+            values=[float(v[0]) for v in vectors],
+            seconds=seconds,
+            vectors=vectors,
+        )
+        self.sim_seconds = float(snap["sim_seconds"])
+        self.proxy_lookups = [int(x) for x in snap["proxy_lookups"]][:2]
 
     def known_proxies(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(rows, scores, seconds) of the rows whose live proxies have been computed."""
@@ -309,12 +368,18 @@ class SearchProblem:
         if self._queried[rows].any() or len(np.unique(rows)) < len(rows):
             raise ValueError(f"a network proposed twice among ids {list(ids)}")  # a bug
         self._queried[rows] = True
+        self._in_flight.update(zip(rows.tolist(), np.asarray(ids, dtype=np.int64).tolist()))
+
+    def pending(self) -> np.ndarray:
+        """Ids proposed and not yet told or failed (being evaluated), in proposal order."""
+        return np.array(list(self._in_flight.values()), dtype=np.int64)
 
     def record(self, cand: int, value: float | np.ndarray) -> None:
         """The result of a proposed ``cand`` (a vector of ``view.evaluated`` values with
         several objectives; its first entry is the scalar history); charges
         ``train_seconds``."""
         self.sim_seconds += self.train_seconds
+        self._in_flight.pop(int(self.cell_row[int(cand)]), None)
         vector = np.atleast_1d(np.asarray(value, dtype=float))
         self.trajectory.rows.append(int(cand))
         self.trajectory.values.append(float(vector[0]))
@@ -324,6 +389,7 @@ class SearchProblem:
     def fail(self, cand: int) -> None:
         """A proposed ``cand`` whose evaluation failed: no value, charged all the same."""
         self.sim_seconds += self.train_seconds
+        self._in_flight.pop(int(self.cell_row[int(cand)]), None)
         self.failed.append(int(cand))
 
     def table_value(self, cand: int) -> float | np.ndarray:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from nas_surrogate.searchers.base import Proposals, Searcher
+from nas_surrogate.searchers.base import Searcher
 from nas_surrogate.searchers.problem import SearchProblem
 
 
 class RandomSearch(Searcher):
     multi_objective = True  # proposals ignore values: the same for any objectives
 
-    def propose(self, problem: SearchProblem, rng: np.random.Generator) -> Proposals:
-        yield self.starting_rows(problem, min(problem.budget, problem.n), rng)
+    def first(self, problem: SearchProblem, rng: np.random.Generator, state: dict) -> np.ndarray:
+        return self.starting_rows(problem, min(problem.budget, problem.n), rng)
