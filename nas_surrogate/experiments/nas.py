@@ -66,6 +66,16 @@ class NasConfig:
     device: str = setting(
         "cpu", "cpu, cuda (cuda:N) or auto (cuda when present): training and live proxies."
     )
+    workers: int = setting(
+        1, "Networks trained at once: N > 1 starts a local Dask cluster of N worker "
+        "processes (cores/N torch threads each); results are told as they finish.",
+        low=1, high=4096,
+    )  # fmt: skip
+    scheduler: str | None = setting(
+        None, "Train on the dask.distributed cluster at this address (tcp://HOST:8786); "
+        "trainings in flight: its worker threads, or --workers.",
+        cli_type=Optional[str],  # noqa: UP045
+    )  # fmt: skip
     objectives: list[str] = setting(
         help="Several objectives: val_accuracy (trained) and known costs measured without "
         "training: latency (ms, batch-1 forward passes on this machine), params, flops; "
@@ -81,11 +91,20 @@ class NasConfig:
             raise BadInputError(
                 f"{source}: out" if source else "--out", "a results folder is required"
             )
+        from nas_surrogate.experiments.nas_workers import check_workers
+
+        check_workers(self.workers, self.scheduler, f"{source}: workers" if source else "--workers")
+        if self.scheduler is not None:
+            from nas_surrogate.experiments.runner import check_scheduler
+
+            check_scheduler(self.scheduler)
 
     def fingerprint(self) -> dict:
         from nas_surrogate.experiments.fingerprint import RESULTS_FORMAT, file_digests
 
-        settings = {k: v for k, v in asdict(self).items() if k not in ("out", "n_jobs")}
+        # how the work is spread (not what it is) may change between a run and its resume
+        how = ("out", "n_jobs", "workers", "scheduler")
+        settings = {k: v for k, v in asdict(self).items() if k not in how}
         if self.dataset == "digits":
             import sklearn
 
@@ -123,20 +142,56 @@ def arch_seed(seed: int, arch: str) -> int:
 def run_nas(config: NasConfig, progress: bool = True, source: str | None = None) -> dict:
     """Run (or resume) the search; returns the summary (also in ``summary.json``);
     ``source``: the YAML file the config came from (named in errors)."""
-    import torch
-    from tqdm.auto import tqdm
-
+    from nas_surrogate.experiments.nas_workers import Cluster, TrainJob
     from nas_surrogate.experiments.runner import prepare_out_dir
     from nas_surrogate.io import write_json_atomic
+    from nas_surrogate.optimizer import Optimizer
+    from nas_surrogate.store import ResultsStore
+
+    config.validate(source)
+    device = resolve_device(config.device, f"{source}: device" if source else "--device")
+    fresh, proxies = _optimizer(config, device)  # every setting checked before any write
+    parallel = config.workers > 1 or config.scheduler is not None
+    cluster = Cluster(config.workers, config.scheduler) if parallel else None  # reachable?
+    job = TrainJob(config.space, config.dataset, config.epochs, config.seed,
+                   config.channels, config.cells, device)  # fmt: skip
+    try:
+        out = Path(config.out)
+        prepare_out_dir(out, "nas", config.fingerprint())
+        state = out / "optimizer.json"
+        opt = Optimizer.load(state, proxies) if state.exists() else fresh
+        store = ResultsStore(out / "results.csv", ["arch"], order_by=["step"])  # as finished
+        t0 = time.perf_counter()
+        try:
+            run = _Run(opt, store, state, config.budget, progress)
+            counts = run.on_dask(cluster, job) if cluster else run.here(job)
+        finally:
+            store.flush()
+            store.close()
+    finally:
+        if cluster is not None:
+            cluster.close()
+    summary = _summary(config, opt, run, proxies, time.perf_counter() - t0, counts)
+    write_json_atomic(out / "summary.json", summary)
+    from nas_surrogate.plots import nas_curve
+
+    rows = [run.done[a] for a, _ in opt.history]
+    if rows:
+        title = f"{config.searcher} ({config.features}) on {Path(config.dataset).name}"
+        nas_curve(rows, out / "plots" / "nas.png", title)
+    return summary
+
+
+def _optimizer(config: NasConfig, device: str):
+    """A fresh optimiser for the run's settings and its live proxies (on ``device``)."""
+    import torch
+
     from nas_surrogate.optimizer import Optimizer
     from nas_surrogate.proxies.base import Batch
     from nas_surrogate.proxies.live import TorchProxies
     from nas_surrogate.searchers import uses_surrogate
-    from nas_surrogate.store import ResultsStore
-    from nas_surrogate.training import load_dataset, train_network
+    from nas_surrogate.training import load_dataset
 
-    config.validate(source)
-    device = resolve_device(config.device, f"{source}: device" if source else "--device")
     data = load_dataset(config.dataset)
     network = {"channels": config.channels, "n_cells": config.cells}
     gen = torch.Generator().manual_seed(config.seed)
@@ -152,65 +207,72 @@ def run_nas(config: NasConfig, progress: bool = True, source: str | None = None)
         seed=config.seed, budget=config.budget, max_new_proxies=config.max_new_proxies,
         objectives=config.objectives or None,
     )  # fmt: skip
-    fresh = Optimizer(**settings, proxies=proxies)  # every setting checked before any write
-    out = Path(config.out)
-    prepare_out_dir(out, "nas", config.fingerprint())
-    state = out / "optimizer.json"
-    opt = Optimizer.load(state, proxies) if state.exists() else fresh
-    store = ResultsStore(out / "results.csv", ["arch"], order_by=["step"])  # in training order
-    t0 = time.perf_counter()
-    trained_now = 0
-    try:
-        done = {r["arch"]: r for r in store.frame().to_dict("records")} if len(store) else {}
-        bar = tqdm(total=config.budget, initial=len(opt.history), desc="nas",
-                   disable=not progress, leave=False)  # fmt: skip
-        while len(opt.history) < config.budget:
-            archs = opt.pending or opt.ask(1)
+    return Optimizer(**settings, proxies=proxies), proxies
+
+
+class _Run:
+    """One run's bookkeeping: each finished training goes to ``results.csv`` first,
+    then into the optimiser, whose state is saved after every result (a run killed
+    between the two finds the network in the results and does not train it again)."""
+
+    def __init__(self, opt, store, state: Path, budget: int, progress: bool) -> None:
+        from tqdm.auto import tqdm
+
+        self.opt, self.store, self.state, self.budget = opt, store, state, budget
+        self.done = {r["arch"]: r for r in store.frame().to_dict("records")} if len(store) else {}
+        self.trained_now = 0
+        self.failed_now = 0
+        self.bar = tqdm(total=budget, initial=len(opt.history), desc="nas",
+                        disable=not progress, leave=False)  # fmt: skip
+
+    def record(self, arch: str, result: dict) -> None:
+        if arch not in self.done:
+            self.done[arch] = {"arch": arch, "step": len(self.opt.history) + 1, **result,
+                               **self.opt.known_values(arch)}  # fmt: skip
+            self.store.add(self.done[arch])
+            self.trained_now += 1
+        self.opt.tell([arch], [self.done[arch]["val_accuracy"]])
+        self.opt.save(self.state)
+        self.bar.update(1)
+
+    def fail(self, arch: str, error: BaseException) -> None:
+        from nas_surrogate.experiments.nas_workers import warn_failed
+
+        warn_failed(arch, error)
+        self.opt.fail([arch])
+        self.opt.save(self.state)
+        self.failed_now += 1
+
+    def here(self, job) -> dict:
+        """Sequentially in this process, one torch thread: a network at a time."""
+        from nas_surrogate.experiments.nas_workers import train_one
+
+        while len(self.opt.history) < self.budget:
+            archs = self.opt.pending or self.opt.ask(1)
             if not archs:
                 break  # the space is exhausted
             for arch in archs:
-                if arch not in done:
-                    with torch.random.fork_rng(devices=[]):
-                        threads = torch.get_num_threads()
-                        torch.set_num_threads(1)
-                        try:
-                            r = train_network(
-                                opt.space.parse(arch), data, config.epochs,
-                                arch_seed(config.seed, arch), network, device=device,
-                            )  # fmt: skip
-                        finally:
-                            torch.set_num_threads(threads)
-                    done[arch] = {"arch": arch, "step": len(opt.history) + 1,
-                                  "val_accuracy": r.val_accuracy,
-                                  "test_accuracy": r.test_accuracy,
-                                  "train_seconds": r.seconds,
-                                  **opt.known_values(arch)}  # fmt: skip
-                    store.add(done[arch])
-                    trained_now += 1
-                opt.tell([arch], [done[arch]["val_accuracy"]])
-                opt.save(state)
-                bar.update(1)
-        bar.close()
-    finally:
-        store.flush()
-        store.close()
-    summary = _summary(config, opt, done, proxies, time.perf_counter() - t0, trained_now)
-    write_json_atomic(out / "summary.json", summary)
-    from nas_surrogate.plots import nas_curve
+                self.record(arch, self.done.get(arch) or train_one(arch, job))
+        self.bar.close()
+        return {"workers": 1, "trainings_started": self.trained_now}
 
-    rows = [done[a] for a, _ in opt.history]
-    if rows:
-        title = f"{config.searcher} ({config.features}) on {Path(config.dataset).name}"
-        nas_curve(rows, out / "plots" / "nas.png", title)
-    return summary
+    def on_dask(self, cluster, job) -> dict:
+        from nas_surrogate.experiments.nas_workers import train_on_dask
+
+        for arch in self.opt.pending:  # finished before the last run stopped: read back
+            if arch in self.done:
+                self.record(arch, self.done[arch])
+        counts = train_on_dask(self.opt, cluster, job, self.record, self.fail)
+        self.bar.close()
+        return {"workers": cluster.slots, **counts}
 
 
 def _rate(hits: int, misses: int) -> float | None:
     return hits / (hits + misses) if hits + misses else None
 
 
-def _summary(config, opt, done: dict, proxies, wall: float, trained_now: int) -> dict:
-    best = opt.best
+def _summary(config, opt, run: _Run, proxies, wall: float, counts: dict) -> dict:
+    best, done, trained_now = opt.best, run.done, run.trained_now
     rows = [done[a] for a, _ in opt.history]
     front = None
     if isinstance(best, list):  # several objectives: the front, and the most accurate
@@ -226,6 +288,13 @@ def _summary(config, opt, done: dict, proxies, wall: float, trained_now: int) ->
         "seed": config.seed,
         "trained": len(rows),
         "trained_this_run": trained_now,
+        "failed_this_run": run.failed_now,
+        "workers": counts["workers"],
+        # a training whose worker died is started again elsewhere
+        "trainings_started_this_run": counts["trainings_started"],
+        "trainings_redone_this_run": max(
+            0, counts["trainings_started"] - trained_now - run.failed_now
+        ),
         "best_arch": best[0] if best else None,
         "best_val_accuracy": best[1] if best else None,
         # read for the network the validation picked, never used to pick it
