@@ -46,7 +46,7 @@ from nas_surrogate.benchmarks.base import Benchmark
 from nas_surrogate.config import MAX_SEED
 from nas_surrogate.encodings import parse_feature_spec
 from nas_surrogate.errors import BadInputError
-from nas_surrogate.io import write_json_atomic
+from nas_surrogate.io import write_text_atomic
 from nas_surrogate.proxy_names import COST_COLUMNS, PROXY_NAMES
 from nas_surrogate.searchers import check_objectives, make_searcher, uses_surrogate
 from nas_surrogate.searchers.driver import Driver
@@ -467,23 +467,27 @@ class Optimizer:
         doc = {
             "format": STATE_FORMAT,
             "config": self.config,
-            "proxies": {
-                "names": list(self.problem.bench.proxy_names),
-                "archs": [self.space.format(a) for a in self.problem.bench.archs[rows]],
-                "scores": scores.tolist(),
-                "seconds": seconds.tolist(),
-            },
+            "proxies": _encode(
+                {
+                    "names": list(self.problem.bench.proxy_names),
+                    "archs": [self.space.format(a) for a in self.problem.bench.archs[rows]],
+                    "scores": scores.tolist(),  # NaN: a proxy that could not be computed
+                    "seconds": seconds.tolist(),
+                }
+            ),
             "pending": list(self._pending),
             "told": sorted(self._told),
-            # a failed evaluation's -inf as the text "-inf": the file stays standard JSON
+            # a failed evaluation's -inf as the text "-inf" (NaN, inf alike): the file
+            # stays standard JSON
             "problem": _encode(self.problem.snapshot()),
             "driver": _encode(self._driver.snapshot()),
         }
         return {**doc, "digest": state_digest(doc)}
 
     def save(self, path: str | Path) -> None:
-        """Write the state atomically (a reader never sees half a file)."""
-        write_json_atomic(Path(path), self.state())
+        """Write the state atomically (a reader never sees half a file), compact: it is
+        rewritten after every result."""
+        write_text_atomic(Path(path), json.dumps(self.state(), separators=(",", ":")) + "\n")
 
     @classmethod
     def load(cls, path: str | Path, proxies: ProxyFn | Benchmark | None = None) -> Optimizer:
@@ -526,7 +530,7 @@ class Optimizer:
                 f"{where} config.proxies", f"saved with {kind}, loaded with "
                 f"{cls._describe(proxies)}"
             )  # fmt: skip
-        stored = doc.get("proxies") or {}
+        stored = _decode(doc.get("proxies") or {})
         settings = {k: v for k, v in config.items() if k != "proxies"}
         if kind == "function" and proxies is None:
             proxies = _StoredOnly()

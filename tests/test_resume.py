@@ -164,3 +164,22 @@ def test_live_proxy_scores_come_back_without_calling_the_function(tmp_path):
     assert len(calls) == n  # stored scores: the function is not called on load
     assert loaded.proxy_seconds == opt.proxy_seconds
     assert loaded.ask(2) == opt.ask(2)
+
+
+def test_a_proxy_that_could_not_be_computed_survives_save_and_load(tmp_path):
+    """A NaN proxy score was written as null while the digest covered NaN: the state was
+    then refused as edited on load."""
+
+    def proxy(arch: str) -> dict[str, float]:
+        return {"synflow": float(len(set(arch))), "nwot": float("nan")}
+
+    opt = Optimizer("nasbench201", "bo", features="onehot+zc:synflow,nwot", surrogate="rf",
+                    proxies=proxy, seed=0, searcher_params={"init": 3, "batch": 2})  # fmt: skip
+    for _ in range(3):
+        archs = opt.ask(2)
+        opt.tell(archs, [1.0, 2.0])
+    opt.save(tmp_path / "s.json")
+    text = (tmp_path / "s.json").read_text()
+    json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} is not JSON"))  # standard JSON
+    loaded = Optimizer.load(tmp_path / "s.json", proxies=proxy)
+    assert loaded.ask(2) == opt.ask(2)

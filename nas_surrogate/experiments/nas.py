@@ -6,12 +6,20 @@ Results folder (``--out``): ``run.json`` (settings and the dataset's digest: a r
 with anything changed is refused), ``results.csv`` / ``.jsonl`` (one row per trained
 network, written as it finishes), ``optimizer.json`` (the optimiser's state, saved after
 every result) and ``summary.json``. A killed run rerun with the same command resumes:
-networks already trained are read back, never trained again.
+networks already trained are read back, never trained again; networks in training when
+it stopped are trained again.
 
-Determinism: the proposals depend on the seed only; every network trains on one torch
-thread seeded by (seed, arch), so the same arch gets the same accuracy in a bo run and a
-random run of one seed (paired comparisons); ``--n-jobs`` parallelises the proxies,
-whose values do not depend on it.
+Where networks train: one at a time in this process (``--workers 1``), or on Dask
+(``--workers N``: a local cluster of N processes; ``--scheduler``: a running cluster),
+asynchronously (``nas_workers.py``). How the work is spread is not part of the run's
+identity: a run started on one worker may resume on four.
+
+Determinism: with one worker the proposals depend on the seed only. Every network
+trains seeded by (seed, arch), so the same arch gets the same accuracy in a bo run and a
+random run of one seed (paired comparisons), and on a worker as here; with several
+workers, what is proposed also depends on which training finishes first (the order is
+``step`` in ``results.csv``). ``--n-jobs`` parallelises the proxies, whose values do not
+depend on it.
 """
 
 from __future__ import annotations
@@ -164,7 +172,7 @@ def run_nas(config: NasConfig, progress: bool = True, source: str | None = None)
         t0 = time.perf_counter()
         try:
             run = _Run(opt, store, state, config.budget, progress)
-            counts = run.on_dask(cluster, job) if cluster else run.here(job)
+            counts = run.on_dask(cluster, job, proxies) if cluster else run.here(job)
         finally:
             store.flush()
             store.close()
@@ -256,13 +264,26 @@ class _Run:
         self.bar.close()
         return {"workers": 1, "trainings_started": self.trained_now}
 
-    def on_dask(self, cluster, job) -> dict:
+    def on_dask(self, cluster, job, proxies) -> dict:
+        """On the cluster: trainings and the live proxies' chunks; this process only
+        proposes, with one thread (its surrogate fits do not crowd the workers)."""
+        import torch
+        from threadpoolctl import threadpool_limits
+
         from nas_surrogate.experiments.nas_workers import train_on_dask
 
         for arch in self.opt.pending:  # finished before the last run stopped: read back
             if arch in self.done:
                 self.record(arch, self.done[arch])
-        counts = train_on_dask(self.opt, cluster, job, self.record, self.fail)
+        proxies.client, proxies.n_jobs = cluster.client, cluster.slots
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            with threadpool_limits(limits=1):
+                counts = train_on_dask(self.opt, cluster, job, self.record, self.fail)
+        finally:
+            torch.set_num_threads(threads)
+            proxies.client = None
         self.bar.close()
         return {"workers": cluster.slots, **counts}
 

@@ -57,10 +57,12 @@ def train_one(arch: str, job: TrainJob) -> dict:
     run of that seed) on ``job.threads`` torch threads; its accuracies and seconds."""
     import torch
 
+    from nas_surrogate.allocator import roomy_malloc
     from nas_surrogate.experiments.nas import arch_seed
     from nas_surrogate.spaces import get_space
     from nas_surrogate.training import train_network
 
+    roomy_malloc()
     if job.topic:
         _log_start(job.topic, arch)
     network = {"channels": job.channels, "n_cells": job.cells}

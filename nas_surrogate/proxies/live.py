@@ -50,8 +50,10 @@ def batch_digest(batch: Batch, seed: int, network: dict) -> str:
 def _work(archs: np.ndarray, names: list[str], batch: Batch, seed: int, network: dict):
     import torch
 
+    from nas_surrogate.allocator import roomy_malloc
     from nas_surrogate.proxies import compute_proxies
 
+    roomy_malloc()  # on a Dask worker: the allocator a plain process has
     torch.set_num_threads(1)  # one thread per worker; workers run side by side
     device = str(batch.images.device)
     return compute_proxies(archs, names, batch=batch, seed=seed, network=network, device=device)
@@ -82,6 +84,9 @@ class TorchProxies:
         self.seed = seed
         self.network = dict(network or {})
         self.n_jobs = n_jobs
+        #: a dask.distributed client: chunks are computed on its workers (``nas
+        #: --workers``), ahead of queued trainings; the scores do not depend on where
+        self.client = None
         self.digest = batch_digest(batch, seed, self.network)
         if cache == "default":
             from nas_surrogate.cache import cache_dir
@@ -144,7 +149,13 @@ class TorchProxies:
                                    len(todo)))  # fmt: skip
             chunks = [rows[i::n_workers] for i in range(n_workers)]
             order = [todo[i::n_workers] for i in range(n_workers)]
-            if n_workers == 1:
+            if self.client is not None:  # on the cluster the networks train on, first
+                futures = self.client.map(
+                    _work, chunks, names=list(names), batch=self.batch, seed=self.seed,
+                    network=self.network, pure=False, priority=10,
+                )  # fmt: skip
+                results = self.client.gather(futures)
+            elif n_workers == 1:
                 results = [_work(rows, list(names), self.batch, self.seed, self.network)]
             else:
                 from joblib import Parallel, delayed

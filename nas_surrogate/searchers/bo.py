@@ -93,14 +93,16 @@ class BayesOpt(Searcher):
 
     def more(self, problem: SearchProblem, rng: np.random.Generator, state: dict, n: int):
         """Kriging believer: the surrogate refit as if each pending network scored its
-        predicted mean, so the acquisition moves away from what is in flight."""
+        predicted mean, so the acquisition moves away from what is in flight. With live
+        proxies it scores only networks whose proxies are known: a free worker should
+        not wait for new proxy scores."""
         if not problem.n_queried or state.get("batch") is None:
             return None
-        cand = self._candidates(problem, rng)
+        cand = problem.affordable(self._candidates(problem, rng), new=0)
         if not len(cand):
             return None
         predictor = self.fit_predictor(problem, rng)
-        pending = problem.pending()
+        pending = problem.affordable(problem.pending(), new=0)
         if len(pending):
             believed = predictor.predict(problem.features(pending))
             predictor = self.fit_predictor(problem, rng, believed=(pending, believed))

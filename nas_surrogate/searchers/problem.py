@@ -178,18 +178,21 @@ class SearchProblem:
         if self._zc_cols:
             self._zc_cost[rows] = self._cost_of(rows)
 
-    def affordable(self, ids: np.ndarray, first: np.ndarray | None = None) -> np.ndarray:
+    def affordable(
+        self, ids: np.ndarray, first: np.ndarray | None = None, new: int | None = None
+    ) -> np.ndarray:
         """``ids`` a surrogate step may score: all whose proxies are known, plus at most
-        ``max_new_proxies`` new ones (``first`` before the others, then in order)."""
+        ``new`` (default ``max_new_proxies``) new ones (``first`` before the others)."""
         ids = np.asarray(ids, dtype=np.int64)
         needs = self._zc_cols or self._objective_cols
-        if self.live_proxies is None or self.max_new_proxies is None or not needs:
+        limit = self.max_new_proxies if new is None else new
+        if self.live_proxies is None or limit is None or not needs:
             return ids
         known = self._has_zc[self.row_of(ids)]
-        new = ids[~known]
+        fresh = ids[~known]
         if first is not None:
-            new = np.concatenate([new[np.isin(new, first)], new[~np.isin(new, first)]])
-        keep = np.concatenate([ids[known], new[: self.max_new_proxies]])
+            fresh = np.concatenate([fresh[np.isin(fresh, first)], fresh[~np.isin(fresh, first)]])
+        keep = np.concatenate([ids[known], fresh[:limit]])
         return ids[np.isin(ids, keep)]
 
     def set_proxies(self, rows: np.ndarray, scores: np.ndarray, seconds: np.ndarray) -> None:
