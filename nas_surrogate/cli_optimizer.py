@@ -1,5 +1,5 @@
 """``nas-surrogate ask`` / ``tell``: an ``Optimizer`` driven from the shell, its state in
-one JSON file (created by the first ``ask``, replayed by every later call).
+one JSON file (created by the first ``ask``, read back by every later call).
 
     nas-surrogate ask --state run.json --searcher bo --features onehot -k 2
     nas-surrogate tell --state run.json --arch "(2, 3, 0, 2, 0, 3)" --value 91.2

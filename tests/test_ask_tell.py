@@ -210,7 +210,7 @@ def test_live_proxy_function_is_called_once_per_network_and_saved(tmp_path):
     opt.save(tmp_path / "live.json")
     n = len(calls)
     again = Optimizer.load(tmp_path / "live.json", proxies=proxy)
-    assert len(calls) == n  # replay reads the stored scores, computes nothing
+    assert len(calls) == n  # load reads the stored scores, computes nothing
     assert again.history == opt.history
     assert again.ask(5) == opt.ask(5)  # and goes on as the original would
 

@@ -129,7 +129,8 @@ EXPECTED_FAILURES = {
     "ProxySurrogate": {"check_regressors_train": BASELINE},
 }  # fmt: skip
 SMALL = {"rf": {"n_estimators": 10}, "stack": {"member_params": {"rf": {"n_estimators": 10}}},
-         "mlp": {"max_epochs": 50}, "ensemble": {"n_members": 2}}  # fmt: skip
+         "mlp": {"max_epochs": 50}, "ensemble": {"n_members": 2},
+         "auto": {"candidates": ("xgb", "lgbm")}}  # fmt: skip
 
 
 def _all_surrogates():

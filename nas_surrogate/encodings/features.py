@@ -1,9 +1,12 @@
 """Feature specs: ``onehot``, ``zc``, ``onehot+zc``, ``path+zc:nwot,synflow`` ...
 
-A spec is parts joined by ``+``; each part is an encoding name, or ``zc`` with an
-optional ``:p1,p2`` proxy list. ``build_features`` returns the raw matrix for every row
-of a benchmark (encodings, then raw proxy scores with NaN); ``make_preprocessor`` returns
-the scikit-learn transformer that imputes and optionally rank-transforms the ZC columns.
+A spec is parts joined by ``+``; each part is an encoding name, ``zc`` with an
+optional ``:p1,p2`` proxy list, ``evolved:FILE``, or ``source:TASK`` (transfer: each
+network's accuracy on another task's table of the same space, ``source:TASK@DIR`` for a
+table in another data folder; ``benchmarks/transfer.py`` attaches it).
+``build_features`` returns the raw matrix for every row of a benchmark (encodings, then
+raw proxy scores with NaN); ``make_preprocessor`` returns the scikit-learn transformer
+that imputes and optionally rank-transforms the ZC columns.
 That transformer is stateful, so it is fit on training rows only, inside the surrogate's
 pipeline, never on the whole table.
 """
@@ -31,6 +34,7 @@ ZC_TRANSFORMS = ("none", "quantile")
 
 
 EVOLVED = "evolved"
+SOURCE = "source"
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ class FeatureSpec:
     encodings: tuple[str, ...]
     proxies: tuple[str, ...] | None  # None: no ZC part; () : all proxies of the task
     evolved: tuple[str, ...] = ()  # files of evolved proxies (``evolved:FILE``)
+    sources: tuple[str, ...] = ()  # transfer: ``TASK`` or ``TASK@DIR`` of ``source:``
 
     @property
     def uses_zc(self) -> bool:
@@ -62,12 +67,20 @@ def parse_feature_spec(text: str, encodings: Registry[Encoding]) -> FeatureSpec:
     names: list[str] = []
     proxies: tuple[str, ...] | None = None
     evolved: list[str] = []
+    sources: list[str] = []
     for part in parts:
         name, _, args = part.partition(":")
         if name == EVOLVED:
             if not args:
                 raise BadInputError(where, "write evolved:FILE (an evolve-proxy result)")
             evolved.append(args)
+            continue
+        if name == SOURCE:
+            if not args or args.startswith("@") or args.endswith("@"):
+                raise BadInputError(where, "write source:TASK or source:TASK@DIR")
+            if args in sources:
+                raise BadInputError(where, f"source:{args} appears twice")
+            sources.append(args)
             continue
         if name == ZC:
             if proxies is not None:
@@ -81,7 +94,10 @@ def parse_feature_spec(text: str, encodings: Registry[Encoding]) -> FeatureSpec:
         if name in names:
             raise BadInputError(where, f"{name!r} appears twice")
         names.append(name)
-    return FeatureSpec(text=text, encodings=tuple(names), proxies=proxies, evolved=tuple(evolved))
+    return FeatureSpec(
+        text=text, encodings=tuple(names), proxies=proxies, evolved=tuple(evolved),
+        sources=tuple(sources),
+    )  # fmt: skip
 
 
 def split_feature_list(text: str) -> list[str]:
@@ -149,6 +165,15 @@ def build_features(
         column = EvolvedProxy.load(path).score(bench)
         blocks.append(np.where(np.isfinite(column), column, np.nan)[:, None])
         names.append(f"evolved:{path}")
+    for source in spec.sources:
+        key = f"{SOURCE}:{source}"
+        if key not in bench.extras:
+            raise BadInputError(
+                f"feature spec {spec.text!r}",
+                f"{key} is not attached to {bench.id} (evaluate, search and tune attach it)",
+            )
+        blocks.append(np.asarray(bench.extras[key], dtype=float)[:, None])
+        names.append(key)
     X = np.concatenate(blocks, axis=1) if blocks else np.empty((bench.n_archs, 0))
     return Features(spec=spec, X=X, names=names, zc_columns=np.arange(n_enc, len(names)))
 

@@ -40,7 +40,11 @@ from nas_surrogate.encodings import (
 )
 from nas_surrogate.encodings.features import ZC_TRANSFORMS, Features
 from nas_surrogate.errors import BadInputError
-from nas_surrogate.experiments.fingerprint import evolved_files, input_fingerprint
+from nas_surrogate.experiments.fingerprint import (
+    evolved_files,
+    input_fingerprint,
+    source_inputs,
+)
 from nas_surrogate.metrics import METRICS, prediction_metrics
 from nas_surrogate.settings import (
     comma_list,
@@ -132,7 +136,8 @@ class EvaluateConfig:
                 self.benchmarks,
                 self.data_dir,
                 ([self.proxy_table] if self.proxy_table else [])
-                + evolved_files([*self.features, *self.surrogates]),
+                + evolved_files([*self.features, *self.surrogates])
+                + source_inputs(self.features, self.data_dir),
             ),
         }
 
@@ -152,7 +157,10 @@ def _benchmark(bench_id: str, data_dir: str | None, proxy_table: str | None = No
 def _features(
     bench_id: str, data_dir: str | None, spec: str, proxy_table: str | None = None
 ) -> Features:
-    return build_features(spec, _benchmark(bench_id, data_dir, proxy_table))
+    from nas_surrogate.benchmarks.transfer import attach_sources
+
+    bench = _benchmark(bench_id, data_dir, proxy_table)
+    return build_features(spec, attach_sources(bench, parse_feature_spec(spec).sources, data_dir))
 
 
 @lru_cache(maxsize=32)
@@ -279,6 +287,8 @@ def run_unit(unit: Unit, config: EvaluateConfig) -> dict:
         "n_features": feats.X.shape[1],
         "fit_seconds": t1 - t0,
         "predict_seconds": t2 - t1,
+        # what a selecting surrogate (auto) picked on the training rows; "" otherwise
+        "chosen": getattr(predictor.surrogate_, "chosen_", ""),
     }
 
 

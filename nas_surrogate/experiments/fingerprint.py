@@ -41,6 +41,20 @@ def input_fingerprint(
     return {"results_format": RESULTS_FORMAT, "data": digests, "files": file_digests(files)}
 
 
+def source_inputs(texts: Iterable[str | None], data_dir: str | None) -> list[str]:
+    """Source files of every ``source:TASK[@DIR]`` table in feature specs (transfer)."""
+    from nas_surrogate.benchmarks import source_files
+
+    out: list[str] = []
+    for text in texts:
+        for part in str(text or "").replace(";", "+").split("+"):
+            part = part.strip()
+            if part.startswith("source:"):
+                task, _, folder = part[len("source:") :].partition("@")
+                out += [str(f) for f in source_files(task, folder or data_dir) if str(f) not in out]
+    return out
+
+
 def evolved_files(texts: Iterable[str | None]) -> list[str]:
     """Files named by ``evolved:FILE`` anywhere in feature specs, surrogate names or
     warm-up settings."""

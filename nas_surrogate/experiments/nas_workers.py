@@ -28,6 +28,9 @@ from nas_surrogate.errors import BadInputError
 
 #: tries of one training on a cluster this run starts (dask's allowed-failures + 1)
 MAX_TRIES = 3
+#: trainings kept queued beyond the workers: a worker that finishes starts the next one
+#: at once instead of waiting while the driver fits and proposes
+LOOKAHEAD = 1
 
 
 @dataclass(frozen=True)
@@ -142,10 +145,11 @@ class Cluster:
 def train_on_dask(
     opt, cluster: Cluster, job: TrainJob, on_result: Callable, on_fail: Callable
 ) -> dict:
-    """Keep ``cluster.slots`` trainings in flight until the optimiser's budget is asked;
-    ``on_result(arch, result)`` / ``on_fail(arch, error)`` record each as it finishes.
-    In-flight archs of an earlier run (``opt.pending``) are trained first. Returns
-    counts: trainings started on the cluster (a worker's death starts one again)."""
+    """Keep ``cluster.slots`` trainings in flight (and ``LOOKAHEAD`` queued) until the
+    optimiser's budget is asked; ``on_result(arch, result)`` / ``on_fail(arch, error)``
+    record each as it finishes. In-flight archs of an earlier run (``opt.pending``) are
+    trained first. Returns counts: trainings started on the cluster (a worker's death
+    starts one again)."""
     from distributed import as_completed
 
     from nas_surrogate import interrupt
@@ -161,7 +165,7 @@ def train_on_dask(
         queue.add(future)
 
     def fill() -> None:
-        while len(flying) < cluster.slots:
+        while len(flying) < cluster.slots + LOOKAHEAD:
             archs = opt.ask(1)
             if not archs:
                 return

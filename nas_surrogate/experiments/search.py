@@ -24,7 +24,11 @@ from nas_surrogate.benchmarks import Benchmark, expand_benchmark_ids, load_bench
 from nas_surrogate.config import MAX_SEED, MAX_SEEDS, check_seeds
 from nas_surrogate.encodings import build_features, parse_feature_spec
 from nas_surrogate.errors import BadInputError
-from nas_surrogate.experiments.fingerprint import evolved_files, input_fingerprint
+from nas_surrogate.experiments.fingerprint import (
+    evolved_files,
+    input_fingerprint,
+    source_inputs,
+)
 from nas_surrogate.experiments.search_objectives import (
     check_searchers,
     is_multi,
@@ -158,7 +162,8 @@ class SearchConfig:
                 + evolved_files(
                     [*self.features, self.zc_warmup, self.surrogate]
                     + [str(p.get("objective")) for p in self.searcher_params.values()]
-                ),
+                )
+                + source_inputs(self.features, self.data_dir),
             ),  # fmt: skip
         }
 
@@ -219,9 +224,12 @@ def _benchmark(
 
 def _with_notes(bench_id: str, config: SearchConfig) -> tuple[Benchmark, list[str]]:
     """The run's table and the notes on objective tables that could not be placed."""
+    sources = tuple(
+        dict.fromkeys(s for f in config.features for s in parse_feature_spec(f).sources)
+    )
     return _cached_benchmark(
         bench_id, config.data_dir, config.proxy_table, _costs_key(config.proxy_costs),
-        objective_sources(config),
+        objective_sources(config), sources,
     )  # fmt: skip
 
 
@@ -250,8 +258,12 @@ def _cached_benchmark(
     proxy_table: str | None,
     costs: tuple[str, tuple[tuple[str, float], ...]] | None,
     objective_data: tuple[str, ...] = (),
+    sources: tuple[str, ...] = (),
 ) -> tuple[Benchmark, list[str]]:
-    bench = _plain_benchmark(bench_id, data_dir, proxy_table, costs)
+    from nas_surrogate.benchmarks.transfer import attach_sources
+
+    bench = attach_sources(_plain_benchmark(bench_id, data_dir, proxy_table, costs), sources,
+                           data_dir)  # fmt: skip
     if not objective_data:
         return bench, []
     from nas_surrogate.objectives import attach_tables

@@ -147,6 +147,8 @@ class TorchProxies:
             rows = self.space.parse_many(todo)
             n_workers = max(1, min(self.n_jobs if self.n_jobs > 0 else os.cpu_count() or 1,
                                    len(todo)))  # fmt: skip
+            if self.client is not None:  # small chunks: a worker busy training joins late
+                n_workers = min(len(todo), 4 * n_workers)
             chunks = [rows[i::n_workers] for i in range(n_workers)]
             order = [todo[i::n_workers] for i in range(n_workers)]
             if self.client is not None:  # on the cluster the networks train on, first

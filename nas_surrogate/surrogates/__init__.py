@@ -15,6 +15,7 @@ from sklearn.base import BaseEstimator
 
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.registry import Registry
+from nas_surrogate.surrogates.auto import AutoSurrogate
 from nas_surrogate.surrogates.base import Predictor, has_dist
 from nas_surrogate.surrogates.baselines import ProxySurrogate, VoteSurrogate
 from nas_surrogate.surrogates.ensemble import EnsembleSurrogate
@@ -65,6 +66,10 @@ SURROGATES.register(
 SURROGATES.register("ensemble", SurrogateEntry(EnsembleSurrogate, "bootstrap ensemble (BANANAS)"))
 SURROGATES.register(
     "stack", SurrogateEntry(StackSurrogate, "rank average of xgb and rf (30 % features)")
+)
+SURROGATES.register(
+    "auto",
+    SurrogateEntry(AutoSurrogate, "best of xgb, rf, lgbm by 3-fold CV on the training rows"),
 )
 SURROGATES.register(
     "proxy",

@@ -1,0 +1,72 @@
+"""``auto``: the surrogate chosen per task and training size by cross-validation on the
+training networks only.
+
+Why: no one model wins everywhere (XGBoost at small n on some tables, a random forest or
+the rank-average stack on others), and a user should not pick on the test split. ``fit``
+scores each candidate by Kendall tau over ``cv`` folds of the rows it is given (never
+anything else), refits the best on all of them, and keeps its name in ``chosen_`` (the
+evaluate command writes it to ``results.csv``). Ties go to the earlier candidate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import kendalltau
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.model_selection import KFold
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from nas_surrogate.errors import BadInputError
+
+DEFAULT_CANDIDATES = ("xgb", "rf", "lgbm")
+
+
+class AutoSurrogate(RegressorMixin, BaseEstimator):
+    def __init__(
+        self,
+        candidates: tuple[str, ...] | list[str] = DEFAULT_CANDIDATES,
+        cv: int = 3,
+        random_state: int = 0,
+    ) -> None:
+        self.candidates = candidates
+        self.cv = cv
+        self.random_state = random_state
+
+    def _models(self) -> dict[str, BaseEstimator]:
+        from nas_surrogate.surrogates import SURROGATES, make_surrogate
+
+        names = list(self.candidates)
+        if not names or not all(isinstance(n, str) for n in names):
+            raise ValueError(f"auto candidates: expected a list of names, got {names!r}")
+        for name in names:
+            entry = SURROGATES.get(name)  # unknown name: "did you mean"
+            if name == "auto" or entry.fixed_features is not None:
+                raise BadInputError(f"auto candidate {name!r}", "must be a learning surrogate")
+        if isinstance(self.cv, bool) or not isinstance(self.cv, int) or not 2 <= self.cv <= 20:
+            raise ValueError(f"auto cv: must be an integer in [2, 20], got {self.cv!r}")
+        return {n: make_surrogate(n, random_state=self.random_state) for n in names}
+
+    def fit(self, X, y):
+        X, y = validate_data(self, X, y, y_numeric=True)
+        models = self._models()
+        self.cv_scores_ = {name: 0.0 for name in models}
+        if len(y) < 2 * self.cv:  # too few rows to rank on held-out folds: the first
+            self.chosen_ = next(iter(models))
+            self.model_ = clone(models[self.chosen_]).fit(X, y)
+            return self
+        folds = KFold(self.cv, shuffle=True, random_state=self.random_state)
+        for name, model in models.items():
+            taus = []
+            for train, valid in folds.split(X):
+                pred = clone(model).fit(X[train], y[train]).predict(X[valid])
+                tau = kendalltau(y[valid], pred)[0] if len(valid) > 1 else np.nan
+                taus.append(tau if np.isfinite(tau) else 0.0)
+            self.cv_scores_[name] = float(np.mean(taus))
+        self.chosen_ = max(self.cv_scores_, key=lambda n: self.cv_scores_[n])  # first on ties
+        self.model_ = clone(models[self.chosen_]).fit(X, y)
+        return self
+
+    def predict(self, X):
+        check_is_fitted(self, "model_")
+        X = validate_data(self, X, reset=False)
+        return self.model_.predict(X)

@@ -1,0 +1,44 @@
+"""``auto``: one surrogate chosen per fit by cross-validation on the training rows only."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import kendalltau
+from sklearn.base import clone
+from sklearn.model_selection import KFold
+
+from nas_surrogate import build_features, load_benchmark
+from nas_surrogate.cli import main
+from nas_surrogate.surrogates import make_surrogate
+
+
+def test_auto_picks_the_best_cross_validated_candidate_on_its_rows(data_dir):
+    bench = load_benchmark("nasbench201/cifar100", data_dir)
+    X = build_features("onehot+zc", bench).X
+    X = np.nan_to_num(X, nan=0.0)
+    rng = np.random.default_rng(0)
+    train = rng.choice(bench.n_archs, 90, replace=False)
+    y = bench.val_accuracy[train]
+    auto = make_surrogate("auto", random_state=3).fit(X[train], y)
+    folds = KFold(3, shuffle=True, random_state=3)
+    scores = {}
+    for name in ("xgb", "rf", "lgbm"):
+        model = make_surrogate(name, random_state=3)
+        taus = [kendalltau(y[va], clone(model).fit(X[train][tr], y[tr]).predict(X[train][va]))[0]
+                for tr, va in folds.split(X[train])]  # fmt: skip
+        scores[name] = float(np.mean(taus))
+    assert auto.cv_scores_ == scores
+    assert auto.chosen_ == max(scores, key=scores.get)
+    refit = make_surrogate(auto.chosen_, random_state=3).fit(X[train], y)
+    assert np.array_equal(auto.predict(X[:50]), refit.predict(X[:50]))  # refit on all rows
+
+
+def test_evaluate_records_what_auto_chose(capsys, tmp_path, data_dir):
+    code = main(["evaluate", "-b", "nasbench201/cifar10", "-s", "auto,xgb", "-f", "onehot+zc",
+                 "-n", "40", "--seeds", "2", "--data-dir", str(data_dir),
+                 "--out", str(tmp_path / "e")])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    frame = pd.read_csv(tmp_path / "e" / "results.csv", keep_default_na=False)
+    assert set(frame[frame.surrogate == "auto"].chosen) <= {"xgb", "rf", "lgbm"}
+    assert set(frame[frame.surrogate == "xgb"].chosen) == {""}
