@@ -60,3 +60,19 @@ def test_readme_ask_tell_and_optuna_examples_run(tmp_path, monkeypatch):
     block = _readme_block("### Optuna: `NASSampler`").replace("n_trials=100", "n_trials=15")
     exec(block, namespace)
     assert len(namespace["study"].trials) == 15
+
+
+def test_parallel_page_example_runs(tmp_path, monkeypatch):
+    """docs/parallel.md: Optimizer.ask(1) each time one of four Dask futures finishes."""
+    import pytest
+
+    pytest.importorskip("distributed")
+    doc = DOC.parent / "parallel.md"
+    (block,) = re.findall(r"```python\n(.*?)```", doc.read_text(), re.S)
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {"__name__": "parallel_example"}
+    exec(block, namespace)
+    opt = namespace["opt"]
+    told = [a for a, _ in opt.history]
+    assert len(told) == len(set(told)) == 60 and opt.pending == []
+    assert (tmp_path / "run.json").exists()
