@@ -247,7 +247,7 @@ def run_evaluate(
 
 def _evaluate_cmd(**values) -> None:
     """Predictor quality: rank correlation of surrogates trained on N archs, over seeds."""
-    from nas_surrogate.experiments.evaluate import EvaluateConfig
+    from nas_surrogate.experiments.evaluate_config import EvaluateConfig
     from nas_surrogate.settings import from_cli
 
     out, n_jobs, scheduler, fmt = (values.pop(k) for k in ("out", "n_jobs", "scheduler", "fmt"))
@@ -304,8 +304,8 @@ def run_cmd(
         fmt=fmt or _format(take(doc, "format", str, where, "table"), f"{where}: format"),
         scheduler=take(doc, "scheduler", str, where),
     )
-    from nas_surrogate.experiments.evaluate import EvaluateConfig
-    from nas_surrogate.experiments.search import SearchConfig
+    from nas_surrogate.experiments.evaluate_config import EvaluateConfig
+    from nas_surrogate.experiments.search_config import SearchConfig
     from nas_surrogate.settings import from_yaml, resolved_data_dir
 
     search = command == "search"
@@ -351,7 +351,7 @@ def run_search(
 
 def _search_cmd(**values) -> None:
     """Run NAS searchers against tabular ground truth; best-so-far curves over seeds."""
-    from nas_surrogate.experiments.search import SearchConfig
+    from nas_surrogate.experiments.search_config import SearchConfig
     from nas_surrogate.settings import from_cli
 
     out, n_jobs, scheduler, fmt = (values.pop(k) for k in ("out", "n_jobs", "scheduler", "fmt"))
@@ -408,7 +408,7 @@ def demo_cmd(
 ) -> None:
     """The main job in one command: evolution vs BO(onehot) vs BO(onehot+ZC) on NB201
     (a search run whose settings are fixed but for these options)."""
-    from nas_surrogate.experiments.search import SearchConfig
+    from nas_surrogate.experiments.search_config import SearchConfig
     from nas_surrogate.settings import resolved_data_dir
 
     config = SearchConfig(
@@ -421,7 +421,7 @@ def demo_cmd(
 
 def _tune_cmd(**values) -> None:
     """Tune a surrogate (or, with --target search, a searcher) with Optuna."""
-    from nas_surrogate.experiments.tune import TuneSettings
+    from nas_surrogate.experiments.tune_config import TuneSettings
     from nas_surrogate.settings import from_cli
 
     fmt = values.pop("fmt")
@@ -491,9 +491,9 @@ def _evolve_proxy_cmd(**values) -> None:
 
 
 def _register_commands() -> None:
-    from nas_surrogate.experiments.evaluate import EvaluateConfig
-    from nas_surrogate.experiments.search import SearchConfig
-    from nas_surrogate.experiments.tune import TuneSettings
+    from nas_surrogate.experiments.evaluate_config import EvaluateConfig
+    from nas_surrogate.experiments.search_config import SearchConfig
+    from nas_surrogate.experiments.tune_config import TuneSettings
 
     _register_from_config("evaluate", _evaluate_cmd, EvaluateConfig)
     _register_from_config("search", _search_cmd, SearchConfig)

@@ -5,9 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Optional
-
-import pandas as pd
+from typing import TYPE_CHECKING, Optional
 
 from nas_surrogate.benchmarks import Benchmark, expand_benchmark_ids, load_benchmark
 from nas_surrogate.config import MAX_SEED, MAX_SEEDS
@@ -15,6 +13,9 @@ from nas_surrogate.errors import BadInputError
 from nas_surrogate.io import make_out_dir, write_json_atomic, write_text_atomic
 from nas_surrogate.registry import Registry
 from nas_surrogate.settings import comma_list, data_dir_setting, setting, validate
+
+if TYPE_CHECKING:  # pandas is imported where a frame is made: the CLI starts without it
+    import pandas as pd
 
 
 def _benches(spec: str, data_dir: str | None) -> list[Benchmark]:
@@ -26,6 +27,8 @@ def _benches(spec: str, data_dir: str | None) -> list[Benchmark]:
 
 
 def _markdown(frame: pd.DataFrame, digits: int = 3) -> str:
+    import pandas as pd
+
     frame = (
         frame.reset_index()
         if frame.index.name or not isinstance(frame.index, pd.RangeIndex)
@@ -65,6 +68,8 @@ def _correlations(benches: list[Benchmark], out: Path, bins: int, seed: int):
 
 def _information(benches: list[Benchmark], out: Path, bins: int, seed: int):
     """Mutual information of each proxy and each pair of proxies with accuracy."""
+    import pandas as pd
+
     from nas_surrogate import plots
     from nas_surrogate.analysis.information import information_tables
 
@@ -91,6 +96,8 @@ def _information(benches: list[Benchmark], out: Path, bins: int, seed: int):
 
 def _bias(benches: list[Benchmark], out: Path, bins: int, seed: int):
     """How much of each proxy is cell size, and its Kendall tau once size is removed."""
+    import pandas as pd
+
     from nas_surrogate import plots
     from nas_surrogate.analysis.bias import bias_tables
 
@@ -157,6 +164,7 @@ def evolve_proxy(
     **gp_params,
 ) -> dict:
     """Seeded GP runs on each task of ``spec`` (resumable per run) plus a transfer table."""
+    import pandas as pd
     from joblib import Parallel, delayed
 
     from nas_surrogate import plots

@@ -15,19 +15,17 @@ import zlib
 from dataclasses import asdict, dataclass
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 import pandas as pd
 
 from nas_surrogate.benchmarks import Benchmark, expand_benchmark_ids, load_benchmark
-from nas_surrogate.config import MAX_SEED, MAX_SEEDS, check_seeds
+from nas_surrogate.config import check_seeds
 from nas_surrogate.encodings import build_features, parse_feature_spec
 from nas_surrogate.errors import BadInputError
-from nas_surrogate.experiments.fingerprint import (
-    evolved_files,
-    input_fingerprint,
-    source_inputs,
+from nas_surrogate.experiments.search_config import (
+    SearchConfig,
+    objective_sources,
 )
 from nas_surrogate.experiments.search_objectives import (
     check_searchers,
@@ -46,16 +44,6 @@ from nas_surrogate.searchers import (
     uses_surrogate,
 )
 from nas_surrogate.searchers.problem import distinct_networks
-from nas_surrogate.settings import (
-    comma_list,
-    data_dir_setting,
-    file_setting,
-    params_setting,
-    setting,
-    spec_list,
-    yaml_list,
-    yaml_specs,
-)
 from nas_surrogate.surrogates import (
     check_params,
     fixed_features,
@@ -78,96 +66,6 @@ class SearchUnit:
     seed: int
 
 
-@dataclass
-class SearchConfig:
-    """Every setting of ``search``: the CLI options, the YAML keys and the API arguments
-    are these fields (``nas_surrogate.settings``)."""
-
-    benchmarks: list[str] = setting(
-        help="Id(s), comma list or group.", flags=("--benchmark", "-b"), cli_type=str,
-        from_cli=comma_list, from_yaml=yaml_list,
-    )  # fmt: skip
-    searchers: list[str] = setting(
-        help="random, evolution, local_search, bo; evolution:guided, local_search:guided",
-        flags=("--searcher",), cli_type=str, from_cli=comma_list, from_yaml=yaml_list,
-    )  # fmt: skip
-    budget: int = setting(
-        help="Queries per run.", flags=("--budget", "-q"), cli_type=int, low=1, high=10_000_000
-    )
-    seeds: int = setting(
-        10, "Independent runs per searcher (10: search curves need more seeds than splits).",
-        low=1, high=MAX_SEEDS,
-    )  # fmt: skip
-    base_seed: int = setting(
-        0, "Base seed of every random choice.", flags=("--seed",), low=0, high=MAX_SEED
-    )
-    surrogate: str | None = setting(
-        None, "Surrogate for bo / guided searchers.", flags=("--surrogate", "-s"),
-        cli_type=Optional[str],  # noqa: UP045
-    )  # fmt: skip
-    features: list[str] = setting(
-        help="Feature spec(s) for the surrogate.", flags=("--features", "-f"), cli_type=str,
-        from_cli=spec_list, from_yaml=yaml_specs, default_factory=lambda: ["enc"],
-    )  # fmt: skip
-    acquisition: str = setting("its", "its, ei, ucb (bo)")
-    train_seconds: float = setting(
-        3600.0, "Simulated cost of one query (training).", low=0.0, cli_type=float
-    )
-    zc_warmup: str | None = setting(
-        None,
-        "Start from a pool ranked by PROXY or vote.",
-        cli_type=Optional[str],  # noqa: UP045
-    )
-    warmup_pool: int = setting(100, "Pool ranked by the ZC warm-up.", low=1, high=10_000_000)
-    searcher_params: dict[str, dict] = params_setting("searcher")
-    surrogate_params: dict[str, dict] = params_setting("surrogate")
-    data_dir: str | None = data_dir_setting()
-    proxy_table: str | None = file_setting("CSV from `proxies compute`: computed ZC columns.")
-    proxy_costs: str | None = file_setting(
-        "YAML {proxy: seconds per arch}: charge these instead of the data's times."
-    )
-    objectives: list[str] = setting(
-        help="Several objectives (Pareto search), e.g. val_accuracy,pixel3_latency "
-        "(NAME:max / NAME:min sets a direction); `benchmarks` lists each benchmark's.",
-        cli_type=str, from_cli=comma_list, from_yaml=yaml_list, default_factory=list,
-    )  # fmt: skip
-    constraints: list[str] = setting(
-        help='Constraint(s), comma list: "pixel3_latency<=5" (<=, <, >=, >).',
-        flags=("--constraint",), cli_type=str, from_cli=comma_list, from_yaml=yaml_list,
-        default_factory=list,
-    )  # fmt: skip
-    objective_data: list[str] = setting(
-        help="Hardware / robustness CSV tables or folders (TASK=PATH names a table's "
-        "dataset); default: the data dir.",
-        cli_type=str, from_cli=comma_list, from_yaml=yaml_list, default_factory=list,
-    )  # fmt: skip
-
-    def fingerprint(self) -> dict:
-        keep = ("base_seed", "budget", "acquisition", "train_seconds", "zc_warmup")
-        return {
-            **{k: getattr(self, k) for k in keep},
-            "warmup_pool": self.warmup_pool,
-            "searcher_params": self.searcher_params,
-            "surrogate_params": self.surrogate_params,
-            "proxy_table": self.proxy_table,
-            "proxy_costs": self.proxy_costs,
-            "objectives": self.objectives,
-            "constraints": self.constraints,
-            "inputs": input_fingerprint(
-                self.benchmarks,
-                self.data_dir,
-                ([self.proxy_table] if self.proxy_table else [])
-                + ([self.proxy_costs] if self.proxy_costs else [])
-                + [str(p) for _, p in objective_files(self)]
-                + evolved_files(
-                    [*self.features, self.zc_warmup, self.surrogate]
-                    + [str(p.get("objective")) for p in self.searcher_params.values()]
-                )
-                + source_inputs(self.features, self.data_dir),
-            ),  # fmt: skip
-        }
-
-
 def read_proxy_costs(path: str) -> dict[str, float]:
     """``--proxy-costs FILE``: {proxy: seconds per architecture}, validated."""
     import math
@@ -184,22 +82,6 @@ def read_proxy_costs(path: str) -> dict[str, float]:
             raise BadInputError(f"{path}: {name}", f"expected seconds >= 0, got {value!r}")
         costs[name] = float(value)
     return costs
-
-
-def objective_sources(config: SearchConfig) -> tuple[str, ...]:
-    """Where objective tables are looked for: ``--objective-data``, else the data dir
-    (only when objectives or constraints are asked for)."""
-    if not is_multi(config.objectives, config.constraints):
-        return ()
-    if config.objective_data:
-        return tuple(config.objective_data)
-    return (config.data_dir,) if config.data_dir else ()
-
-
-def objective_files(config: SearchConfig) -> list:
-    from nas_surrogate.objectives.tables import table_files
-
-    return table_files(list(objective_sources(config)))
 
 
 def _costs_key(proxy_costs: str | None) -> tuple[str, tuple[tuple[str, float], ...]] | None:

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
-import pandas as pd
 
 from nas_surrogate.config import MAX_SEED
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.proxy_names import PROXY_NAMES
 from nas_surrogate.settings import comma_list, setting, validate
 from nas_surrogate.spaces import get_space
+
+if TYPE_CHECKING:  # pandas is imported where a frame is made: the CLI starts without it
+    import pandas as pd
 
 SPACES_WITH_NETWORKS = ("nasbench201",)
 
