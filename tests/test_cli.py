@@ -171,3 +171,33 @@ def test_demo_takes_a_seed(capsys, tmp_path, monkeypatch):
     assert runs[0] != runs[3]  # another seed, other draws
     code, _, err = run(capsys, *args, "--seed", "-1", "--out", str(tmp_path / "x"))
     assert code == 2 and "--seed" in err
+
+
+HEAVY = ("torch", "sklearn", "pandas", "optuna", "xgboost", "lightgbm", "matplotlib")
+IMPORTED = """
+import sys
+from nas_surrogate.cli import main
+try:
+    main(sys.argv[1:])
+finally:
+    print("loaded:" + ",".join(m for m in {heavy} if m in sys.modules), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(
+    ("argv", "allowed"),
+    [(["--help"], ()), (["search", "--help"], ()), (["tune", "--help"], ()),
+     (["benchmarks"], ("sklearn", "pandas"))],
+)  # fmt: skip
+def test_commands_that_do_not_train_start_without_heavy_libraries(argv, allowed):
+    """``import nas_surrogate.cli`` imported torch (9 of 12 s of a start), then
+    scikit-learn and pandas through the commands' settings (2.1 s for --help)."""
+    import subprocess
+    import sys
+
+    code = IMPORTED.format(heavy=HEAVY)
+    r = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True)
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("loaded:"), r.stderr
+    loaded = set(filter(None, last[len("loaded:") :].split(",")))
+    assert loaded <= set(allowed), loaded
