@@ -97,3 +97,30 @@ def test_seed_bounds_hold_for_yaml_configs_too(field, value, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and f"run.yaml: {field}:" in err and err.count("\n") == 1
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "fragment"),
+    [
+        ("bo", {"kappa": "big"}, "kappa='big': must be a number"),
+        ("bo", {"init": 0}, "init=0"),
+        ("bo", {"candidates": "some"}, "must be one of mutation, all"),
+        ("evolution", {"n_children": -1}, "n_children=-1"),
+        ("evolution", {"guided": "yes"}, "true or false"),
+        ("local_search", {"mode": "steepest"}, "must be one of first, best"),
+        ("nsga2", {"crossover": 1.5}, "crossover=1.5"),
+        ("mobo", {"n_samples": 0}, "n_samples=0"),
+        ("random", {"warmup_pool": 0}, "warmup_pool=0"),
+    ],
+)
+def test_every_searcher_parameter_is_checked_not_only_tuned_ones(name, params, fragment):
+    """Only parameters in a tuning space were checked: bo's kappa="big" and evolution's
+    n_children=-1 were accepted."""
+    from nas_surrogate.errors import BadInputError
+    from nas_surrogate.searchers import SEARCHERS, make_searcher
+
+    with pytest.raises(BadInputError, match=fragment.replace("(", r"\(")):
+        make_searcher(name, **params)
+    searcher = SEARCHERS.get(name)(**params)  # made directly: checked when it runs
+    with pytest.raises(BadInputError, match="parameter"):
+        next(searcher.propose(None, None))

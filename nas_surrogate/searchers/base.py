@@ -60,34 +60,32 @@ class Searcher(ABC):
 
     #: largest integer a searcher parameter may take (bounds what a config can allocate)
     MAX_INT = 1_000_000
+    #: every constructor parameter's type and range, checked by ``validate`` in one place
+    #: (scikit-learn's ``_parameter_constraints``): ``("int", low)``, ``("float", low,
+    #: high)``, ``("choice", options)``, ``("bool",)``, ``("str?",)`` (a string or None),
+    #: ``("dict",)``; subclasses add their own to the shared ones
+    PARAMETERS: dict[str, tuple] = {
+        "surrogate": ("str?",),
+        "surrogate_params": ("dict",),
+        "zc_warmup": ("str?",),
+        "warmup_pool": ("int", 1),
+    }
+
+    @classmethod
+    def parameters(cls) -> dict[str, tuple]:
+        """The declared constraints of this searcher and its bases."""
+        out: dict[str, tuple] = {}
+        for klass in reversed(cls.__mro__):
+            out.update(vars(klass).get("PARAMETERS", {}))
+        return out
 
     def validate(self) -> None:
-        """BadInputError for a parameter of the wrong type or range, before any query.
-
-        Types and the lower bound come from ``TUNE_SPACE`` (an int parameter tuned from
-        ``low`` must be >= min(low, 1); a float one must be finite and, when its range
-        starts at >= 0, not negative); categorical ones must be one of the choices."""
+        """BadInputError for a parameter of the wrong type or range, before any query."""
         where = type(self).__name__
-        for name, spec in (self.TUNE_SPACE or {}).items():
-            value = getattr(self, name)
-            kind = spec[0]
-            bad = None
-            if kind == "categorical":
-                if value not in spec[1]:
-                    bad = f"must be one of {', '.join(map(str, spec[1]))}"
-            elif kind == "int":
-                low = min(spec[1], 1)
-                if isinstance(value, bool) or not isinstance(value, int):
-                    bad = "must be an integer"
-                elif not low <= value <= self.MAX_INT:
-                    bad = f"must be in [{low}, {self.MAX_INT}]"
-            elif kind == "float":
-                if isinstance(value, bool) or not isinstance(value, (int, float)):
-                    bad = "must be a number"
-                elif not np.isfinite(value) or (spec[1] >= 0 and value < 0):
-                    bad = "must be a finite number" + (" >= 0" if spec[1] >= 0 else "")
+        for name, spec in self.parameters().items():
+            bad = _violation(getattr(self, name), spec, self.MAX_INT)
             if bad:
-                raise BadInputError(f"{where} parameter {name}={value!r}", bad)
+                raise BadInputError(f"{where} parameter {name}={getattr(self, name)!r}", bad)
 
     def run(self, problem: SearchProblem, rng: np.random.Generator) -> None:
         """The benchmark loop: one proposal at a time, answered from the table, until the
@@ -107,6 +105,7 @@ class Searcher(ABC):
         """Yield batches of candidate ids; each ``yield`` returns their values in order
         (``-inf`` for a failed evaluation). ``state``: the dict the searcher keeps its
         progress in (the caller may save it between batches); a saved one resumes."""
+        self.validate()  # a searcher made without make_searcher is checked all the same
         state = {} if state is None else state
         if "batch" in state:  # resumed: the batch it was waiting for, once more
             batch = np.asarray(state["batch"], dtype=np.int64)
@@ -176,3 +175,27 @@ class Searcher(ABC):
                 f"needs a surrogate with predict_dist (ensemble, gp, rf); "
                 f"{type(predictor.surrogate).__name__} has none",
             )
+
+
+def _violation(value, spec: tuple, max_int: int) -> str | None:
+    """Why ``value`` breaks the constraint ``spec`` (None when it does not)."""
+    kind = spec[0]
+    if kind == "choice":
+        return None if value in spec[1] else f"must be one of {', '.join(map(str, spec[1]))}"
+    if kind == "bool":
+        return None if isinstance(value, bool) else "must be true or false"
+    if kind == "str?":
+        return None if value is None or isinstance(value, str) else "must be a string"
+    if kind == "dict":
+        return None if isinstance(value, dict) else "must be a mapping"
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            return "must be an integer"
+        return None if spec[1] <= value <= max_int else f"must be in [{spec[1]}, {max_int}]"
+    # float
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        return "must be a number"
+    low, high = spec[1], spec[2] if len(spec) > 2 else np.inf
+    if not np.isfinite(value) or not low <= value <= high:
+        return f"must be a finite number in [{low}, {high}]"
+    return None

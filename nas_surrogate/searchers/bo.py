@@ -19,7 +19,6 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from nas_surrogate.errors import BadInputError
 from nas_surrogate.searchers.base import Searcher
 from nas_surrogate.searchers.problem import SearchProblem
 
@@ -30,6 +29,16 @@ MAX_POOL = 100_000
 
 
 class BayesOpt(Searcher):
+    PARAMETERS = {
+        "acquisition": ("choice", ACQUISITIONS),
+        "init": ("int", 1),
+        "top_k": ("int", 1),
+        "n_mutations": ("int", 1),
+        "n_random": ("int", 0),
+        "kappa": ("float", 0.0),
+        "candidates": ("choice", CANDIDATES),
+        "batch": ("int", 1),
+    }
     #: Optuna search space for ``tune --target search`` (format: experiments/tune.py)
     TUNE_SPACE = {
         "acquisition": ("categorical", list(ACQUISITIONS)),
@@ -66,16 +75,6 @@ class BayesOpt(Searcher):
         self.batch = batch
 
     def first(self, problem: SearchProblem, rng: np.random.Generator, state: dict) -> np.ndarray:
-        if self.acquisition not in ACQUISITIONS:
-            raise BadInputError(
-                "--acquisition", f"unknown {self.acquisition!r} (use {', '.join(ACQUISITIONS)})"
-            )
-        if self.candidates not in CANDIDATES:
-            raise BadInputError(
-                "bo candidates", f"unknown {self.candidates!r} (use {', '.join(CANDIDATES)})"
-            )
-        if not isinstance(self.batch, int) or self.batch < 1:
-            raise BadInputError("bo batch", f"must be an integer >= 1, got {self.batch!r}")
         return self.starting_rows(problem, self.init, rng)
 
     def step(self, problem: SearchProblem, rng: np.random.Generator, state: dict, values):

@@ -23,6 +23,14 @@ from nas_surrogate.searchers.problem import SearchProblem
 
 
 class Evolution(Searcher):
+    PARAMETERS = {
+        "population": ("int", 1),
+        "sample_size": ("int", 1),
+        "guided": ("bool",),
+        "n_children": ("int", 1),
+        "objective": ("str?",),
+        "proxy_steps": ("int", 0),
+    }
     supports_guided = True
     #: Optuna search space for ``tune --target search`` (format: experiments/tune.py)
     TUNE_SPACE = {

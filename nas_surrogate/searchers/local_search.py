@@ -15,6 +15,7 @@ from nas_surrogate.searchers.problem import SearchProblem
 
 
 class LocalSearch(Searcher):
+    PARAMETERS = {"mode": ("choice", ("first", "best")), "guided": ("bool",)}
     supports_guided = True
     #: Optuna search space for ``tune --target search`` (format: experiments/tune.py)
     TUNE_SPACE = {"mode": ("categorical", ["first", "best"])}
@@ -25,10 +26,6 @@ class LocalSearch(Searcher):
         self.guided = guided
 
     def first(self, problem: SearchProblem, rng: np.random.Generator, state: dict) -> np.ndarray:
-        if self.mode not in ("first", "best"):
-            from nas_surrogate.errors import BadInputError
-
-            raise BadInputError("local_search mode", f"must be first or best, got {self.mode!r}")
         state["warm"] = self.starting_rows(problem, 1, rng).tolist() if self.zc_warmup else []
         return self._restart(problem, rng, state)
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from nas_surrogate.errors import BadInputError
 from nas_surrogate.objectives import hvi, non_dominated
 from nas_surrogate.searchers.base import Searcher
 from nas_surrogate.searchers.problem import SearchProblem
@@ -39,6 +38,13 @@ RHO = 0.05
 
 
 class MultiObjectiveBO(Searcher):
+    PARAMETERS = {
+        "acquisition": ("choice", ACQUISITIONS),
+        "init": ("int", 1),
+        "batch": ("int", 1),
+        "kappa": ("float", 0.0),
+        "n_samples": ("int", 1),
+    }
     needs_surrogate = True
     multi_objective = True
     TUNE_SPACE = {
@@ -66,11 +72,6 @@ class MultiObjectiveBO(Searcher):
         self.n_samples = n_samples
 
     def first(self, problem: SearchProblem, rng: np.random.Generator, state: dict) -> np.ndarray:
-        if self.acquisition not in ACQUISITIONS:
-            raise BadInputError(
-                "mobo acquisition",
-                f"unknown {self.acquisition!r} (use {', '.join(ACQUISITIONS)})",
-            )
         return self.starting_rows(problem, self.init, rng)
 
     def step(self, problem: SearchProblem, rng: np.random.Generator, state: dict, values):

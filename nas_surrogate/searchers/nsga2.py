@@ -39,6 +39,11 @@ def rank_and_crowding(Y: np.ndarray, feasible: np.ndarray) -> tuple[np.ndarray, 
 
 
 class NSGA2(Searcher):
+    PARAMETERS = {
+        "population": ("int", 2),
+        "crossover": ("float", 0.0, 1.0),
+        "mutation": ("float", 0.0, 1.0),
+    }
     multi_objective = True
     TUNE_SPACE = {
         "population": ("int", 4, 100, True),

@@ -18,6 +18,7 @@ from nas_surrogate.searchers.problem import SearchProblem
 
 
 class ParetoLocalSearch(Searcher):
+    PARAMETERS = {"init": ("int", 1)}
     multi_objective = True
     TUNE_SPACE = {"init": ("int", 1, 50, True)}
 
