@@ -14,7 +14,7 @@ from nas_surrogate.searchers.local_search import LocalSearch
 from nas_surrogate.searchers.mobo import MultiObjectiveBO
 from nas_surrogate.searchers.nsga2 import NSGA2
 from nas_surrogate.searchers.pareto_local import ParetoLocalSearch
-from nas_surrogate.searchers.problem import BudgetExhausted, SearchProblem
+from nas_surrogate.searchers.problem import SearchProblem
 from nas_surrogate.searchers.random import RandomSearch
 
 SEARCHERS: Registry[type[Searcher]] = Registry("searcher")
@@ -76,7 +76,6 @@ def make_searcher(name: str, **params) -> Searcher:
 __all__ = [
     "ACQUISITIONS",
     "SEARCHERS",
-    "BudgetExhausted",
     "SearchProblem",
     "Searcher",
     "check_objectives",

@@ -1,6 +1,6 @@
 """The search problem a searcher sees: candidate rows, their neighbourhoods, features,
-and a ``query`` that returns ground truth and charges its cost. Searchers never read
-files or the benchmark's accuracy arrays; they only call this object.
+and the bookkeeping of what was proposed and learned, with its cost. Searchers never
+read files or the benchmark's accuracy arrays; they only call this object.
 
 The table has one row per distinct network (cells with the same canonical form, NB101's
 isomorphic graphs: the first row answers). What a searcher holds are *candidate ids*:
@@ -19,7 +19,8 @@ training time), and the first use of an architecture's ZC proxies charges their 
 ``time`` seconds, summed over the proxies a feature spec uses.
 
 Proposing and learning a result are two steps (``take``, then ``record`` or ``fail``), so
-the same problem serves the benchmark loop (``query`` = take + the table's value) and
+the same problem serves the benchmark loop (``Searcher.run``: take, then record the
+table's value, ``table_value``) and
 ``Optimizer.ask/tell``, where results arrive later from the user's own training. With
 ``live_proxies`` the table holds no proxy scores: they are computed on first use, for the
 networks a searcher actually scores, and charged with their measured seconds.
@@ -37,10 +38,6 @@ from nas_surrogate.benchmarks.base import Benchmark
 from nas_surrogate.encodings import ENCODINGS, build_features
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.objectives import Constraint, Objective, ObjectiveView
-
-
-class BudgetExhausted(Exception):
-    """The query budget is spent, or every searchable architecture has been queried."""
 
 
 @dataclass
@@ -438,15 +435,6 @@ class SearchProblem:
         sib = sib[self._allowed[sib]]
         vals = np.vstack([by_row[int(r)] for r in self.cell_row[sib]])
         return (sib, *self.points(sib, vals))
-
-    def query(self, cand: int) -> float:
-        """Ground-truth validation accuracy of the network of ``cand``; each network once."""
-        if self.n_queried >= self.budget:
-            raise BudgetExhausted
-        self.take(np.array([cand]))
-        value = self.table_value(cand)
-        self.record(cand, value)
-        return value
 
     def ids_of(self, archs: np.ndarray) -> np.ndarray:
         """Candidate id of each architecture (a cell of an enumerable space, a row of a

@@ -1,0 +1,51 @@
+"""The layering of ``shared/DESIGN.md``: experiments and the CLI use everything; searchers
+use surrogates, encodings and spaces; nothing below imports analysis or experiments.
+
+Every import is read from the source (module level and inside functions alike), so a
+function-level import cannot hide an arrow pointing up."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "nas_surrogate"
+TOP = ("nas_surrogate.experiments", "nas_surrogate.analysis", "nas_surrogate.cli")
+#: the package itself is the API facade: it re-exports every layer (lazily)
+FACADE = "nas_surrogate"
+#: packages a searcher uses, which must not use searchers (or what drives them) back
+BELOW_SEARCHERS = ("surrogates", "encodings", "spaces", "benchmarks")
+DRIVERS = ("nas_surrogate.searchers", "nas_surrogate.optimizer", "nas_surrogate.optuna")
+
+
+def _module(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+    return {m for m in out if m.startswith("nas_surrogate")}
+
+
+MODULES = sorted(PACKAGE.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=[_module(p) for p in MODULES])
+def test_no_module_imports_a_layer_above_its_own(path):
+    name = _module(path)
+    imported = _imports(path)
+    if not name.startswith(TOP) and name != FACADE:
+        up = sorted(m for m in imported if m.startswith(TOP))
+        assert not up, f"{name} imports {up}"
+    if name.count(".") and name.split(".")[1] in BELOW_SEARCHERS:
+        up = sorted(m for m in imported if m.startswith(DRIVERS))
+        assert not up, f"{name} imports {up}"
