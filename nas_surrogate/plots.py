@@ -118,7 +118,8 @@ def nas_curve(rows: list[dict], path: Path, title: str) -> Path:
     val = np.array([r["val_accuracy"] for r in rows], dtype=float)
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.scatter(steps, val, s=12, alpha=0.6, label="network trained")
-    ax.plot(steps, np.maximum.accumulate(val), color="black", label="best so far")
+    # the best so far changes only when a network beats it: a step, not a slope
+    ax.step(steps, np.maximum.accumulate(val), where="post", color="black", label="best so far")
     ax.set_xlabel("networks trained")
     ax.set_ylabel("validation accuracy (%)")
     ax.grid(alpha=0.3)
