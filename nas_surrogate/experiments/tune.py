@@ -35,9 +35,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nas_surrogate.encodings import build_features, check_usable, make_preprocessor
+from nas_surrogate.encodings import check_usable, make_preprocessor
 from nas_surrogate.errors import BadInputError, redact
-from nas_surrogate.experiments.evaluate import _benchmark, evaluation_pool
+from nas_surrogate.experiments.evaluate import _benchmark, _features, evaluation_pool
 from nas_surrogate.experiments.tune_config import TuneSettings, read_space  # noqa: F401 (API)
 from nas_surrogate.metrics import prediction_metrics
 from nas_surrogate.surrogates import SURROGATES, Predictor, make_surrogate, split_name
@@ -124,8 +124,8 @@ def dev_test_split(config: TuneConfig) -> tuple[np.ndarray, np.ndarray]:
 def _score(
     config: TuneConfig, params: dict, train: np.ndarray, test: np.ndarray, seed: int
 ) -> float:
+    feats = _features(config.benchmark, config.data_dir, config.features)
     bench = _benchmark(config.benchmark, config.data_dir)
-    feats = build_features(config.features, bench)
     model = make_surrogate(config.surrogate, random_state=seed, **params)
     predictor = Predictor(make_preprocessor(feats, config.zc_transform), model)
     predictor.fit(feats.X[train], bench.val_accuracy[train])
@@ -143,8 +143,7 @@ def validate(config: TuneConfig) -> tuple[np.ndarray, np.ndarray]:
     if not 0 < config.test_fraction < 1:
         raise BadInputError("--test-fraction", f"must be in (0, 1), got {config.test_fraction}")
     search_space(config)
-    bench = _benchmark(config.benchmark, config.data_dir)
-    feats = build_features(config.features, bench)
+    feats = _features(config.benchmark, config.data_dir, config.features)
     dev, test = dev_test_split(config)
     check_usable(feats, dev)
     if config.train_size < 3 or config.train_size >= len(dev) - 2:
