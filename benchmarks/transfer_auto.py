@@ -137,8 +137,9 @@ def report(results: pd.DataFrame, args) -> str:
             counts = g.value_counts()
             lines.append(f"- {task}, n = {n}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     text = "\n".join(lines) + "\n"
-    (Path(__file__).resolve().parents[1] / "docs" / "transfer_auto.md").write_text(text)
-    return text
+    target = Path(__file__).resolve().parents[1] / "docs" / "transfer_auto.md"
+    target.write_text(text)
+    return text + f"\nwrote {target} (a tracked file: commit it or check it out again)\n"
 
 
 if __name__ == "__main__":
