@@ -116,6 +116,10 @@ def suggest_arch(trial: optuna.Trial, space: str = "nasbench201") -> str:
     return arch
 
 
+#: tries to claim a network no other running trial holds, per trial
+MAX_CLAIMS = 8
+
+
 class NASSampler(BaseSampler):
     """Relative sampling of a whole architecture by an ``Optimizer``; its arguments are
     ``Optimizer``'s (``maximize`` comes from the study's direction).
@@ -212,10 +216,31 @@ class NASSampler(BaseSampler):
             opt = self._optimizer(study, trial)
             self._sync(study, opt)
             archs = opt.ask(1)
+            # claim it, then look again: a process that proposed the same network in the
+            # same moment (neither saw the other's claim) makes one of the two ask again;
+            # the later claim always sees the earlier one, so at most one keeps it
+            for _ in range(MAX_CLAIMS):
+                if not archs:
+                    break
+                study._storage.set_trial_system_attr(trial._trial_id, ARCH_ATTR, archs[0])
+                if not self._claimed_elsewhere(study, trial, archs[0]):
+                    break
+                archs = opt.ask(1)  # the other trial's result reaches us as a pending one
         if not archs:
             return {}  # every network proposed: Optuna's random sampling takes over
-        study._storage.set_trial_system_attr(trial._trial_id, ARCH_ATTR, archs[0])
         return arch_to_params(self._space, archs[0])
+
+    def _claimed_elsewhere(self, study: Study, trial: FrozenTrial, arch: str) -> bool:
+        """Whether another running trial holds ``arch``'s network."""
+        space = self._space
+        key = space.key(space.parse(arch))
+        for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            other = t.system_attrs.get(ARCH_ATTR)
+            if t._trial_id != trial._trial_id and other is not None:
+                with contextlib.suppress(BadInputError):
+                    if space.key(space.parse(other)) == key:
+                        return True
+        return False
 
     def sample_independent(
         self,

@@ -221,3 +221,23 @@ def test_bo_with_no_budget_beyond_its_random_start_says_so(tmp_path, capsys):
                  "--seeds", "1", "--out", str(tmp_path / "o")])  # fmt: skip
     assert code == 2 and "random search" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_network_claimed_by_another_running_trial_is_seen(tmp_path):
+    """Two processes proposing in the same moment both kept one network (48 trials, 47
+    networks, once under load): each trial now looks for another running claim on the
+    same network after its own, and asks again if there is one."""
+    import optuna
+
+    from nas_surrogate.optuna import ARCH_ATTR, NASSampler
+
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 's.db'}")
+    first, second = study.ask(), study.ask()
+    arch = "(2, 3, 0, 2, 0, 3)"
+    study._storage.set_trial_system_attr(first._trial_id, ARCH_ATTR, arch)
+    sampler = NASSampler("nasbench201", "random", seed=0)
+    running = {t.number: t for t in study.get_trials(states=(optuna.trial.TrialState.RUNNING,))}
+    me, other = running[second.number], running[first.number]
+    assert sampler._claimed_elsewhere(study, me, arch)
+    assert not sampler._claimed_elsewhere(study, other, arch)  # its own claim
+    assert not sampler._claimed_elsewhere(study, me, "(2, 3, 0, 2, 0, 2)")  # another network
