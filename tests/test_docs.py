@@ -76,3 +76,29 @@ def test_parallel_page_example_runs(tmp_path, monkeypatch):
     told = [a for a, _ in opt.history]
     assert len(told) == len(set(told)) == 60 and opt.pending == []
     assert (tmp_path / "run.json").exists()
+
+
+def test_extending_searcher_example_runs_and_resumes(data_dir, full_data_dir, tmp_path,
+                                                     monkeypatch):  # fmt: skip
+    """docs/extending.md's searcher: one module plus one registration; it runs in the
+    benchmark loop and through Optimizer, whose saved state it resumes from."""
+    from nas_surrogate.optimizer import Optimizer
+    from nas_surrogate.searchers import SEARCHERS
+
+    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.S)
+    (searcher_block,) = [b for b in blocks if "class Hill(Searcher)" in b]
+    namespace: dict = {}
+    exec(searcher_block, namespace)
+    monkeypatch.setattr(SEARCHERS, "_items", dict(SEARCHERS._items))  # undone after
+    SEARCHERS.register("hill", namespace["Hill"])
+    full = load_benchmark("nasbench201/cifar10", full_data_dir)
+    problem = SearchProblem(full, budget=40)
+    make_searcher("hill", patience=5).run(problem, np.random.default_rng(0))
+    assert len(set(problem.trajectory.rows)) == 40
+    assert max(problem.trajectory.values) > np.quantile(full.val_accuracy, 0.9)
+    opt = Optimizer("nasbench201", "hill", proxies=full, seed=1)
+    for _ in range(15):
+        (arch,) = opt.ask(1)
+        opt.tell([arch], [float(full.val_accuracy[full.index_of(opt.space.parse(arch)[None])[0]])])
+    opt.save(tmp_path / "s.json")
+    assert Optimizer.load(tmp_path / "s.json", proxies=full).ask(3) == opt.ask(3)
