@@ -243,6 +243,7 @@ def run_evaluate(
         f"{summary['n_units']} units ({summary['n_units_resumed']} resumed) in "
         f"{summary['elapsed_seconds']:.1f} s; results in {out}/"
     )
+    _coverage_notes(summary, config.proxy_table)
 
 
 def _evaluate_cmd(**values) -> None:
@@ -346,7 +347,16 @@ def run_search(
             f"{summary['n_units']} runs ({summary['n_units_resumed']} resumed) in "
             f"{summary['elapsed_seconds']:.1f} s; results and plots in {out}/"
         )
+        _coverage_notes(summary, config.proxy_table)
     return summary
+
+
+def _coverage_notes(summary: dict, table: str | None) -> None:
+    """Say when a ``--proxy-table`` scores only part of a benchmark's networks."""
+    from nas_surrogate.benchmarks.computed import coverage_note
+
+    for line in coverage_note(summary.get("proxy_table_coverage", {}), table):
+        typer.echo(line)
 
 
 def _search_cmd(**values) -> None:

@@ -82,6 +82,11 @@ def test_compute_command_resumes_and_feeds_evaluate(tmp_path, capsys, nb201):
     assert code == 0
     results = pd.read_csv(out / "results.csv")
     assert (results.n_test == 14).all()  # the pool is the 24 archs with computed proxies
+    # a table covering part of the space was used without a word: now it says so
+    printed = capsys.readouterr().out
+    assert "note: --proxy-table" in printed and "scores 24 of the" in printed
+    coverage = json.loads((out / "summary.json").read_text())["proxy_table_coverage"]
+    assert [c["scored"] for c in coverage.values()] == [24]
 
 
 @pytest.mark.parametrize(

@@ -313,6 +313,14 @@ def evaluate(
         "n_jobs": n_jobs,
         **summarize(results, config.metric),
     }
+    if config.proxy_table:
+        from nas_surrogate.benchmarks.computed import proxy_table_coverage
+
+        summary["proxy_table_coverage"] = {
+            b: proxy_table_coverage(_benchmark(b, config.data_dir, config.proxy_table),
+                                    config.proxy_table)
+            for b in config.benchmarks
+        }  # fmt: skip
     write_json_atomic(out / "summary.json", summary)
     write_text_atomic(out / "results.md", markdown_table(results, config.metric))
     plots.metric_vs_train_size(results, config.metric, out / "plots")

@@ -437,6 +437,13 @@ def search(
         "elapsed_seconds": time.perf_counter() - started,
         "searchers": table,
     }
+    if config.proxy_table:
+        from nas_surrogate.benchmarks.computed import proxy_table_coverage
+
+        summary["proxy_table_coverage"] = {
+            b: proxy_table_coverage(_config_benchmark(b, config), config.proxy_table)
+            for b in config.benchmarks
+        }
     write_json_atomic(out / "summary.json", summary)
     if is_multi(config.objectives, config.constraints):
         marks = [b for b in checkpoints(config.budget) if b in (25, 50, 100, 300)]
