@@ -13,9 +13,9 @@ def roomy_malloc() -> bool:
 
     The nanny starts workers with ``MALLOC_TRIM_THRESHOLD_=65536``; setting it turns
     off glibc's dynamic mmap threshold, so every tensor over 128 KiB is mapped and
-    unmapped again and a training took 1.7x as long as in a plain process (measured on
-    this 2-core machine: 0.60 s -> 1.0 s per network). Raising the mmap threshold
-    (``mallopt``) restores the plain speed. Only where that variable is set (a Dask
+    unmapped again and a training took 1.7x as long as in a plain process
+    (``benchmarks/dask_allocator.py``). Raising the mmap threshold (``mallopt``)
+    restores the plain speed. Only where that variable is set (a Dask
     worker), only with glibc; True if it was applied."""
     import ctypes
     import ctypes.util
