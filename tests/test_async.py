@@ -211,3 +211,14 @@ def test_dask_workers_get_a_plain_allocator():
     with cluster, distributed.Client(cluster) as client:
         assert client.submit(roomy_malloc, pure=False).result() is True
     assert roomy_malloc() is ("MALLOC_TRIM_THRESHOLD_" in __import__("os").environ)
+
+
+def test_workers_without_dask_installed_is_one_line_exit_2(capsys, tmp_path, monkeypatch):
+    """``distributed`` is an extra: without it ``--workers 2`` raised an ImportError."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
+    out = tmp_path / "never"
+    code, _, err = _nas(capsys, "--out", out, "--budget", 4, "--workers", 2)
+    assert code == 2 and "nas-surrogate[dask]" in err and err.count("\n") == 1
+    assert not out.exists()

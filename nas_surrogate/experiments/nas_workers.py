@@ -109,8 +109,14 @@ class Cluster:
 
         self._local = None
         if scheduler is None:
-            import dask
-            from distributed import Client, LocalCluster
+            try:
+                import dask
+                from distributed import Client, LocalCluster
+            except ImportError:
+                raise BadInputError(
+                    f"--workers {workers}",
+                    "needs dask.distributed: pip install 'nas-surrogate[dask]'",
+                ) from None
 
             with dask.config.set({"distributed.scheduler.allowed-failures": MAX_TRIES - 1}):
                 self._local = LocalCluster(
