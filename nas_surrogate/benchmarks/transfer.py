@@ -51,6 +51,12 @@ def source_column(bench: Benchmark, source: Benchmark, name: str) -> np.ndarray:
     return column
 
 
+def source_location(name: str, data_dir: str | None) -> tuple[str, str | None]:
+    """(task, data folder) of one ``source:`` part, ``TASK`` or ``TASK@DIR``."""
+    task, _, folder = name.partition("@")
+    return task, folder or data_dir
+
+
 def attach_sources(bench: Benchmark, sources: tuple[str, ...], data_dir: str | None) -> Benchmark:
     """``bench`` with one ``extras`` column per ``source:`` part (``TASK[@DIR]``)."""
     if not sources:
@@ -59,9 +65,9 @@ def attach_sources(bench: Benchmark, sources: tuple[str, ...], data_dir: str | N
 
     extras = dict(bench.extras)
     for name in sources:
-        task, _, folder = name.partition("@")
-        if task == bench.id and not folder:
+        task, folder = source_location(name, data_dir)
+        if task == bench.id and "@" not in name:
             raise BadInputError(f"feature spec part source:{name}", "is the target task itself")
-        source = load_benchmark(task, folder or data_dir)
+        source = load_benchmark(task, folder)
         extras[f"source:{name}"] = source_column(bench, source, name)
     return replace(bench, extras=extras)

@@ -41,17 +41,17 @@ def input_fingerprint(
     return {"results_format": RESULTS_FORMAT, "data": digests, "files": file_digests(files)}
 
 
-def source_inputs(texts: Iterable[str | None], data_dir: str | None) -> list[str]:
-    """Source files of every ``source:TASK[@DIR]`` table in feature specs (transfer)."""
+def source_inputs(specs: Iterable[str], data_dir: str | None) -> list[str]:
+    """Source files of every ``source:TASK[@DIR]`` table in the feature specs (transfer)."""
     from nas_surrogate.benchmarks import source_files
+    from nas_surrogate.benchmarks.transfer import source_location
+    from nas_surrogate.encodings import parse_feature_spec
 
     out: list[str] = []
-    for text in texts:
-        for part in str(text or "").replace(";", "+").split("+"):
-            part = part.strip()
-            if part.startswith("source:"):
-                task, _, folder = part[len("source:") :].partition("@")
-                out += [str(f) for f in source_files(task, folder or data_dir) if str(f) not in out]
+    for spec in specs:
+        for name in parse_feature_spec(spec).sources:
+            files = source_files(*source_location(name, data_dir))
+            out += [str(f) for f in files if str(f) not in out]
     return out
 
 

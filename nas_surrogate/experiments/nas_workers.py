@@ -21,7 +21,7 @@ import os
 import sys
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from nas_surrogate.errors import BadInputError
@@ -104,7 +104,7 @@ class Cluster:
     processes this run starts (and stops), or the scheduler at ``scheduler``. Connects
     at once, so an unreachable cluster is refused before anything is written."""
 
-    def __init__(self, workers: int, scheduler: str | None, where: str = "--scheduler"):
+    def __init__(self, workers: int, scheduler: str | None):
         from nas_surrogate.experiments.runner import dask_client
 
         self._local = None
@@ -133,12 +133,11 @@ class Cluster:
             if workers > 1 and workers > total:
                 self.close()
                 raise BadInputError(
-                    f"{where.replace('scheduler', 'workers')} {workers}",
-                    f"the cluster has {total} worker threads",
+                    f"--workers {workers}", f"the cluster has {total} worker threads"
                 )
             if total == 0:
                 self.close()
-                raise BadInputError(where, "the cluster has no workers")
+                raise BadInputError("--scheduler", "the cluster has no workers")
             self.slots = workers if workers > 1 else total
             self.threads = 1
 
@@ -161,7 +160,7 @@ def train_on_dask(
     from nas_surrogate import interrupt
 
     topic = f"nas-train-{uuid.uuid4().hex[:12]}"
-    job = TrainJob(**{**job.__dict__, "threads": cluster.threads, "topic": topic})
+    job = replace(job, threads=cluster.threads, topic=topic)
     client, flying = cluster.client, {}
     queue = as_completed()
 

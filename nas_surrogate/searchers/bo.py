@@ -84,11 +84,8 @@ class BayesOpt(Searcher):
         cand = self._candidates(problem, rng)
         if len(cand) == 0:
             return cand
-        predictor = self.fit_predictor(problem, rng)
-        self.check_dist(predictor, self.acquisition)
-        mean, std = predictor.predict_dist(problem.features(cand))
-        order = np.argsort(-self._score(mean, std, problem, rng), kind="stable")
-        return cand[order[: max(self.batch, problem.want)]]
+        return self._best(problem, rng, self.fit_predictor(problem, rng), cand,
+                          max(self.batch, problem.want))  # fmt: skip
 
     def more(self, problem: SearchProblem, rng: np.random.Generator, state: dict, n: int):
         """Kriging believer: the surrogate refit as if each pending network scored its
@@ -105,6 +102,10 @@ class BayesOpt(Searcher):
         if len(pending):
             believed = predictor.predict(problem.features(pending))
             predictor = self.fit_predictor(problem, rng, believed=(pending, believed))
+        return self._best(problem, rng, predictor, cand, n)
+
+    def _best(self, problem: SearchProblem, rng, predictor, cand: np.ndarray, n: int):
+        """The ``n`` candidates the acquisition ranks highest under ``predictor``."""
         self.check_dist(predictor, self.acquisition)
         mean, std = predictor.predict_dist(problem.features(cand))
         return cand[np.argsort(-self._score(mean, std, problem, rng), kind="stable")[:n]]
