@@ -40,6 +40,8 @@ def test_bad_sources_are_refused(data_dir, full_data_dir):
         attach_sources(target, ("nasbench201/cifar100",), data_dir)
     with pytest.raises(BadInputError, match="did you mean"):
         attach_sources(target, ("nasbench201/cifar1O",), data_dir)
+    with pytest.raises(BadInputError, match=r"source:nasbench201/cifar10@/no/such/dir:.*not a"):
+        attach_sources(target, ("nasbench201/cifar10@/no/such/dir",), data_dir)
     with pytest.raises(BadInputError, match="nasbench101"):  # another space
         attach_sources(target, ("nasbench101/cifar10",), data_dir)
     own = load_benchmark("nasbench201/cifar10", data_dir)

@@ -68,6 +68,9 @@ def attach_sources(bench: Benchmark, sources: tuple[str, ...], data_dir: str | N
         task, folder = source_location(name, data_dir)
         if task == bench.id and "@" not in name:
             raise BadInputError(f"feature spec part source:{name}", "is the target task itself")
-        source = load_benchmark(task, folder)
+        try:
+            source = load_benchmark(task, folder)
+        except BadInputError as e:  # name the spec part too: the folder may be its @DIR
+            raise BadInputError(f"feature spec part source:{name}", f"{e.where}: {e.why}") from None
         extras[f"source:{name}"] = source_column(bench, source, name)
     return replace(bench, extras=extras)
