@@ -9,7 +9,8 @@ the whole NB201 table, nas_digits.py (real training on digits), and multi_object
 mobo_selection.py and multi_objective_plots.py (hardware-aware search): about 3 hours on
 2 cores, after `proxies compute --archs all --proxies params,flops,synflow` into
 benchmarks/out/proxies/nb201_full_params_flops_synflow.csv (--quick skips the evaluate
-full grid and runs fewer seeds). Then writes docs/cli.md from the commands' own --help.
+full grid and runs fewer seeds). Then writes docs/cli.md from the commands' own --help
+(`--cli-only`: that page alone).
 """
 
 from __future__ import annotations
@@ -55,7 +56,12 @@ def main() -> None:
     parser.add_argument("--data-dir", default="../shared/data/nbsz")
     parser.add_argument("--full-data-dir", default="../shared/data/nbsz_full")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--cli-only", action="store_true", help="only docs/cli.md (seconds)")
     args = parser.parse_args()
+    if args.cli_only:
+        (DOCS / "cli.md").write_text(cli_reference())
+        print("wrote", DOCS / "cli.md")
+        return
     full = ["--full-data-dir", args.full_data_dir]
     scripts = [
         ["load_time.py", "--data-dir", args.data_dir],

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from nas_surrogate.config import MAX_SEED, MAX_SEEDS
+from nas_surrogate.config import MAX_SEED, MAX_SEEDS, SEARCH_BUDGET, SPLIT_SEEDS
 from nas_surrogate.errors import BadInputError, redact, shorten
 from nas_surrogate.settings import DATA_DIR_HELP
 
@@ -28,6 +28,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # click's plain help: wraps long words where rich cuts them
 )
 
 
@@ -405,9 +406,9 @@ def demo_cmd(
     out: Annotated[Path, typer.Option("--out", "-o")] = Path("out/demo"),
     seeds: Annotated[
         int,
-        typer.Option("--seeds", min=1, max=MAX_SEEDS, help="5: a quick look, not a verdict."),
-    ] = 5,
-    budget: Annotated[int, typer.Option("--budget", "-q", min=1, max=15_625)] = 100,
+        typer.Option("--seeds", min=1, max=MAX_SEEDS, help="A quick look, not a verdict."),
+    ] = SPLIT_SEEDS,
+    budget: Annotated[int, typer.Option("--budget", "-q", min=1, max=15_625)] = SEARCH_BUDGET,
     seed: Annotated[
         int, typer.Option("--seed", min=0, max=MAX_SEED, help="Base seed of every random choice.")
     ] = 0,

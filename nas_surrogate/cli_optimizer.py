@@ -2,8 +2,8 @@
 one JSON file (created by the first ``ask``, read back by every later call).
 
     nas-surrogate ask --state run.json --searcher bo --features onehot -k 2
-    nas-surrogate tell --state run.json --arch "(2, 3, 0, 2, 0, 3)" --value 91.2
-    nas-surrogate tell --state run.json --arch "(0, 1, 1, 4, 2, 3)" --fail
+    nas-surrogate tell --state run.json --arch "(3, 3, 4, 0, 1, 4)" --value 91.2
+    nas-surrogate tell --state run.json --arch "(3, 1, 4, 1, 1, 3)" --fail
 
 Settings are given once; a later call that names a setting differently is refused.
 (No ``from __future__ import annotations`` here: Typer reads the option types of the
@@ -33,6 +33,8 @@ DEFAULTS: dict[str, Any] = {
     "constraints": None,
     "objective_data": None,
 }
+#: how ``ask`` prints an arch: the space's own string, or NAS-Bench-201's
+ARCH_FORMATS = ("compact", "nb201")
 #: settings of the optimiser that the CLI gives as comma lists
 LISTS = ("objectives", "constraints", "objective_data")
 
@@ -140,11 +142,24 @@ def register(app: typer.Typer, data_dir_opt: Any, format_opt: Any) -> None:
                 help="Hardware / robustness tables for the --benchmark (comma list).",
             ),  # fmt: skip
         ] = None,
+        arch_format: Annotated[
+            str,
+            typer.Option(
+                "--arch-format",
+                help="compact (the space's own string, e.g. NB201's 6-tuple) or nb201 "
+                "(NAS-Bench-201's |op~0|+|op~0|op~1|+... string; tell takes either).",
+            ),  # fmt: skip
+        ] = "compact",
         data_dir: data_dir_opt = None,
         fmt: format_opt = OutputFormat.table,
     ) -> None:
         """Propose the next architectures to evaluate (one arch string per line)."""
         from nas_surrogate.settings import comma_list
+
+        if arch_format not in ARCH_FORMATS:
+            raise BadInputError(
+                f"--arch-format {arch_format!r}", f"expected one of {', '.join(ARCH_FORMATS)}"
+            )
 
         lists = {"objectives": objectives, "constraints": constraint,
                  "objective_data": objective_data}  # fmt: skip
@@ -153,8 +168,17 @@ def register(app: typer.Typer, data_dir_opt: Any, format_opt: Any) -> None:
                  **{k: None if v is None else comma_list(v) for k, v in lists.items()}}  # fmt: skip
         with exclusive(state):  # read, change, write: one process at a time
             opt = _open(state, data_dir, given)
+            if arch_format == "nb201" and opt.space.name != "nasbench201":
+                raise BadInputError(
+                    "--arch-format nb201", f"is NAS-Bench-201's; this state's space is "
+                    f"{opt.space.name}",
+                )  # fmt: skip
             archs = opt.ask(k)
             opt.save(state)
+        if arch_format == "nb201":
+            from nas_surrogate.spaces.nb201 import format_nb201_string
+
+            archs = [format_nb201_string(opt.space.parse(a)) for a in archs]
         if fmt is OutputFormat.json:
             emit_json({"archs": archs, "pending": opt.pending, "tell": opt.evaluated})
             return

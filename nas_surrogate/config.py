@@ -24,6 +24,21 @@ from nas_surrogate.errors import BadInputError
 MAX_SEED = 2**32 - 1
 MAX_SEEDS = 100_000
 
+#: defaults shared by every command that has the concept, defined here once
+#: queries per tabular search run (`search`, `demo`, `tune --target search`)
+SEARCH_BUDGET = 100
+#: independent runs of a searcher (`search`, `tune --report-seeds`): curves need many
+SEARCH_SEEDS = 10
+#: train/test splits per predictor setting (`evaluate`, `demo`): cheap to add later,
+#: as a rerun with more seeds resumes
+SPLIT_SEEDS = 5
+#: search runs scoring one trial of `tune --target search`
+TUNE_SEEDS = 5
+#: fresh evaluations of tuned against default settings after `tune`
+REPORT_SEEDS = 10
+#: networks trained for real by `nas` (each costs a training, not a table look-up)
+NAS_BUDGET = 40
+
 
 def check_seeds(seeds: int, base_seed: int) -> None:
     """BadInputError unless 1 <= seeds <= MAX_SEEDS and 0 <= base_seed <= MAX_SEED."""

@@ -15,36 +15,73 @@ from nas_surrogate.io import atomic_write  # noqa: E402
 
 
 def save(fig: plt.Figure, path: Path) -> Path:
-    def write(f) -> None:
-        fig.savefig(f, format="png", dpi=110, bbox_inches="tight")
+    """Write `path` (PNG, for a quick look) and the same figure as SVG beside it (vector,
+    for a paper), each atomically."""
+    for target, kind in ((path, "png"), (path.with_suffix(".svg"), "svg")):
 
-    atomic_write(path, write)
+        def write(f, kind=kind) -> None:
+            fig.savefig(f, format=kind, dpi=110, bbox_inches="tight")
+
+        atomic_write(target, write)
     plt.close(fig)
     return path
 
 
+def distinct_colours(names: list[str]) -> dict[str, tuple]:
+    """One colour per name, none repeated within a figure: tab10 up to 10 names, tab20 up
+    to 20, then evenly spaced hues."""
+    if len(names) <= 20:
+        cmap = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
+        return {name: cmap(i) for i, name in enumerate(names)}
+    hues = plt.get_cmap("hsv")
+    return {name: hues(i / len(names)) for i, name in enumerate(names)}
+
+
+def legend_outside(fig: plt.Figure, ax: plt.Axes) -> None:
+    """The legend to the right of the panels, never over the data."""
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5),
+               frameon=False)  # fmt: skip
+
+
 def metric_vs_train_size(results: pd.DataFrame, metric: str, out_dir: Path) -> list[Path]:
-    """One figure per benchmark: metric vs train size, a line per surrogate x features,
-    with a band of ± one standard deviation over seeds."""
+    """One figure per benchmark: metric vs train size, one panel per feature set, a line per
+    surrogate (the same colour in every panel) with a band of ± one std over seeds."""
     paths = []
     for bench_id, frame in results.groupby("benchmark"):
-        fig, ax = plt.subplots(figsize=(6.5, 4.2))
-        for (surrogate, spec), g in frame.groupby(["surrogate", "features"]):
-            stats = g.groupby("train_size")[metric].agg(["mean", "std"]).fillna(0.0)
-            x = stats.index.to_numpy()
-            ax.plot(x, stats["mean"], marker="o", ms=3, label=f"{surrogate} | {spec}")
-            ax.fill_between(
-                x, stats["mean"] - stats["std"], stats["mean"] + stats["std"], alpha=0.15
-            )
-        ax.set_xscale("log")
+        specs = sorted(frame.features.unique())
+        colours = distinct_colours(sorted(frame.surrogate.unique()))
+        cols = min(len(specs), 3)
+        rows = -(-len(specs) // cols)
+        fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 3.0 * rows), squeeze=False,
+                                 sharex=True, sharey=True)  # fmt: skip
         sizes = sorted(frame.train_size.unique())
-        ax.set_xticks(sizes, [str(n) for n in sizes])
-        ax.minorticks_off()
-        ax.set_xlabel("training architectures")
-        ax.set_ylabel(metric)
-        ax.set_title(bench_id)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="lower right")
+        for ax, spec in zip(axes.flat, specs):
+            for surrogate, g in frame[frame.features == spec].groupby("surrogate"):
+                stats = g.groupby("train_size")[metric].agg(["mean", "std"]).fillna(0.0)
+                x, mean, std = stats.index.to_numpy(), stats["mean"], stats["std"]
+                colour = colours[surrogate]
+                ax.plot(x, mean, marker="o", ms=3, color=colour, label=surrogate)
+                ax.fill_between(x, mean - std, mean + std, alpha=0.15, color=colour)
+            ax.set_xscale("log")
+            ax.set_xticks(sizes, [str(n) for n in sizes])
+            ax.minorticks_off()
+            ax.set_title(spec, fontsize=9)
+            ax.grid(alpha=0.3)
+        for ax in axes.flat[len(specs) :]:
+            ax.set_visible(False)
+        for ax in axes[-1]:
+            ax.set_xlabel("training architectures")
+        for ax in axes[:, 0]:
+            ax.set_ylabel(metric)
+        handles = {}
+        for ax in axes.flat[: len(specs)]:
+            for h, lab in zip(*ax.get_legend_handles_labels()):
+                handles.setdefault(lab, h)
+        fig.legend(list(handles.values()), list(handles), fontsize=7, loc="center left",
+                   bbox_to_anchor=(1.0, 0.5), frameon=False, title="surrogate")  # fmt: skip
+        fig.suptitle(f"{bench_id}: mean ± std over seeds", fontsize=10)
+        fig.tight_layout()
         name = f"{metric}_vs_train_size--{bench_id.replace('/', '--')}.png"
         paths.append(save(fig, out_dir / name))
     return paths
@@ -80,13 +117,16 @@ def search_curves(results: pd.DataFrame, out_dir: Path, label) -> list[Path]:
     paths = []
     for bench_id, frame in results.groupby("benchmark"):
         fig, (ax_q, ax_t) = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
-        for key, g in frame.groupby(["searcher", "surrogate", "features"], sort=False):
+        groups = list(frame.groupby(["searcher", "surrogate", "features"], sort=False))
+        colours = distinct_colours([str(key) for key, _ in groups])
+        for key, g in groups:
             name = label(dict(zip(["searcher", "surrogate", "features"], key)))
             curves = g.pivot_table(index="step", columns="seed", values="best_val_accuracy")
             curves = curves.ffill()
             q = curves.quantile([0.25, 0.5, 0.75], axis=1).T
-            line = ax_q.plot(q.index, q[0.5], label=name)[0]
-            ax_q.fill_between(q.index, q[0.25], q[0.75], alpha=0.15, color=line.get_color())
+            line = ax_q.step(q.index, q[0.5], where="post", label=name, color=colours[str(key)])[0]
+            ax_q.fill_between(q.index, q[0.25], q[0.75], alpha=0.15, color=line.get_color(),
+                              step="post")  # fmt: skip
             hours = g.sim_seconds.to_numpy() / 3600
             grid = np.geomspace(max(hours.min(), 1e-3), hours.max(), 200)
             per_seed = []
@@ -98,15 +138,15 @@ def search_curves(results: pd.DataFrame, out_dir: Path, label) -> list[Path]:
             arr = np.array(per_seed)
             with np.errstate(all="ignore"):
                 lo, mid, hi = np.nanpercentile(arr, [25, 50, 75], axis=0)
-            ax_t.plot(grid, mid, color=line.get_color())
-            ax_t.fill_between(grid, lo, hi, alpha=0.15, color=line.get_color())
+            ax_t.step(grid, mid, where="post", color=line.get_color())
+            ax_t.fill_between(grid, lo, hi, alpha=0.15, color=line.get_color(), step="post")
         ax_q.set_xlabel("queries")
         ax_t.set_xlabel("simulated hours (training + proxy cost)")
         ax_t.set_xscale("log")
         ax_q.set_ylabel("best validation accuracy so far")
         for ax in (ax_q, ax_t):
             ax.grid(alpha=0.3)
-        ax_q.legend(fontsize=7, loc="lower right")
+        legend_outside(fig, ax_q)
         fig.suptitle(f"{bench_id}: median and IQR over seeds")
         paths.append(save(fig, out_dir / f"search--{bench_id.replace('/', '--')}.png"))
     return paths

@@ -350,6 +350,34 @@ def test_cli_ask_tell_round_trip_and_refusals(capsys, tmp_path, full_data_dir):
     assert len(saved["problem"]["rows"]) == 1 and len(saved["problem"]["failed"]) == 1
 
 
+def test_cli_ask_prints_nb201_strings_that_tell_takes_back(capsys, tmp_path):
+    """`ask --arch-format nb201` prints NAS-Bench-201's own strings for the very archs a
+    compact ask proposes; `tell` takes them; the format is refused off NB201."""
+    from nas_surrogate.spaces.nb201 import format_nb201_string
+
+    compact, nb201 = str(tmp_path / "a.json"), str(tmp_path / "b.json")
+    code, out, _ = _cli(capsys, "ask", "--state", compact, "-k", "3", "--searcher", "random")
+    assert code == 0
+    expected = [format_nb201_string(np.array(eval_free(a))) for a in out.splitlines()]
+    code, out, _ = _cli(capsys, "ask", "--state", nb201, "-k", "3", "--searcher", "random",
+                        "--arch-format", "nb201")  # fmt: skip
+    assert code == 0 and out.splitlines() == expected
+    assert expected[0].startswith("|") and "~0|+|" in expected[0]
+    code, out, err = _cli(capsys, "tell", "--state", nb201, "--arch", expected[0], "--value", "9")
+    assert code == 0, err
+    code, _, err = _cli(capsys, "ask", "--state", str(tmp_path / "c.json"), "--space",
+                        "transbench101_micro", "--arch-format", "nb201")  # fmt: skip
+    assert code == 2 and "--arch-format nb201" in err and "transbench101_micro" in err
+    assert not (tmp_path / "c.json").exists()
+    code, _, err = _cli(capsys, "ask", "--state", nb201, "--arch-format", "nats")
+    assert code == 2 and "compact, nb201" in err
+
+
+def eval_free(text: str) -> list[int]:
+    """'(2, 3, 0, 2, 0, 3)' -> [2, 3, 0, 2, 0, 3], without eval."""
+    return [int(x) for x in text.strip("()").split(",")]
+
+
 def test_cli_zc_features_need_a_proxy_source(capsys, tmp_path):
     code, _, err = _cli(capsys, "ask", "--state", str(tmp_path / "s.json"), "--features",
                         "onehot+zc")  # fmt: skip

@@ -201,3 +201,37 @@ def test_commands_that_do_not_train_start_without_heavy_libraries(argv, allowed)
     assert last.startswith("loaded:"), r.stderr
     loaded = set(filter(None, last[len("loaded:") :].split(",")))
     assert loaded <= set(allowed), loaded
+
+
+def _commands(group, prefix=()):
+    import click
+
+    for name, command in group.commands.items():
+        yield (*prefix, name), command
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*prefix, name))
+
+
+def test_help_is_never_cut_in_a_narrow_terminal():
+    """Every command's --help at 60 columns shows each option's help and default in full:
+    long words are wrapped, never cut with an ellipsis (rich's tables cut them, and
+    printed a broken byte on terminals without UTF-8)."""
+    import typer
+    from typer.testing import CliRunner
+
+    from nas_surrogate.cli import app
+
+    root = typer.main.get_command(app)
+    runner = CliRunner()
+    checked = 0
+    for path, command in _commands(root):
+        result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "60"})
+        assert result.exit_code == 0, (path, result.output)
+        text = result.output
+        assert "…" not in text and "\ufffd" not in text, (path, text)
+        flat = "".join(text.split())  # wrapped words joined back
+        for param in command.params:
+            if isinstance(param.default, str) and param.show_default and param.default:
+                assert param.default.replace(" ", "") in flat, (path, param.name)
+        checked += 1
+    assert checked >= 12  # every command, `proxies compute` included

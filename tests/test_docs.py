@@ -53,7 +53,7 @@ def _readme_block(heading: str) -> str:
 def test_readme_ask_tell_and_optuna_examples_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
-    exec(_readme_block("### Ask/tell in Python"), namespace)  # the embedded table
+    exec(_readme_block("### Your own problem: ask/tell in Python"), namespace)  # the embedded table
     opt = namespace["opt"]
     assert len(opt.history) == 100 and opt.pending == []
     assert opt.best[1] >= 91.0  # bo on the whole NB201 space: near its optimum 91.57

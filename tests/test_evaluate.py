@@ -248,3 +248,44 @@ def test_other_data_refuses_to_mix_into_old_results(capsys, tmp_path, monkeypatc
     code, _, err = run_small(capsys, tmp_path / "run")
     _one_error_line(code, err, "another settings.inputs.data.nasbench201/cifar10")
     assert (tmp_path / "run" / "results.csv").read_bytes() == before
+
+
+def test_plot_is_faceted_by_features_with_distinct_colours_and_an_outside_legend(tmp_path):
+    """The figure a researcher would put in a paper: one panel per feature set, one colour
+    per surrogate (the same in every panel, never repeated), the legend beside the panels,
+    SVG beside the PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from nas_surrogate import plots
+
+    rng = np.random.default_rng(0)
+    surrogates = [f"s{i}" for i in range(13)]
+    rows = [
+        {"benchmark": "b/t", "surrogate": s, "features": f, "train_size": n, "seed": seed,
+         "kendall_tau": rng.random()}
+        for s in surrogates for f in ("onehot", "zc", "onehot+zc") for n in (10, 100)
+        for seed in range(2)
+    ]  # fmt: skip
+    captured = {}
+    real_save = plots.save
+
+    def keep(fig, path):
+        captured["fig"] = fig
+        return real_save(fig, path)
+
+    plots.save = keep
+    try:
+        (png,) = plots.metric_vs_train_size(pd.DataFrame(rows), "kendall_tau", tmp_path)
+    finally:
+        plots.save = real_save
+    fig = captured["fig"]
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert sorted(ax.get_title() for ax in panels) == ["onehot", "onehot+zc", "zc"]
+    colours = [tuple(line.get_color()) for line in panels[0].get_lines()]
+    assert len(colours) == len(set(colours)) == 13
+    assert [tuple(line.get_color()) for line in panels[1].get_lines()] == colours
+    (legend,) = fig.legends
+    legend_box = legend.get_window_extent()
+    assert all(legend_box.x0 >= ax.get_window_extent().x1 for ax in panels)
+    assert png.is_file() and png.with_suffix(".svg").read_text().lstrip().startswith("<?xml")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from nas_surrogate.config import MAX_SEED, MAX_SEEDS
+from nas_surrogate.config import MAX_SEED, MAX_SEEDS, SPLIT_SEEDS
 from nas_surrogate.settings import (
     comma_list,
     data_dir_setting,
@@ -43,8 +43,9 @@ class EvaluateConfig:
         from_cli=lambda text: int_list(text, "--train-size"), from_yaml=yaml_int_list,
     )  # fmt: skip
     seeds: int = setting(
-        5, "Seeds (splits) per setting; 5 by default as splits are cheap to add later (a "
-        "rerun with more seeds resumes), 10 for published tables.", low=1, high=MAX_SEEDS,
+        SPLIT_SEEDS, "Seeds (splits) per setting; few by default as splits are cheap to add "
+        "later (a rerun with more seeds resumes), 10 for published tables.", low=1,
+        high=MAX_SEEDS,
     )  # fmt: skip
     base_seed: int = setting(
         0, "Base seed of every random choice.", flags=("--seed",), low=0, high=MAX_SEED

@@ -32,7 +32,7 @@ from typing import Optional
 
 import numpy as np
 
-from nas_surrogate.config import MAX_SEED
+from nas_surrogate.config import MAX_SEED, NAS_BUDGET
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.settings import comma_list, setting, validate, yaml_list
 
@@ -55,7 +55,7 @@ class NasConfig:
         "Surrogate (default: bo's ensemble).",
         cli_type=Optional[str],  # noqa: UP045
     )
-    budget: int = setting(40, "Networks to train.", low=1, high=100_000)
+    budget: int = setting(NAS_BUDGET, "Networks to train.", low=1, high=100_000)
     epochs: int = setting(5, "Training epochs per network.", low=1, high=10_000)
     seed: int = setting(0, "Seed of every random choice.", low=0, high=MAX_SEED)
     channels: int = setting(

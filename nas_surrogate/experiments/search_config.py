@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from nas_surrogate.config import MAX_SEED, MAX_SEEDS
+from nas_surrogate.config import MAX_SEED, MAX_SEEDS, SEARCH_BUDGET, SEARCH_SEEDS
 from nas_surrogate.settings import (
     comma_list,
     data_dir_setting,
@@ -34,11 +34,11 @@ class SearchConfig:
         flags=("--searcher",), cli_type=str, from_cli=comma_list, from_yaml=yaml_list,
     )  # fmt: skip
     budget: int = setting(
-        help="Queries per run.", flags=("--budget", "-q"), cli_type=int, low=1, high=10_000_000
+        SEARCH_BUDGET, "Queries per run.", flags=("--budget", "-q"), low=1, high=10_000_000
     )
     seeds: int = setting(
-        10, "Independent runs per searcher (10: search curves need more seeds than splits).",
-        low=1, high=MAX_SEEDS,
+        SEARCH_SEEDS, "Independent runs per searcher (search curves need more seeds than "
+        "splits).", low=1, high=MAX_SEEDS,
     )  # fmt: skip
     base_seed: int = setting(
         0, "Base seed of every random choice.", flags=("--seed",), low=0, high=MAX_SEED

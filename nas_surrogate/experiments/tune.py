@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nas_surrogate.config import REPORT_SEEDS, TUNE_SEEDS
 from nas_surrogate.encodings import check_usable, make_preprocessor
 from nas_surrogate.errors import BadInputError, redact
 from nas_surrogate.experiments.evaluate import _benchmark, _features, evaluation_pool
@@ -55,7 +56,7 @@ class TuneConfig:
     seed: int = 0
     folds: int = 3
     test_fraction: float = 0.5
-    report_seeds: int = 10
+    report_seeds: int = REPORT_SEEDS
     pruner: str = "median"
     zc_transform: str = "quantile"
     space: dict[str, tuple] = field(default_factory=dict)  # overrides of the declared space
@@ -431,8 +432,8 @@ class SearchTuneConfig:
     budget: int
     trials: int
     seed: int = 0
-    tune_seeds: int = 5
-    report_seeds: int = 10
+    tune_seeds: int = TUNE_SEEDS
+    report_seeds: int = REPORT_SEEDS
     features: str = "enc"
     surrogate: str | None = None
     space: dict[str, tuple] = field(default_factory=dict)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from nas_surrogate.config import MAX_SEED, MAX_SEEDS
+from nas_surrogate.config import MAX_SEED, MAX_SEEDS, REPORT_SEEDS, SEARCH_BUDGET, TUNE_SEEDS
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.settings import data_dir_setting, setting
 
@@ -46,9 +46,11 @@ class TuneSettings:
         "For --target search.",
         cli_type=Optional[str],  # noqa: UP045
     )
-    budget: int = setting(100, "For --target search.", flags=("--budget", "-q"), low=1,
+    budget: int = setting(SEARCH_BUDGET, "For --target search.", flags=("--budget", "-q"), low=1,
                           high=10_000_000)  # fmt: skip
-    tune_seeds: int = setting(5, "Search runs per trial (--target search).", low=1, high=MAX_SEEDS)
+    tune_seeds: int = setting(
+        TUNE_SEEDS, "Search runs per trial (--target search).", low=1, high=MAX_SEEDS
+    )
     storage: str | None = setting(
         None,
         "Optuna RDB URL (default sqlite in --out).",
@@ -58,7 +60,7 @@ class TuneSettings:
     seed: int = setting(0, "Split, folds and sampler seed.", low=0, high=MAX_SEED)
     folds: int = setting(3, "Validation folds per trial.", low=1, high=100)
     pruner: str = setting("median", "median, hyperband or none")
-    report_seeds: int = setting(10, "Seeds of the final report.", low=1, high=MAX_SEEDS)
+    report_seeds: int = setting(REPORT_SEEDS, "Seeds of the final report.", low=1, high=MAX_SEEDS)
     space: dict = setting(
         help="YAML {param: [kind, low, high, log]}", cli_type=Optional[Path],  # noqa: UP045
         from_cli=lambda p: read_space(p), default_factory=dict,
