@@ -36,6 +36,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--out", default=str(ROOT / "docs" / "nas.md"))
     args = parser.parse_args()
+    if args.budget <= 10:  # bo's random initial queries: it would be random search
+        parser.error(f"--budget {args.budget}: bo spends its first 10 queries at random")
     torch.set_num_threads(1)
     work = Path(tempfile.mkdtemp(prefix="nas-digits-"))
     runs: dict[str, list[dict]] = {"bo": [], "random": []}

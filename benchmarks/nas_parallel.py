@@ -84,6 +84,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--out", default=str(ROOT / "docs" / "nas_parallel.md"))
     args = parser.parse_args()
+    if args.budget <= 10:  # bo's random initial queries: it would be random search
+        parser.error(f"--budget {args.budget}: bo spends its first 10 queries at random")
     work = Path(tempfile.mkdtemp(prefix="nas-parallel-"))
     runs: dict[str, list[dict]] = {"workers 1": [], "workers 2": [], "2 workers, one killed": []}
     for seed in range(args.seeds):

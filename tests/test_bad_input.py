@@ -28,6 +28,11 @@ CASES = {
                       "20", "--trials", "2", "--report-seeds", "0"], "--report-seeds"),
     "n classes": (["proxies", "compute", "--archs", "all", "--n-classes", "0"], "--n-classes"),
     "proxy table text": (EVAL + ["--proxy-table", "{table}"], "not a number: 'abc'"),
+    # a budget spent on bo's random initial queries is random search under bo's name
+    "search bo budget": (["search", "-b", "nasbench201/cifar10", "--searcher", "bo",
+                          "--budget", "10"], "bo spends its first 10 queries at random"),
+    "nas bo budget": (["nas", "--searcher", "bo", "--budget", "6"],
+                      "bo spends its first 10 queries at random"),
 }  # fmt: skip
 CONFIGS = {
     "max_depth deep": "xgb:\n  max_depth: deep\n",

@@ -6,9 +6,11 @@ variable set. A block followed by `<!-- output -->` (or `<!-- output of line K -
 and a text block must print that text on stdout, digit for digit (wall-clock seconds
 aside): those commands run exactly as written. The others run with small sizes, so the
 suite stays short: the options in `SMALL` are lowered to at most the value given
-(`--budget` stays above bo's 10 random queries), `--archs all` becomes four cells and a
-YAML config's sizes are lowered the same way. A `--scheduler` address is replaced by a
-local Dask cluster's.
+(`--budget` stays above bo's 10 random queries; `nas` gets `--epochs` and
+`--max-new-proxies` when it has none), `--archs all` becomes four cells and a YAML
+config's sizes are lowered the same way. A `--scheduler` address is replaced by a local
+Dask cluster's. A command that reads nothing an earlier one wrote prints the same from
+any fresh clone, so it runs once for all pages; pages run two at a time.
 
 `python benchmarks/X.py ...` commands (in blocks or inline) take minutes to hours; each
 one is parsed by the script's own argument parser, so an option or value that the
@@ -28,6 +30,8 @@ import shlex
 import shutil
 import subprocess
 import sys
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,8 +131,10 @@ def _not_run(words: list[str]) -> str | None:
 
 def shrink(words: list[str], cells_file: Path) -> list[str]:
     out = list(words)
-    if out[1:2] == ["nas"] and "--max-new-proxies" not in out:
-        out += ["--max-new-proxies", str(SMALL["--max-new-proxies"])]
+    if out[1:2] == ["nas"]:  # its defaults train 40 networks for 5 epochs
+        for option in ("--epochs", "--max-new-proxies"):
+            if option not in out:
+                out += [option, str(SMALL[option])]
     for i, word in enumerate(out[:-1]):
         if word in SMALL and re.fullmatch(r"\d+", out[i + 1]):
             out[i + 1] = str(min(int(out[i + 1]), SMALL[word]))
@@ -182,29 +188,44 @@ def _shared_root() -> Path:
 PAGE_IDS = [p.relative_to(REPO).as_posix() for p in PAGES]
 
 
-@pytest.fixture(scope="module")
-def scheduler():
-    distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    )
-    yield cluster.scheduler_address
-    cluster.close()
+def _stateful(words: list[str]) -> bool:
+    """Whether a command reads what an earlier one wrote (a state file, a file under
+    out/ other than its own --out): only then does it depend on the page's history."""
+    if "--state" in words:
+        return True
+    own = {words[i + 1] for i, w in enumerate(words[:-1]) if w in ("--out", "-o")}
+    return any("out/" in w and w not in own for w in words[1:])
 
 
-#: stdout of each command sequence run (a page's commands up to one, shrunk or not)
-_ALREADY_RUN: dict[tuple, str] = {}
+class _Once:
+    """Each distinct stateless command runs once for all pages (it prints the same from
+    any fresh clone); pages running side by side wait for the first run."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.futures: dict[str, Future] = {}
+
+    def run(self, words: list[str], clone: Path, exact: bool) -> tuple[str, bool]:
+        """(stdout, whether this call ran it)."""
+        with self.lock:
+            future = self.futures.get(" ".join(words))
+            mine = future is None
+            if mine:
+                future = self.futures[" ".join(words)] = Future()
+        if mine:
+            try:
+                future.set_result(_run(words, clone, exact))
+            except BaseException as e:  # the waiting pages see the same failure
+                future.set_exception(e)
+        return future.result(), mine
 
 
-@pytest.mark.parametrize("page", PAGES, ids=PAGE_IDS)
-def test_shell_commands_run_as_written(page, tmp_path, request):
-    page_blocks = blocks(page)
-    if not page_blocks:
-        pytest.skip("no shell commands on this page")
-    clone = _fresh_clone(tmp_path, _shared_root())
+def _run_page(page: Path, root: Path, address: str | None, once: _Once) -> list[tuple]:
+    """Run a page's commands in order in a fresh clone: [(shown text, stdout, expected)]."""
+    clone = _fresh_clone(root, _shared_root())
     outputs = shown_outputs(page)
-    checked, done, skipped = set(), [], []
-    for block in page_blocks:
+    ran, skipped = [], []
+    for block in blocks(page):
         for words in block.commands:
             if _not_run(words) or _is_benchmark(words):
                 continue
@@ -212,26 +233,68 @@ def test_shell_commands_run_as_written(page, tmp_path, request):
             expected = outputs.get(text)
             if expected is None:
                 words = shrink(words, clone / "cells.txt")
-            if any("HOST:" in w for w in words):
-                address = request.getfixturevalue("scheduler")
+            if address is not None:
                 words = [re.sub(r"tcp://HOST:\d+", address, w) for w in words]
-            # the same commands from a fresh clone print the same: run each sequence once
-            done.append(" ".join(words))
-            key = tuple(done)
-            if key in _ALREADY_RUN:
-                skipped.append((words, expected is not None))
-            else:  # first bring this clone to where the skipped commands left theirs
+            if _stateful(words):  # bring this clone to where the skipped runs left theirs
                 for earlier, exact in skipped:
                     _run(earlier, clone, exact)
                 skipped = []
-                _ALREADY_RUN[key] = _run(words, clone, exact=expected is not None)
-            stdout = _ALREADY_RUN[key]
-            if expected is not None:
-                checked.add(text)
-                assert SECONDS.sub("<t> s", stdout.strip()) == SECONDS.sub(
-                    "<t> s", expected.strip()
-                ), f"{page.name}: `{text}` printed\n{stdout}"
-    unrun = set(outputs) - checked
+                stdout = _run(words, clone, expected is not None)
+            else:
+                stdout, mine = once.run(words, clone, expected is not None)
+                if not mine:
+                    skipped.append((words, expected is not None))
+            ran.append((text, stdout, expected))
+    return ran
+
+
+@pytest.fixture(scope="module")
+def page_runs(tmp_path_factory) -> dict[Path, object]:
+    """Every page's commands, two pages at a time (the commands mostly use one core):
+    page -> its list of runs, or the AssertionError that stopped it."""
+    needs_cluster = any("HOST:" in w for p in PAGES for b in blocks(p) for c in b.commands
+                        for w in c)  # fmt: skip
+    cluster = None
+    if needs_cluster:
+        distributed = pytest.importorskip("distributed")
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+    once = _Once()
+    try:
+        address = cluster.scheduler_address if cluster else None
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            futures = {
+                page: pool.submit(_run_page, page, tmp_path_factory.mktemp("page"), address, once)
+                for page in PAGES if blocks(page)
+            }  # fmt: skip
+            results = {}
+            for page, future in futures.items():
+                try:
+                    results[page] = future.result()
+                except AssertionError as e:
+                    results[page] = e
+    finally:
+        if cluster is not None:
+            cluster.close()
+    return results
+
+
+@pytest.mark.parametrize("page", PAGES, ids=PAGE_IDS)
+def test_shell_commands_run_as_written(page, page_runs):
+    if page not in page_runs:
+        pytest.skip("no shell commands on this page")
+    ran = page_runs[page]
+    if isinstance(ran, AssertionError):
+        raise ran
+    checked = set()
+    for text, stdout, expected in ran:
+        if expected is not None:
+            checked.add(text)
+            assert SECONDS.sub("<t> s", stdout.strip()) == SECONDS.sub("<t> s", expected.strip()), (
+                f"{page.name}: `{text}` printed\n{stdout}"
+            )
+    unrun = set(shown_outputs(page)) - checked
     assert not unrun, f"{page.name} shows outputs of commands it does not run: {unrun}"
 
 

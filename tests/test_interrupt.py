@@ -47,3 +47,23 @@ def test_sigterm_on_two_workers_exits_143_with_one_line_and_no_workers_left(tmp_
     assert 1 <= len(kept) < 40
     children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True)
     assert children.stdout.strip() == ""  # no worker outlives the run
+
+
+def test_ctrl_c_stops_proxies_compute_on_two_workers_after_the_chunk_in_progress(tmp_path):
+    """The first Ctrl-C on `proxies compute --archs all -j 2` was ignored for minutes (the
+    loop never looked at it); now it stops after the chunk in progress, keeps the rows
+    computed (a rerun skips them: test_proxies_torch) and leaves no worker."""
+    out = tmp_path / "t.csv"
+    argv = [sys.executable, "-m", "nas_surrogate.cli", "proxies", "compute", "--archs", "all",
+            "--proxies", "params,flops", "-j", "2", "--out", str(out)]  # fmt: skip
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (out.exists() and out.stat().st_size):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)  # all 15,625 cells take minutes
+    assert proc.returncode == 130, err.decode()[-500:]
+    rows = out.read_text().splitlines()[1:]
+    assert 1 <= len(rows) < 15_625
+    children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True)
+    assert children.stdout.strip() == ""

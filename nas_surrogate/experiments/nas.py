@@ -100,7 +100,9 @@ class NasConfig:
                 f"{source}: out" if source else "--out", "a results folder is required"
             )
         from nas_surrogate.experiments.nas_workers import check_workers
+        from nas_surrogate.searchers import check_budget
 
+        check_budget(self.searcher, {}, self.budget, f"{source}: budget" if source else "--budget")
         check_workers(self.workers, self.scheduler, f"{source}: workers" if source else "--workers")
         if self.scheduler is not None:
             from nas_surrogate.experiments.runner import check_scheduler

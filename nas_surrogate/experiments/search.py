@@ -39,6 +39,7 @@ from nas_surrogate.objectives import ObjectiveView
 from nas_surrogate.searchers import (
     ACQUISITIONS,
     SearchProblem,
+    check_budget,
     make_searcher,
     parse_searcher,
     uses_surrogate,
@@ -235,16 +236,8 @@ def plan_units(config: SearchConfig) -> list[SearchUnit]:
         for seed in range(config.seeds):
             units += [SearchUnit(bench_id, s, m, f, seed) for s, m, f in variants]
     for name in config.searchers:  # last: every other setting has been checked
-        base_name, _ = parse_searcher(name)
-        probe = make_searcher(name, **config.searcher_params.get(base_name, {}))
-        init = getattr(probe, "init", None)
-        if probe.needs_surrogate and isinstance(init, int) and config.budget <= init:
-            raise BadInputError(
-                f"--budget {config.budget}",
-                f"{name} spends its first {init} queries at random: with this budget it is "
-                f"random search (raise --budget, or lower {base_name}'s init with "
-                "--searcher-config)",
-            )
+        params = config.searcher_params.get(parse_searcher(name)[0], {})
+        check_budget(name, params, config.budget)
     return units
 
 

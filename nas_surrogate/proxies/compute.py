@@ -83,6 +83,7 @@ def compute_table(
     from joblib import Parallel, delayed
     from tqdm.auto import tqdm
 
+    from nas_surrogate import interrupt
     from nas_surrogate.proxies import PROXIES
     from nas_surrogate.store import ResultsStore
 
@@ -128,6 +129,7 @@ def compute_table(
         for rows in results:
             store.add_many(rows)
             bar.update(len(rows))
+            interrupt.check()  # Ctrl-C stops here, with this chunk stored
     finally:
         bar.close()
         store.flush()

@@ -61,6 +61,20 @@ def check_objectives(names: list[str], view) -> None:
             )
 
 
+def check_budget(name: str, params: dict, budget: int, where: str = "--budget") -> None:
+    """A surrogate searcher whose budget is spent on its random initial queries would run
+    random search under its own name: refused, saying what to change."""
+    base, _ = parse_searcher(name)
+    probe = make_searcher(name, **params)
+    init = getattr(probe, "init", None)
+    if probe.needs_surrogate and isinstance(init, int) and budget <= init:
+        raise BadInputError(
+            f"{where} {budget}",
+            f"{name} spends its first {init} queries at random: with this budget it is "
+            f"random search (raise the budget, or lower {base}'s init)",
+        )
+
+
 def make_searcher(name: str, **params) -> Searcher:
     base, guided = parse_searcher(name)
     if guided:
