@@ -189,6 +189,7 @@ def main() -> None:
             "![tau vs train size on nasbench201/cifar10](img/evaluate_nb201_cifar10.png)",
         ]
     (docs / "evaluate.md").write_text("\n".join(sections) + "\n")
+    print("wrote docs/evaluate.md (tracked in git: `git diff` shows what changed)")
     print("\n".join(sections))
 
 

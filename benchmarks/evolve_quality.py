@@ -77,6 +77,7 @@ def main() -> None:
                 docs / "img" / "evolve_transfer_nb201.png")  # fmt: skip
     lines += ["", "![transfer of the proxy evolved on NB201](img/evolve_transfer_nb201.png)"]
     (docs / "proxies.md").write_text("\n".join(lines) + "\n")
+    print("wrote docs/proxies.md (tracked in git: `git diff` shows what changed)")
     print("\n".join(lines))
 
 

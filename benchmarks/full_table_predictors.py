@@ -118,6 +118,7 @@ def main() -> None:
     ]
     docs = HERE.parent / "docs"
     (docs / "evaluate_full.md").write_text("\n".join(lines) + "\n")
+    print("wrote docs/evaluate_full.md (tracked in git: `git diff` shows what changed)")
     print("\n".join(lines))
 
 

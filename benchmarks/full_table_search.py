@@ -161,6 +161,7 @@ def main() -> None:
         old = (docs / "search_full.md").read_text().splitlines()[2]
         lines[2] = old
     (docs / "search_full.md").write_text("\n".join(lines) + "\n")
+    print("wrote docs/search_full.md (tracked in git: `git diff` shows what changed)")
     print("\n".join(lines))
 
 

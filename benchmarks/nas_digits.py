@@ -114,6 +114,7 @@ def main() -> None:
     ]
     text = "\n".join(lines)
     Path(args.out).write_text(text)
+    print(f"wrote {args.out} (tracked in git: `git diff` shows what changed)")
     print(text)
 
 

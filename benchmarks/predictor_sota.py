@@ -150,6 +150,7 @@ def main() -> None:
            or "nowhere") + ".",
     ]  # fmt: skip
     (HERE.parent / "docs" / "predictor_sota.md").write_text("\n".join(lines) + "\n")
+    print("wrote docs/predictor_sota.md (tracked in git: `git diff` shows what changed)")
     print("\n".join(lines))
 
 

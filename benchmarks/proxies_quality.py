@@ -132,6 +132,7 @@ def main() -> None:
             )
     docs = HERE.parent / "docs"
     (docs / "proxies_torch.md").write_text("\n".join(lines) + "\n")
+    print("wrote docs/proxies_torch.md (tracked in git: `git diff` shows what changed)")
     print("\n".join(lines))
 
 

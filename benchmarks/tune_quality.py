@@ -68,6 +68,7 @@ def main() -> None:
                 docs / "img" / "tune_xgb_history.png")  # fmt: skip
     lines += ["", "![xgb optimisation history](img/tune_xgb_history.png)"]
     (docs / "tune.md").write_text("\n".join(lines) + "\n")
+    print("wrote docs/tune.md (tracked in git: `git diff` shows what changed)")
     print("\n".join(lines))
 
 

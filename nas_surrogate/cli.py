@@ -8,16 +8,15 @@ anything unexpected with exit code 1.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import traceback
-from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
 
+from nas_surrogate.cli_output import OutputFormat, emit_json
 from nas_surrogate.config import MAX_SEED, MAX_SEEDS, SEARCH_BUDGET, SPLIT_SEEDS
 from nas_surrogate.errors import BadInputError, redact, shorten
 from nas_surrogate.settings import DATA_DIR_HELP
@@ -30,11 +29,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # click's plain help: wraps long words where rich cuts them
 )
-
-
-class OutputFormat(str, Enum):
-    table = "table"
-    json = "json"
 
 
 def _format(value: str, where: str) -> OutputFormat:
@@ -66,12 +60,6 @@ SchedulerOpt = Annotated[
     str | None,
     typer.Option("--scheduler", help="dask.distributed scheduler address (tcp://host:8786)."),
 ]
-
-
-def emit_json(obj: Any) -> None:
-    from nas_surrogate.io import json_safe
-
-    typer.echo(json.dumps(json_safe(obj), indent=2))
 
 
 @app.command("benchmarks")

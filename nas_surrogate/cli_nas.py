@@ -10,7 +10,7 @@ from nas_surrogate.settings import cli_parameters, from_cli
 
 
 def register(app: typer.Typer, format_opt) -> None:
-    from nas_surrogate.cli import OutputFormat
+    from nas_surrogate.cli_output import OutputFormat
 
     def nas_cmd(**settings) -> None:
         """Run NAS for real: train every proposed NB201 network on a small dataset (CPU),
@@ -27,7 +27,7 @@ def register(app: typer.Typer, format_opt) -> None:
 
 def run_nas_command(config: NasConfig, fmt, source: str | None = None) -> None:
     """Run ``nas`` and print its summary (the CLI command and ``run CONFIG.yaml``)."""
-    from nas_surrogate.cli import OutputFormat, emit_json
+    from nas_surrogate.cli_output import OutputFormat, emit_json
     from nas_surrogate.experiments.nas import run_nas
 
     summary = run_nas(config, progress=fmt is OutputFormat.table, source=source)

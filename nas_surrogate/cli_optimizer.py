@@ -98,7 +98,7 @@ def _open(state: Path, data_dir: Path | None, given: dict[str, Any]):
 
 def register(app: typer.Typer, data_dir_opt: Any, format_opt: Any) -> None:
     """Add ``ask`` and ``tell`` to the CLI (the option types come from cli.py)."""
-    from nas_surrogate.cli import OutputFormat, emit_json
+    from nas_surrogate.cli_output import OutputFormat, emit_json
 
     @app.command("ask")
     def ask_cmd(

@@ -52,6 +52,7 @@ from nas_surrogate.searchers import check_objectives, make_searcher, uses_surrog
 from nas_surrogate.searchers.driver import Driver
 from nas_surrogate.searchers.problem import SearchProblem
 from nas_surrogate.spaces import SPACES, SearchSpace, get_space
+from nas_surrogate.spaces.base import EnumerableSpace
 
 STATE_FORMAT = "nas-surrogate-optimizer/3"
 #: formats of earlier versions (/1: no digest; /2: a log replayed on load), refused
@@ -67,7 +68,7 @@ ProxyFn = Callable[[str], dict[str, float]]
 def space_table(space: SearchSpace, proxy_names: Sequence[str]) -> Benchmark:
     """A table of every network of an enumerable space, no accuracies and no proxy
     scores yet (NaN): the candidates of a search on the user's own problem."""
-    if not hasattr(space, "all_archs"):
+    if not isinstance(space, EnumerableSpace):
         raise BadInputError(
             f"space {space.name}",
             "is not enumerable; pass proxies=<a Benchmark of it> to search its table's rows",

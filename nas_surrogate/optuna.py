@@ -53,6 +53,7 @@ from nas_surrogate.config import MAX_SEED
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.optimizer import Optimizer
 from nas_surrogate.spaces import SearchSpace, get_space
+from nas_surrogate.spaces.product import ProductSpace
 
 MAXIMIZE = StudyDirection.MAXIMIZE
 
@@ -64,7 +65,7 @@ def _choices(space: SearchSpace) -> tuple[str, list[list]]:
     ops = getattr(space, "ops", None)
     if ops is not None and getattr(space, "edges", None) is not None:
         return "edge", [list(ops)] * space.arch_dim
-    if not hasattr(space, "cardinalities"):
+    if not isinstance(space, ProductSpace):
         raise BadInputError(f"space {space.name}", "has no fixed list of categorical choices")
     values = [list(range(int(lo), int(lo + c))) for lo, c in zip(space.low, space.cardinalities)]
     return "pos", values

@@ -11,7 +11,7 @@ from nas_surrogate import Benchmark, build_features, load_benchmark
 from nas_surrogate.encodings import ENCODINGS
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.spaces import get_space
-from nas_surrogate.surrogates import make_surrogate
+from nas_surrogate.surrogates import check_params, make_surrogate
 from nas_surrogate.surrogates.stack import StackSurrogate
 
 
@@ -95,12 +95,18 @@ def test_graf_specs_compose_and_refuse_spaces_without_a_cell(data_dir):
 @pytest.mark.parametrize(
     "params,fragment",
     [({"members": ["xgb", "rff"]}, "did you mean"), ({"weights": [1, -1]}, "stack weights"),
-     ({"weights": [0, 0]}, "positive sum"), ({"members": ["vote"]}, "learning surrogate")],
+     ({"weights": [0, 0]}, "positive sum"), ({"members": ["vote"]}, "learning surrogate"),
+     ({"members": ["stack"]}, "cannot contain itself"), ({"members": "xgb"}, "'members'")],
 )  # fmt: skip
 def test_stack_bad_config(params, fragment):
-    with pytest.raises(BadInputError, match=fragment):
-        rng = np.random.default_rng(0)
+    """A scikit-learn estimator's error (ValueError / TypeError), not the CLI's type; the
+    CLI's probe fit turns it into one line naming the parameters."""
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match=fragment) as raised:
         StackSurrogate(**params).fit(rng.random((20, 3)), rng.random(20))
+    assert not isinstance(raised.value, BadInputError)
+    with pytest.raises(BadInputError, match=fragment):
+        check_params("stack", params)
 
 
 def test_stack_rows_are_independent_and_dist_is_member_spread():
@@ -146,3 +152,20 @@ def _all_surrogates():
 )
 def test_every_surrogate_is_a_scikit_learn_regressor(estimator, check):
     check(estimator)
+
+
+def test_our_surrogates_declare_every_parameter_once():
+    """scikit-learn's `_parameter_constraints`: each of our estimators declares the type
+    and range of every parameter, checked in `fit` by `_validate_params` (a wrong one is
+    sklearn's InvalidParameterError, a ValueError and TypeError, never the CLI's type)."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    ours = [e for e in _all_surrogates() if type(e).__module__.startswith("nas_surrogate")]
+    assert len(ours) >= 7
+    rng = np.random.default_rng(0)
+    for estimator in ours:
+        params = estimator.get_params(deep=False)
+        assert set(type(estimator)._parameter_constraints) >= set(params), type(estimator)
+        first = next(iter(params))
+        with pytest.raises(InvalidParameterError, match=first):
+            estimator.set_params(**{first: object()}).fit(rng.random((20, 3)), rng.random(20))

@@ -49,3 +49,51 @@ def test_no_module_imports_a_layer_above_its_own(path):
     if name.count(".") and name.split(".")[1] in BELOW_SEARCHERS:
         up = sorted(m for m in imported if m.startswith(DRIVERS))
         assert not up, f"{name} imports {up}"
+
+
+def _runtime_imports(path: Path, modules: set[str]) -> set[str]:
+    """Modules of the package ``path`` imports when it runs (module level or inside a
+    function; not under ``if TYPE_CHECKING:``). ``from PKG import SUB`` names SUB."""
+    tree = ast.parse(path.read_text())
+    typing_only = {
+        id(n)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING"
+        for n in ast.walk(node)
+    }
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names if a.name in modules}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                sub = f"{node.module}.{alias.name}"
+                target = sub if sub in modules else node.module
+                if target in modules:
+                    out.add(target)
+    return out
+
+
+def test_no_import_cycle():
+    """No module imports one that imports it back, even through others or from inside a
+    function (the shared helpers live below both instead)."""
+    names = {_module(p): p for p in MODULES}
+    graph = {m: _runtime_imports(p, set(names)) - {m} for m, p in names.items()}
+    cycles = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = 1
+        for nxt in sorted(graph[module]):
+            if state.get(nxt) == 1:
+                cycles.append(path[path.index(nxt) :] + [nxt])
+            elif nxt not in state:
+                visit(nxt, [*path, nxt])
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    assert not cycles, "\n".join(" -> ".join(c) for c in cycles)

@@ -174,7 +174,7 @@ def test_nas_with_a_live_latency_objective(capsys, tmp_path):
     from nas_surrogate.objectives import non_dominated
 
     args = ["nas", "--out", str(tmp_path / "o"), "--searcher", "mobo", "--features", "onehot",
-            "--objectives", "val_accuracy,latency,params", "--budget", "8", "--epochs", "1",
+            "--objectives", "val_accuracy,latency,params", "--budget", "11", "--epochs", "1",
             "--channels", "4", "--format", "json"]  # fmt: skip
     assert main(args) == 0, capsys.readouterr().err
     summary = json.loads(capsys.readouterr().out)
@@ -182,7 +182,7 @@ def test_nas_with_a_live_latency_objective(capsys, tmp_path):
         json.loads(x)["rows"][0]
         for x in (tmp_path / "o" / "results.jsonl").read_text().splitlines()
     ]
-    assert len(rows) == 8 and all(r["latency"] > 0 and r["params"] > 0 for r in rows)
+    assert len(rows) == 11 and all(r["latency"] > 0 and r["params"] > 0 for r in rows)
     Y = np.array([[-r["val_accuracy"], r["latency"], r["params"]] for r in rows])
     front = {r["arch"] for r, keep in zip(rows, non_dominated(Y)) if keep}
     assert {p["arch"] for p in summary["pareto_front"]} == front

@@ -29,6 +29,7 @@ import numpy as np
 from nas_surrogate.encodings.base import Encoding
 from nas_surrogate.encodings.graf_graphs import macro_features, nb101_features, nb301_features
 from nas_surrogate.spaces import SearchSpace
+from nas_surrogate.spaces.base import EnumerableSpace
 from nas_surrogate.spaces.nb201 import effective_cells
 
 
@@ -62,7 +63,7 @@ SAMPLE = 4000
 
 def _edge_cell(space: SearchSpace) -> bool:
     ops = getattr(space, "ops", ())
-    return hasattr(space, "edges") and "none" in ops and hasattr(space, "all_archs")
+    return hasattr(space, "edges") and "none" in ops and isinstance(space, EnumerableSpace)
 
 
 class GrafEncoding(Encoding):
@@ -118,8 +119,8 @@ class GrafEncoding(Encoding):
     def _kept(space: SearchSpace) -> tuple[int, ...]:
         """Columns that vary over the space and duplicate no earlier column."""
         archs = (
-            space.all_archs()  # type: ignore[attr-defined]
-            if hasattr(space, "all_archs")
+            space.all_archs()
+            if isinstance(space, EnumerableSpace)
             else space.sample(SAMPLE, np.random.default_rng(0))
         )
         X, _ = GrafEncoding._raw(space, archs)

@@ -25,7 +25,6 @@ depend on it.
 from __future__ import annotations
 
 import time
-import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Optional
@@ -100,9 +99,7 @@ class NasConfig:
                 f"{source}: out" if source else "--out", "a results folder is required"
             )
         from nas_surrogate.experiments.nas_workers import check_workers
-        from nas_surrogate.searchers import check_budget
 
-        check_budget(self.searcher, {}, self.budget, f"{source}: budget" if source else "--budget")
         check_workers(self.workers, self.scheduler, f"{source}: workers" if source else "--workers")
         if self.scheduler is not None:
             from nas_surrogate.experiments.runner import check_scheduler
@@ -143,12 +140,6 @@ def resolve_device(device: str, where: str = "--device") -> str:
     raise BadInputError(f"{where} {device!r}", "expected cpu, cuda, cuda:N or auto")
 
 
-def arch_seed(seed: int, arch: str) -> int:
-    """Training seed of one network: the same arch trains the same way in every run of
-    a seed, whichever searcher proposed it."""
-    return int(np.random.SeedSequence([seed, zlib.crc32(arch.encode())]).generate_state(1)[0])
-
-
 def run_nas(config: NasConfig, progress: bool = True, source: str | None = None) -> dict:
     """Run (or resume) the search; returns the summary (also in ``summary.json``);
     ``source``: the YAML file the config came from (named in errors)."""
@@ -156,11 +147,14 @@ def run_nas(config: NasConfig, progress: bool = True, source: str | None = None)
     from nas_surrogate.experiments.runner import prepare_out_dir
     from nas_surrogate.io import write_json_atomic
     from nas_surrogate.optimizer import Optimizer
+    from nas_surrogate.searchers import check_budget
     from nas_surrogate.store import ResultsStore
 
     config.validate(source)
     device = resolve_device(config.device, f"{source}: device" if source else "--device")
     fresh, proxies = _optimizer(config, device)  # every setting checked before any write
+    where = f"{source}: budget" if source else "--budget"
+    check_budget(config.searcher, {}, config.budget, where)  # last: the others are checked
     parallel = config.workers > 1 or config.scheduler is not None
     cluster = Cluster(config.workers, config.scheduler) if parallel else None  # reachable?
     job = TrainJob(config.space, config.dataset, config.epochs, config.seed,

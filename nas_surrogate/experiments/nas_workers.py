@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import sys
 import uuid
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -55,13 +56,20 @@ def _dataset(spec: str):
     return load_dataset(spec)
 
 
+def arch_seed(seed: int, arch: str) -> int:
+    """Training seed of one network: the same arch trains the same way in every run of
+    a seed, whichever searcher proposed it."""
+    import numpy as np
+
+    return int(np.random.SeedSequence([seed, zlib.crc32(arch.encode())]).generate_state(1)[0])
+
+
 def train_one(arch: str, job: TrainJob) -> dict:
     """Train ``arch`` (seeded by the run's seed and the arch: the same accuracy in any
     run of that seed) on ``job.threads`` torch threads; its accuracies and seconds."""
     import torch
 
     from nas_surrogate.allocator import roomy_malloc
-    from nas_surrogate.experiments.nas import arch_seed
     from nas_surrogate.spaces import get_space
     from nas_surrogate.training import train_network
 

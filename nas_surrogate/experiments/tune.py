@@ -39,7 +39,6 @@ from nas_surrogate.config import REPORT_SEEDS, TUNE_SEEDS
 from nas_surrogate.encodings import check_usable, make_preprocessor
 from nas_surrogate.errors import BadInputError, redact
 from nas_surrogate.experiments.evaluate import _benchmark, _features, evaluation_pool
-from nas_surrogate.experiments.tune_config import TuneSettings, read_space  # noqa: F401 (API)
 from nas_surrogate.metrics import prediction_metrics
 from nas_surrogate.surrogates import SURROGATES, Predictor, make_surrogate, split_name
 

@@ -33,6 +33,7 @@ import numpy as np
 
 from nas_surrogate.benchmarks.base import Benchmark, ObjectiveColumn
 from nas_surrogate.errors import BadInputError
+from nas_surrogate.spaces.product import ProductSpace
 
 MAX_TABLE_BYTES = 256 << 20
 MAX_COLUMNS = 1000
@@ -109,7 +110,7 @@ def read_table(path: Path, task: str | None = None) -> RawTable:
 def _arch_codes(table: RawTable, bench: Benchmark) -> np.ndarray | None:
     """Space code of each row's cell, from the one column that parses in the space."""
     space = bench.space
-    if not hasattr(space, "encode_codes"):
+    if not isinstance(space, ProductSpace):
         return None
     for values in table.text_columns.values():
         try:

@@ -23,6 +23,7 @@ from nas_surrogate.objectives.spec import (
     Objective,
     resolve,
 )
+from nas_surrogate.spaces.product import ProductSpace
 
 
 class ObjectiveView:
@@ -52,9 +53,9 @@ class ObjectiveView:
                 "--objectives", "needs at least one evaluated objective (e.g. val_accuracy)"
             )
         space = bench.space
-        self._cell_codes = space.encode_codes(cells) if hasattr(space, "encode_codes") else None
+        self._cell_codes = space.encode_codes(cells) if isinstance(space, ProductSpace) else None
         self._row_codes = (
-            space.encode_codes(bench.archs) if hasattr(space, "encode_codes") else None
+            space.encode_codes(bench.archs) if isinstance(space, ProductSpace) else None
         )
         #: what a query returns: evaluated objectives, then evaluated constraint columns
         self.evaluated = [o.name for o in self.objectives if not o.known]

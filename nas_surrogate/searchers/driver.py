@@ -19,11 +19,14 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from nas_surrogate.searchers.base import Searcher
 from nas_surrogate.searchers.problem import SearchProblem
+
+if TYPE_CHECKING:  # the searcher is driven through its generator protocol only
+    from nas_surrogate.searchers.base import Searcher
 
 
 class Driver:

@@ -38,6 +38,7 @@ from nas_surrogate.benchmarks.base import Benchmark
 from nas_surrogate.encodings import ENCODINGS, build_features
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.objectives import Constraint, Objective, ObjectiveView
+from nas_surrogate.spaces.base import EnumerableSpace
 
 
 @dataclass
@@ -96,7 +97,7 @@ class SearchProblem:
         #: rows whose proxy scores are known (all of them on a table)
         self._has_zc = np.full(self.n, live_proxies is None)
         space = self.bench.space
-        if self.bench.full_space and hasattr(space, "all_archs"):
+        if self.bench.full_space and isinstance(space, EnumerableSpace):
             self.cells = space.all_archs()
             self.cell_row = self.bench.index_of(self.cells)
             if (self.cell_row < 0).any():

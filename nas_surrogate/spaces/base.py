@@ -73,6 +73,15 @@ class SearchSpace(ABC):
         return f"{type(self).__name__}(name={self.name!r})"
 
 
+class EnumerableSpace(SearchSpace):
+    """A space small enough to list: a search on the user's own problem can take every
+    network as a candidate, and a table that holds them all is searched cell by cell."""
+
+    @abstractmethod
+    def all_archs(self) -> np.ndarray:
+        """Every valid architecture, one row each, in a fixed order."""
+
+
 def literal(text: str, space: str) -> object:
     """``ast.literal_eval`` with a BadInputError naming the space and the string."""
     try:

@@ -12,10 +12,10 @@ from functools import cached_property
 import numpy as np
 
 from nas_surrogate.errors import BadInputError
-from nas_surrogate.spaces.base import SearchSpace, int_tuple, literal
+from nas_surrogate.spaces.base import EnumerableSpace, int_tuple, literal
 
 
-class ProductSpace(SearchSpace):
+class ProductSpace(EnumerableSpace):
     """Positions ``i`` taking values in ``range(low[i], low[i] + cardinality[i])``."""
 
     def __init__(self, name: str, cardinalities: list[int], low: list[int] | None = None) -> None:

@@ -7,18 +7,14 @@ bound to one proxy column.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from inspect import signature
 
-from sklearn.base import BaseEstimator
-
 from nas_surrogate.errors import BadInputError
-from nas_surrogate.registry import Registry
 from nas_surrogate.surrogates.auto import AutoSurrogate
 from nas_surrogate.surrogates.base import Predictor, has_dist
 from nas_surrogate.surrogates.baselines import ProxySurrogate, VoteSurrogate
 from nas_surrogate.surrogates.ensemble import EnsembleSurrogate
+from nas_surrogate.surrogates.factory import SURROGATES, SurrogateEntry, make_surrogate, split_name
 from nas_surrogate.surrogates.gp import TUNE_SPACE as GP_SPACE
 from nas_surrogate.surrogates.gp import GPSurrogate
 from nas_surrogate.surrogates.mlp import TUNE_SPACE as MLP_SPACE
@@ -33,19 +29,6 @@ from nas_surrogate.surrogates.trees import (
     make_xgb,
 )
 
-
-@dataclass(frozen=True)
-class SurrogateEntry:
-    factory: Callable[..., BaseEstimator]
-    description: str
-    #: feature spec the surrogate is always given (baselines), or None: the user's spec
-    fixed_features: Callable[[str], str] | None = None
-    seeded: bool = True  # takes random_state
-    #: Optuna search space {param: (kind, ...)}; None: nothing to tune
-    tune_space: dict[str, tuple] | None = None
-
-
-SURROGATES: Registry[SurrogateEntry] = Registry("surrogate")
 SURROGATES.register(
     "xgb", SurrogateEntry(make_xgb, "XGBoost, 300 trees, depth 4, lr 0.05", tune_space=XGB_SPACE)
 )
@@ -83,16 +66,6 @@ SURROGATES.register(
 SURROGATES.register(
     "vote", SurrogateEntry(VoteSurrogate, "mean rank of all proxies", lambda _: "zc", False)
 )
-
-
-def split_name(name: str) -> tuple[str, str]:
-    """``proxy:nwot`` -> (``proxy``, ``nwot``); others -> (name, '')."""
-    base, _, arg = name.partition(":")
-    if base == "proxy" and not arg:
-        raise BadInputError(f"surrogate {name!r}", "write proxy:NAME, e.g. proxy:nwot")
-    if arg and base != "proxy":
-        raise BadInputError(f"surrogate {name!r}", "only 'proxy' takes a ':' argument")
-    return base, arg
 
 
 def fixed_features(name: str) -> str | None:
@@ -167,15 +140,6 @@ def probe_fit(name: str, params: dict) -> None:
         shown = ", ".join(f"{k}={v!r}" for k, v in params.items())
         why = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise BadInputError(f"surrogate {name!r} parameters {shown}", f"rejected: {why}") from None
-
-
-def make_surrogate(name: str, random_state: int | None = None, **params: object) -> BaseEstimator:
-    """An unfitted surrogate. ``random_state`` seeds every random choice inside it."""
-    base, _ = split_name(name)
-    entry = SURROGATES.get(base)
-    if entry.seeded and random_state is not None:
-        params = {**params, "random_state": random_state}
-    return entry.factory(**params)
 
 
 __all__ = [

@@ -10,18 +10,28 @@ evaluate command writes it to ``results.csv``). Ties go to the earlier candidate
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 from scipy.stats import kendalltau
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.model_selection import KFold
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from nas_surrogate.errors import BadInputError
+from nas_surrogate.surrogates.factory import learning_member, make_surrogate
 
 DEFAULT_CANDIDATES = ("xgb", "rf", "lgbm")
 
 
 class AutoSurrogate(RegressorMixin, BaseEstimator):
+    #: types and ranges of every parameter, checked by ``_validate_params`` in ``fit``
+    _parameter_constraints: dict = {
+        "candidates": [list, tuple],
+        "cv": [Interval(Integral, 2, 20, closed="both")],
+        "random_state": [Interval(Integral, 0, 2**32 - 1, closed="both")],
+    }
+
     def __init__(
         self,
         candidates: tuple[str, ...] | list[str] = DEFAULT_CANDIDATES,
@@ -33,20 +43,15 @@ class AutoSurrogate(RegressorMixin, BaseEstimator):
         self.random_state = random_state
 
     def _models(self) -> dict[str, BaseEstimator]:
-        from nas_surrogate.surrogates import SURROGATES, make_surrogate
-
         names = list(self.candidates)
-        if not names or not all(isinstance(n, str) for n in names):
-            raise ValueError(f"auto candidates: expected a list of names, got {names!r}")
+        if not names:
+            raise ValueError("auto candidates: name at least one surrogate")
         for name in names:
-            entry = SURROGATES.get(name)  # unknown name: "did you mean"
-            if name == "auto" or entry.fixed_features is not None:
-                raise BadInputError(f"auto candidate {name!r}", "must be a learning surrogate")
-        if isinstance(self.cv, bool) or not isinstance(self.cv, int) or not 2 <= self.cv <= 20:
-            raise ValueError(f"auto cv: must be an integer in [2, 20], got {self.cv!r}")
+            learning_member(name, "auto")  # unknown name: "did you mean"
         return {n: make_surrogate(n, random_state=self.random_state) for n in names}
 
     def fit(self, X, y):
+        self._validate_params()
         X, y = validate_data(self, X, y, y_numeric=True)
         models = self._models()
         self.cv_scores_ = {name: 0.0 for name in models}

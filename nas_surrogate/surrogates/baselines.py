@@ -14,19 +14,25 @@ exactly) instead of ranking within whatever batch ``predict`` is given.
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 from scipy import stats
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from nas_surrogate.surrogates.base import position_among
 
 
 class ProxySurrogate(RegressorMixin, BaseEstimator):
+    _parameter_constraints: dict = {"column": [Interval(Integral, 0, None, closed="left")]}
+
     def __init__(self, column: int = 0) -> None:
         self.column = column
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> ProxySurrogate:
+        self._validate_params()
         X, y = validate_data(self, X, y, y_numeric=True)
         if not 0 <= self.column < X.shape[1]:
             raise ValueError(f"column {self.column} out of range for {X.shape[1]} features")
@@ -40,10 +46,13 @@ class ProxySurrogate(RegressorMixin, BaseEstimator):
 
 
 class VoteSurrogate(RegressorMixin, BaseEstimator):
+    _parameter_constraints: dict = {"orient": ["boolean"]}
+
     def __init__(self, orient: bool = True) -> None:
         self.orient = orient
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> VoteSurrogate:
+        self._validate_params()
         X, y = validate_data(self, X, y, y_numeric=True)
         self.sorted_ = np.sort(X, axis=0)
         signs = np.ones(X.shape[1])

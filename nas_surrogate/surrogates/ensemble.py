@@ -8,15 +8,29 @@ at 300 points near 0.15 s on one core with the same rank quality (see README).""
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+from nas_surrogate.surrogates.factory import learning_member, make_surrogate
 
 #: member hyperparameters used when ``base_params`` is None
 MEMBER_DEFAULTS: dict[str, dict] = {"xgb": {"n_estimators": 100, "learning_rate": 0.1}}
 
 
 class EnsembleSurrogate(RegressorMixin, BaseEstimator):
+    #: types and ranges of every parameter, checked by ``_validate_params`` in ``fit``
+    _parameter_constraints: dict = {
+        "base": [str],
+        "n_members": [Interval(Integral, 1, 1_000, closed="both")],
+        "bootstrap": ["boolean"],
+        "base_params": [dict, None],
+        "random_state": [Interval(Integral, 0, 2**32 - 1, closed="both")],
+    }
+
     def __init__(
         self,
         base: str = "xgb",
@@ -32,10 +46,8 @@ class EnsembleSurrogate(RegressorMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> EnsembleSurrogate:
-        from nas_surrogate.surrogates import make_surrogate
-
-        if self.base == "ensemble":
-            raise ValueError("an ensemble cannot be its own base")
+        self._validate_params()
+        learning_member(self.base, "ensemble")
         X, y = validate_data(self, X, y, y_numeric=True)
         rng = np.random.default_rng(self.random_state)
         self.members_ = []

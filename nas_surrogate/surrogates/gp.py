@@ -8,6 +8,7 @@ level; tabulated accuracies are noisy (NB101 repeats differ by a point).
 from __future__ import annotations
 
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -15,6 +16,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel, Matern, WhiteKernel
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 #: Optuna search space (see ``experiments/tune.py`` for the format)
@@ -27,6 +29,16 @@ TUNE_SPACE: dict[str, tuple] = {
 
 
 class GPSurrogate(RegressorMixin, BaseEstimator):
+    #: types and ranges of every parameter, checked by ``_validate_params`` in ``fit``
+    _parameter_constraints: dict = {
+        "kernel": [StrOptions({"matern", "rbf"})],
+        "nu": [Interval(Real, 0, None, closed="neither")],
+        "length_scale": [Interval(Real, 0, None, closed="neither")],
+        "noise": [Interval(Real, 0, None, closed="left")],
+        "n_restarts_optimizer": [Interval(Integral, 0, 1_000, closed="both")],
+        "random_state": [Interval(Integral, 0, 2**32 - 1, closed="both")],
+    }
+
     def __init__(
         self,
         kernel: str = "matern",
@@ -53,8 +65,7 @@ class GPSurrogate(RegressorMixin, BaseEstimator):
         return ConstantKernel(1.0, (1e-3, 1e3)) * base + WhiteKernel(self.noise, (1e-6, 1e1))
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> GPSurrogate:
-        if self.kernel not in ("matern", "rbf"):
-            raise ValueError(f"kernel must be 'matern' or 'rbf', got {self.kernel!r}")
+        self._validate_params()
         X, y = validate_data(self, X, y, y_numeric=True)
         self.scaler_ = StandardScaler().fit(X)
         gp = GaussianProcessRegressor(

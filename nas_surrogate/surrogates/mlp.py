@@ -8,8 +8,11 @@ ensemble of them affordable inside a search loop. ``device="cuda"`` runs it on a
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from nas_surrogate.surrogates.base import torch_threads
@@ -24,6 +27,20 @@ TUNE_SPACE: dict[str, tuple] = {
 
 
 class MLPSurrogate(RegressorMixin, BaseEstimator):
+    #: types and ranges of every parameter, checked by ``_validate_params`` in ``fit``
+    _parameter_constraints: dict = {
+        "width": [Interval(Integral, 1, 100_000, closed="both")],
+        "depth": [Interval(Integral, 0, 1_000, closed="both")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, 100_000, closed="both")],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "val_fraction": [Interval(Real, 0, 1, closed="left")],
+        "device": [str],
+        "n_threads": [Interval(Integral, 1, None, closed="left")],
+        "random_state": [Interval(Integral, 0, 2**32 - 1, closed="both")],
+    }
+
     def __init__(
         self,
         width: int = 64,
@@ -62,6 +79,7 @@ class MLPSurrogate(RegressorMixin, BaseEstimator):
     def fit(self, X: np.ndarray, y: np.ndarray) -> MLPSurrogate:
         import torch
 
+        self._validate_params()
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float32)
         y = np.asarray(y, dtype=np.float32)
         self.x_mean_, self.x_std_ = X.mean(0), X.std(0) + 1e-8

@@ -16,12 +16,15 @@ member_params: {rf: {max_features: 0.3}}}}``.
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from nas_surrogate.errors import BadInputError
 from nas_surrogate.surrogates.base import position_among
+from nas_surrogate.surrogates.factory import learning_member, make_surrogate
 
 #: default members: XGBoost (defaults) and a 300-tree random forest on 30 % of features
 DEFAULT_MEMBERS = ("xgb", "rf")
@@ -38,6 +41,14 @@ def _quantile(pos: np.ndarray, y_sorted: np.ndarray) -> np.ndarray:
 
 
 class StackSurrogate(RegressorMixin, BaseEstimator):
+    #: types and ranges of every parameter, checked by ``_validate_params`` in ``fit``
+    _parameter_constraints: dict = {
+        "members": [list, tuple],
+        "weights": [list, tuple, None],
+        "member_params": [dict, None],
+        "random_state": [Interval(Integral, 0, 2**32 - 1, closed="both")],
+    }
+
     def __init__(
         self,
         members: tuple[str, ...] | list[str] = DEFAULT_MEMBERS,
@@ -51,39 +62,31 @@ class StackSurrogate(RegressorMixin, BaseEstimator):
         self.random_state = random_state
 
     def _checked(self) -> tuple[list[str], np.ndarray, dict]:
-        from nas_surrogate.surrogates import SURROGATES
-
+        self._validate_params()
         members = list(self.members)
-        if not members or not all(isinstance(m, str) for m in members):
-            raise BadInputError("stack members", f"expected a list of names, got {members!r}")
+        if not members:
+            raise ValueError("stack members: name at least one surrogate")
         for m in members:
-            entry = SURROGATES.get(m)  # unknown name: "did you mean"
-            if m == "stack" or entry.fixed_features is not None:
-                raise BadInputError(f"stack member {m!r}", "must be a learning surrogate")
+            learning_member(m, "stack")  # unknown name: "did you mean"
         weights = np.ones(len(members)) if self.weights is None else self.weights
         try:
             weights = np.asarray(weights, dtype=float)
         except (TypeError, ValueError):
-            raise BadInputError("stack weights", f"not numbers: {self.weights!r}") from None
+            raise ValueError(f"stack weights: not numbers: {self.weights!r}") from None
         if (
             weights.shape != (len(members),)
             or not np.isfinite(weights).all()
             or (weights < 0).any()
             or weights.sum() <= 0
         ):
-            raise BadInputError(
-                "stack weights",
-                f"need {len(members)} finite non-negative numbers with a positive sum, "
-                f"got {self.weights!r}",
+            raise ValueError(
+                f"stack weights: need {len(members)} finite non-negative numbers with a "
+                f"positive sum, got {self.weights!r}"
             )
         params = DEFAULT_MEMBER_PARAMS if self.member_params is None else self.member_params
-        if not isinstance(params, dict):
-            raise BadInputError("stack member_params", "expected {member: {param: value}}")
         return members, weights / weights.sum(), params
 
     def fit(self, X, y) -> StackSurrogate:
-        from nas_surrogate.surrogates import make_surrogate
-
         members, weights, params = self._checked()
         X, y = validate_data(self, X, y, y_numeric=True)
         y = np.asarray(y, dtype=float)

@@ -1,0 +1,68 @@
+"""The surrogate registry and the one way to build a surrogate from its name.
+
+Kept apart from the package's ``__init__`` (which registers the surrogates) so that the
+composite surrogates (``ensemble``, ``stack``, ``auto``), which build their members by
+name, import this module and not the package that imports them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sklearn.base import BaseEstimator
+
+from nas_surrogate.errors import BadInputError
+from nas_surrogate.registry import Registry
+
+
+@dataclass(frozen=True)
+class SurrogateEntry:
+    factory: Callable[..., BaseEstimator]
+    description: str
+    #: feature spec the surrogate is always given (baselines), or None: the user's spec
+    fixed_features: Callable[[str], str] | None = None
+    seeded: bool = True  # takes random_state
+    #: Optuna search space {param: (kind, ...)}; None: nothing to tune
+    tune_space: dict[str, tuple] | None = None
+
+
+#: every surrogate, by name (filled by ``nas_surrogate.surrogates``)
+SURROGATES: Registry[SurrogateEntry] = Registry("surrogate")
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """``proxy:nwot`` -> (``proxy``, ``nwot``); others -> (name, '')."""
+    base, _, arg = name.partition(":")
+    if base == "proxy" and not arg:
+        raise BadInputError(f"surrogate {name!r}", "write proxy:NAME, e.g. proxy:nwot")
+    if arg and base != "proxy":
+        raise BadInputError(f"surrogate {name!r}", "only 'proxy' takes a ':' argument")
+    return base, arg
+
+
+def make_surrogate(name: str, random_state: int | None = None, **params: object) -> BaseEstimator:
+    """An unfitted surrogate. ``random_state`` seeds every random choice inside it."""
+    base, _ = split_name(name)
+    entry = SURROGATES.get(base)
+    if entry.seeded and random_state is not None:
+        params = {**params, "random_state": random_state}
+    return entry.factory(**params)
+
+
+def learning_member(name: object, composite: str) -> SurrogateEntry:
+    """The entry of a learning surrogate named as a member of the ``composite`` surrogate
+    (``stack``, ``auto``, ``ensemble``: never itself); ValueError, as a scikit-learn
+    estimator raises, for any other name (the CLI turns it into one line and exit 2)."""
+    role = {"stack": "stack member", "auto": "auto candidate"}.get(composite, "ensemble base")
+    if not isinstance(name, str):
+        raise ValueError(f"{role}: expected a surrogate name, got {name!r}")
+    try:
+        entry = SURROGATES.get(name)
+    except BadInputError as e:
+        raise ValueError(f"{role} {name!r}: {e.why}") from None
+    if name == composite:
+        raise ValueError(f"{role} {name!r}: a {composite} cannot contain itself")
+    if entry.fixed_features is not None:
+        raise ValueError(f"{role} {name!r}: must be a learning surrogate")
+    return entry
