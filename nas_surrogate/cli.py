@@ -16,7 +16,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from nas_surrogate.cli_output import OutputFormat, emit_json
+from nas_surrogate.cli_common import FormatOpt, OutputFormat, emit_json, register_settings
 from nas_surrogate.config import MAX_SEED, MAX_SEEDS, SEARCH_BUDGET, SPLIT_SEEDS
 from nas_surrogate.errors import BadInputError, redact, shorten
 from nas_surrogate.settings import DATA_DIR_HELP
@@ -46,7 +46,6 @@ DataDirOpt = Annotated[
         show_default=False,
     ),
 ]
-FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="table or json")]
 JobsOpt = Annotated[
     int,
     typer.Option(
@@ -357,24 +356,10 @@ def _search_cmd(**values) -> None:
     run_search(from_cli(SearchConfig, values), out, n_jobs=n_jobs, fmt=fmt, scheduler=scheduler)
 
 
-def _register_settings(name: str, command, config_cls, on: typer.Typer | None = None) -> None:
-    """A command whose options are ``config_cls``'s settings plus ``--format``."""
-    import inspect
-
-    from nas_surrogate.settings import cli_parameters
-
-    keyword = inspect.Parameter.KEYWORD_ONLY
-    fmt = inspect.Parameter("fmt", keyword, default=OutputFormat.table, annotation=FormatOpt)
-    command.__signature__ = inspect.Signature([*cli_parameters(config_cls), fmt])
-    (on or app).command(name)(command)
-
-
 def _register_from_config(name: str, command, config_cls) -> None:
     """A command whose options are ``config_cls``'s settings plus the run options
-    (``--out``, ``--n-jobs``, ``--scheduler``, ``--format``), defined nowhere else."""
+    (``--out``, ``--n-jobs``, ``--scheduler``), defined nowhere else."""
     import inspect
-
-    from nas_surrogate.settings import cli_parameters
 
     keyword = inspect.Parameter.KEYWORD_ONLY
     run_options = [
@@ -382,10 +367,8 @@ def _register_from_config(name: str, command, config_cls) -> None:
             Path, typer.Option("--out", "-o", help="Output folder (resumed if it exists).")]),
         inspect.Parameter("scheduler", keyword, default=None, annotation=SchedulerOpt),
         inspect.Parameter("n_jobs", keyword, default=1, annotation=JobsOpt),
-        inspect.Parameter("fmt", keyword, default=OutputFormat.table, annotation=FormatOpt),
     ]  # fmt: skip
-    command.__signature__ = inspect.Signature([*cli_parameters(config_cls), *run_options])
-    app.command(name)(command)
+    register_settings(app, name, command, config_cls, run_options)
 
 
 @app.command("demo")
@@ -453,33 +436,36 @@ def _tune_cmd(**values) -> None:
     typer.echo(f"use it: --surrogate-config {Path(out) / 'best_params.yaml'}")
 
 
-def _analyze_cmd(**values) -> None:
-    """Proxy analyses: correlation tables, information / complementarity, size bias."""
-    from nas_surrogate.experiments.analyze import AnalyzeSettings
+def _run_settings(settings_cls, values: dict) -> tuple[dict, Path] | None:
+    """Build ``settings_cls`` from the CLI values, run it, print its ``results.md``;
+    None after printing the JSON summary (``--format json``)."""
     from nas_surrogate.settings import from_cli
 
     fmt = values.pop("fmt")
-    settings = from_cli(AnalyzeSettings, values)
-    summary, out = settings.run(), settings.out
+    settings = from_cli(settings_cls, values)
+    summary, out = settings.run(), Path(settings.out)
     if fmt is OutputFormat.json:
         emit_json(summary)
-        return
-    typer.echo((Path(out) / "results.md").read_text())
-    typer.echo(f"tables, summary.json and plots in {out}/")
+        return None
+    typer.echo((out / "results.md").read_text())
+    return summary, out
+
+
+def _analyze_cmd(**values) -> None:
+    """Proxy analyses: correlation tables, information / complementarity, size bias."""
+    from nas_surrogate.experiments.analyze import AnalyzeSettings
+
+    if (ran := _run_settings(AnalyzeSettings, values)) is not None:
+        typer.echo(f"tables, summary.json and plots in {ran[1]}/")
 
 
 def _evolve_proxy_cmd(**values) -> None:
     """Evolve a training-free proxy by genetic programming, with rule-based pruning."""
     from nas_surrogate.experiments.analyze import EvolveSettings
-    from nas_surrogate.settings import from_cli
 
-    fmt = values.pop("fmt")
-    settings = from_cli(EvolveSettings, values)
-    summary, out = settings.run(), settings.out
-    if fmt is OutputFormat.json:
-        emit_json(summary)
+    if (ran := _run_settings(EvolveSettings, values)) is None:
         return
-    typer.echo((Path(out) / "results.md").read_text())
+    summary, out = ran
     pruned = summary["pruned_total"]
     typer.echo(
         f"{summary['runs']} GP runs ({summary['runs_resumed']} resumed), "
@@ -499,16 +485,17 @@ def _register_commands() -> None:
     from nas_surrogate.experiments.analyze import AnalyzeSettings, EvolveSettings
     from nas_surrogate.proxies.compute import ComputeSettings
 
-    _register_settings("tune", _tune_cmd, TuneSettings)
-    _register_settings("analyze", _analyze_cmd, AnalyzeSettings)
-    _register_settings("evolve-proxy", _evolve_proxy_cmd, EvolveSettings)
-    _register_settings("compute", _proxies_compute_cmd, ComputeSettings, on=proxies_app)
-    from nas_surrogate.cli_optimizer import register
+    register_settings(app, "tune", _tune_cmd, TuneSettings)
+    register_settings(app, "analyze", _analyze_cmd, AnalyzeSettings)
+    register_settings(app, "evolve-proxy", _evolve_proxy_cmd, EvolveSettings)
+    register_settings(proxies_app, "compute", _proxies_compute_cmd, ComputeSettings)
+    from nas_surrogate.cli_nas import nas_cmd
+    from nas_surrogate.cli_optimizer import AskConfig, TellConfig, ask_cmd, tell_cmd
+    from nas_surrogate.experiments.nas import NasConfig
 
-    register(app, DataDirOpt, FormatOpt)
-    from nas_surrogate.cli_nas import register as register_nas
-
-    register_nas(app, FormatOpt)
+    register_settings(app, "ask", ask_cmd, AskConfig)
+    register_settings(app, "tell", tell_cmd, TellConfig)
+    register_settings(app, "nas", nas_cmd, NasConfig)
 
 
 _register_commands()

@@ -1,33 +1,22 @@
 """``nas-surrogate nas``: its options are generated from ``NasConfig``'s settings, so the
 defaults, ranges and help exist once (the dataclass), shared by CLI, YAML and API."""
 
-import inspect
-
 import typer
 
+from nas_surrogate.cli_common import OutputFormat, emit_json
 from nas_surrogate.experiments.nas import NasConfig
-from nas_surrogate.settings import cli_parameters, from_cli
+from nas_surrogate.settings import from_cli
 
 
-def register(app: typer.Typer, format_opt) -> None:
-    from nas_surrogate.cli_output import OutputFormat
-
-    def nas_cmd(**settings) -> None:
-        """Run NAS for real: train every proposed NB201 network on a small dataset (CPU),
-        ZC proxies computed live; report the best network's validation and test accuracy."""
-        fmt = settings.pop("fmt")
-        run_nas_command(from_cli(NasConfig, settings), fmt)
-
-    fmt = inspect.Parameter(
-        "fmt", inspect.Parameter.KEYWORD_ONLY, default=OutputFormat.table, annotation=format_opt
-    )
-    nas_cmd.__signature__ = inspect.Signature([*cli_parameters(NasConfig), fmt])
-    app.command("nas")(nas_cmd)
+def nas_cmd(**settings) -> None:
+    """Run NAS for real: train every proposed NB201 network on a small dataset (CPU),
+    ZC proxies computed live; report the best network's validation and test accuracy."""
+    fmt = settings.pop("fmt")
+    run_nas_command(from_cli(NasConfig, settings), fmt)
 
 
 def run_nas_command(config: NasConfig, fmt, source: str | None = None) -> None:
     """Run ``nas`` and print its summary (the CLI command and ``run CONFIG.yaml``)."""
-    from nas_surrogate.cli_output import OutputFormat, emit_json
     from nas_surrogate.experiments.nas import run_nas
 
     summary = run_nas(config, progress=fmt is OutputFormat.table, source=source)

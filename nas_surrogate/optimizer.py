@@ -154,6 +154,7 @@ class Optimizer:
         if features is None:
             features = "enc" if proxies is None else "enc+zc"
         spec = parse_feature_spec(features)
+        counts = {"budget": budget, "max_new_proxies": max_new_proxies}
         self.config = {
             "space": space,
             "searcher": searcher,
@@ -164,10 +165,7 @@ class Optimizer:
             "surrogate_params": dict(surrogate_params or {}),
             "zc_warmup": zc_warmup,
             "maximize": bool(maximize),
-            "budget": None if budget is None else _int(budget, "budget", 1, 10**9),
-            "max_new_proxies": None
-            if max_new_proxies is None
-            else _int(max_new_proxies, "max_new_proxies", 1, 10**9),
+            **{k: None if v is None else _int(v, k, 1, 10**9) for k, v in counts.items()},
             "proxies": self._describe(proxies),
             "objectives": [str(o) for o in objectives or []],
             "constraints": [str(c) for c in constraints or []],
@@ -180,57 +178,54 @@ class Optimizer:
             zc_warmup=zc_warmup,
             **dict(searcher_params or {}),
         )
-        live = None
-        if isinstance(proxies, Benchmark):
-            if proxies.space.name != space:
-                raise BadInputError(
-                    "proxies", f"{proxies.id} is a {proxies.space.name} table, not {space}"
-                )
-            bench = proxies
-        else:
-            names = list(spec.proxies or ()) or list(PROXY_NAMES)
-            if zc_warmup and zc_warmup not in names:
-                names.append(zc_warmup)
-            # cost objectives (latency, params, flops) come from the same proxy source
-            wanted = [str(o).split(":")[0] for o in objectives or []]
-            wanted += [str(c) for c in constraints or []]
-            if wanted and not spec.uses_zc:  # only what the objectives read
-                names = [zc_warmup] if zc_warmup else []
-            names += [
-                n for n in COST_COLUMNS if n not in names and any(w.startswith(n) for w in wanted)
-            ]
-            if proxies is None and (spec.uses_zc or zc_warmup):
-                raise BadInputError(
-                    f"features {features!r}",
-                    "uses ZC proxies: give their source (proxies= in Python, --benchmark for "
-                    "ask/tell; the nas command computes them live)",
-                )
-            bench = space_table(get_space(space), names if proxies is not None else [])
-            if proxies is not None:
-                if hasattr(proxies, "compute"):
-                    live = lambda archs: proxies.compute(archs, list(bench.proxy_names))  # noqa: E731
-                elif callable(proxies):
-                    live = _per_arch(proxies, bench.space, bench.proxy_names)
-                else:
-                    raise BadInputError("proxies", f"not a function or a Benchmark: {proxies!r}")
-        needs_features = uses_surrogate(searcher)
+        bench, live = self._candidates(proxies, spec, objectives or [], constraints or [])
         self.problem = SearchProblem(
-            bench,
-            budget=budget,
-            train_seconds=0.0,
-            features=features if needs_features else None,
-            live_proxies=live,
-            max_new_proxies=max_new_proxies,
-            objectives=objs,
-            constraints=cons,
-            own_results=True,
-        )
+            bench, budget=budget, train_seconds=0.0, live_proxies=live, objectives=objs,
+            features=features if uses_surrogate(searcher) else None, constraints=cons,
+            max_new_proxies=max_new_proxies, own_results=True,
+        )  # fmt: skip
         if self.problem.view is not None:
             check_objectives([searcher], self.problem.view)
         self._driver = Driver(self._searcher, self.problem, np.random.default_rng(self.seed))
         self._sign = 1.0 if maximize else -1.0
         self._pending: dict[int, None] = {}  # asked, not told: insertion-ordered
         self._told: set[int] = set()
+
+    def _candidates(self, proxies, spec, objectives: Sequence[str], constraints: Sequence[str]):
+        """(the table searched, the live proxy function or None): the ``proxies``
+        Benchmark itself, or every network of the space with the proxy columns the
+        features, the warm-up and the cost objectives read, filled in by ``proxies``."""
+        space, features = self.config["space"], self.config["features"]
+        zc_warmup = self.config["zc_warmup"]
+        if isinstance(proxies, Benchmark):
+            if proxies.space.name != space:
+                raise BadInputError(
+                    "proxies", f"{proxies.id} is a {proxies.space.name} table, not {space}"
+                )
+            return proxies, None
+        names = list(spec.proxies or ()) or list(PROXY_NAMES)
+        if zc_warmup and zc_warmup not in names:
+            names.append(zc_warmup)
+        # cost objectives (latency, params, flops) come from the same proxy source
+        wanted = [str(o).split(":")[0] for o in objectives] + [str(c) for c in constraints]
+        if wanted and not spec.uses_zc:  # only what the objectives read
+            names = [zc_warmup] if zc_warmup else []
+        costs = [c for c in COST_COLUMNS if any(w.startswith(c) for w in wanted)]
+        names += [c for c in costs if c not in names]
+        if proxies is None and (spec.uses_zc or zc_warmup):
+            raise BadInputError(
+                f"features {features!r}",
+                "uses ZC proxies: give their source (proxies= in Python, --benchmark for "
+                "ask/tell; the nas command computes them live)",
+            )
+        bench = space_table(get_space(space), names if proxies is not None else [])
+        if proxies is None:
+            return bench, None
+        if hasattr(proxies, "compute"):
+            return bench, lambda archs: proxies.compute(archs, list(bench.proxy_names))
+        if callable(proxies):
+            return bench, _per_arch(proxies, bench.space, bench.proxy_names)
+        raise BadInputError("proxies", f"not a function or a Benchmark: {proxies!r}")
 
     @staticmethod
     def _objectives(config: dict, maximize: bool) -> tuple[list, list]:

@@ -151,6 +151,64 @@ def _evolve_and_save(bench: Benchmark, cfg, path: Path) -> None:
     _evolve_unit((bench, cfg)).save(path)
 
 
+def _run_missing(missing: list[tuple], n_jobs: int, client) -> None:
+    """Run the GP runs not on disk yet, each saved to its file as it finishes (on the
+    dask cluster when there is a client; the files are written here either way)."""
+    from joblib import Parallel, delayed
+
+    from nas_surrogate.experiments.runner import _dask_results
+
+    if client is not None:
+        done = _dask_results(client, _evolve_unit, [(b, c) for b, c, _ in missing])
+        paths = {(c.benchmark, c.seed): p for _, c, p in missing}
+        for result in done:
+            result.save(paths[(result.evolved_on, result.seed)])
+    else:
+        Parallel(n_jobs=n_jobs)(delayed(_evolve_and_save)(*t) for t in missing)
+
+
+def _evolve_report(out: Path, results: list, targets: list[Benchmark], sample: int) -> dict:
+    """Write the runs table, the best-on-sample expression, its transfer table, the
+    markdown and the plot; return the summary's results part."""
+    import pandas as pd
+
+    from nas_surrogate import plots
+    from nas_surrogate.analysis.evolve import transfer_table
+
+    runs = pd.DataFrame([{**asdict(r), "pruned": sum(r.pruned.values())} for r in results])
+    write_text_atomic(out / "results.csv", runs.to_csv(index=False))
+    # the expression to use: the best on its own sample (no other labels involved)
+    best = max(results, key=lambda r: r.tau_sample)
+    best.save(out / "evolved.json")
+    table = pd.DataFrame(transfer_table(best, targets))
+    write_text_atomic(out / "transfer.csv", table.to_csv(index=False))
+    usable = table[table.evolved.notna() & (table.task != best.evolved_on)]
+    wins, tasks = int(usable.evolved_beats_all.sum()), len(usable)
+    md = [
+        f"Best expression (seed {best.seed}, evolved on {best.evolved_on}, {best.size} nodes):",
+        "",
+        f"    {best.expression}",
+        "",
+        f"Kendall tau on its {sample}-arch sample {best.tau_sample:.3f}, "
+        f"on the other archs of the task {best.tau_rest:.3f}.",
+        "",
+        _markdown(table),
+        f"Beats every hand-crafted proxy on {wins} of {tasks} other tasks it applies to.",
+    ]
+    write_text_atomic(out / "results.md", "\n".join(md) + "\n")
+    plots.transfer_bars(table, out / "plots" / "transfer.png")
+    return {
+        "best": asdict(best),
+        "runs": len(results),
+        "mean_run_seconds": float(runs.seconds.mean()),
+        "pruned_total": {k: int(sum(r.pruned[k] for r in results)) for k in best.pruned},
+        "evaluated_total": int(sum(r.evaluated for r in results)),
+        "transfer": table.to_dict(orient="records"),
+        "transfer_wins": wins,
+        "transfer_tasks": tasks,
+    }
+
+
 def evolve_proxy(
     spec: str,
     out: Path,
@@ -164,18 +222,9 @@ def evolve_proxy(
     **gp_params,
 ) -> dict:
     """Seeded GP runs on each task of ``spec`` (resumable per run) plus a transfer table."""
-    import pandas as pd
-    from joblib import Parallel, delayed
-
-    from nas_surrogate import plots
-    from nas_surrogate.analysis.evolve import (
-        EvolveConfig,
-        EvolvedProxy,
-        primitive_set,
-        transfer_table,
-    )
+    from nas_surrogate.analysis.evolve import EvolveConfig, EvolvedProxy, primitive_set
     from nas_surrogate.experiments.fingerprint import input_fingerprint
-    from nas_surrogate.experiments.runner import _dask_results, dask_client, prepare_out_dir
+    from nas_surrogate.experiments.runner import dask_client, prepare_out_dir
 
     started = time.perf_counter()
     sources = _benches(spec, data_dir)
@@ -199,60 +248,25 @@ def evolve_proxy(
         prepare_out_dir(out, "evolve-proxy", settings)
         runs_dir = out / "runs"
         runs_dir.mkdir(parents=True, exist_ok=True)
-        todo = []
-        for bench in sources:
-            for seed in range(base_seed, base_seed + seeds):
-                path = runs_dir / f"{bench.id.replace('/', '--')}--seed{seed}.json"
-                cfg = EvolveConfig(benchmark=bench.id, seed=seed, terminals=terminals, **gp_params)
-                todo.append((bench, cfg, path))
+        todo = [
+            (bench, EvolveConfig(benchmark=bench.id, seed=seed, terminals=terminals, **gp_params),
+             runs_dir / f"{bench.id.replace('/', '--')}--seed{seed}.json")
+            for bench in sources for seed in range(base_seed, base_seed + seeds)
+        ]  # fmt: skip
         missing = [t for t in todo if not t[2].exists()]  # finished runs are kept (resume)
-        if client is not None:  # each run is a unit on the dask cluster; files are written here
-            done = _dask_results(client, _evolve_unit, [(b, c) for b, c, _ in missing])
-            paths = {(c.benchmark, c.seed): p for _, c, p in missing}
-            for result in done:
-                result.save(paths[(result.evolved_on, result.seed)])
-        else:
-            Parallel(n_jobs=n_jobs)(delayed(_evolve_and_save)(*t) for t in missing)
+        _run_missing(missing, n_jobs, client)
     finally:
         if client is not None:
             client.close()
     results = [EvolvedProxy.load(p) for _, _, p in todo]
-    runs = pd.DataFrame([{**asdict(r), "pruned": sum(r.pruned.values())} for r in results])
-    write_text_atomic(out / "results.csv", runs.to_csv(index=False))
-    # the expression to use: the best on its own sample (no other labels involved)
-    best = max(results, key=lambda r: r.tau_sample)
-    best.save(out / "evolved.json")
-    table = pd.DataFrame(transfer_table(best, targets))
-    write_text_atomic(out / "transfer.csv", table.to_csv(index=False))
-    usable = table[table.evolved.notna() & (table.task != best.evolved_on)]
+    report = _evolve_report(out, results, targets, gp_params.get("sample", 50))
     summary = {
         "command": "evolve-proxy",
-        "best": asdict(best),
-        "runs": len(results),
+        **report,
         "runs_resumed": len(todo) - len(missing),
-        "mean_run_seconds": float(runs.seconds.mean()),
-        "pruned_total": {k: int(sum(r.pruned[k] for r in results)) for k in best.pruned},
-        "evaluated_total": int(sum(r.evaluated for r in results)),
-        "transfer": table.to_dict(orient="records"),
-        "transfer_wins": int(usable.evolved_beats_all.sum()),
-        "transfer_tasks": len(usable),
         "elapsed_seconds": time.perf_counter() - started,
     }
-    md = [
-        f"Best expression (seed {best.seed}, evolved on {best.evolved_on}, {best.size} nodes):",
-        "",
-        f"    {best.expression}",
-        "",
-        f"Kendall tau on its {gp_params.get('sample', 50)}-arch sample {best.tau_sample:.3f}, "
-        f"on the other archs of the task {best.tau_rest:.3f}.",
-        "",
-        _markdown(table),
-        f"Beats every hand-crafted proxy on {summary['transfer_wins']} of "
-        f"{summary['transfer_tasks']} other tasks it applies to.",
-    ]
-    write_text_atomic(out / "results.md", "\n".join(md) + "\n")
     write_json_atomic(out / "summary.json", summary)
-    plots.transfer_bars(table, out / "plots" / "transfer.png")
     return summary
 
 

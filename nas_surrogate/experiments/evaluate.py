@@ -23,13 +23,13 @@ from __future__ import annotations
 import time
 import zlib
 from dataclasses import asdict, dataclass
-from functools import lru_cache, partial
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from nas_surrogate.benchmarks import Benchmark, expand_benchmark_ids, load_benchmark
+from nas_surrogate.benchmarks import Benchmark, load_benchmark
 from nas_surrogate.config import check_seeds
 from nas_surrogate.encodings import (
     build_features,
@@ -289,30 +289,15 @@ def evaluate(
 ) -> dict:
     """Run (or resume) an evaluation grid into ``out``; return the summary."""
     from nas_surrogate import plots
-    from nas_surrogate.experiments.runner import run_experiment
+    from nas_surrogate.experiments.runner import run_grid
     from nas_surrogate.io import write_json_atomic, write_text_atomic
-    from nas_surrogate.settings import validate
 
-    started = time.perf_counter()
-    validate(config)
-    config.benchmarks = expand_benchmark_ids(",".join(config.benchmarks), config.data_dir)
-    units = plan_units(config)
     out = Path(out)
-    results, n_run = run_experiment(
-        units, partial(run_unit, config=config), out, "evaluate", config.fingerprint(), KEY_COLUMNS,
-        n_jobs=n_jobs, progress=progress, scheduler=scheduler, inputs=[config.data_dir],
+    head, results = run_grid(
+        "evaluate", config, plan_units, run_unit, out, KEY_COLUMNS, lambda c: [c.data_dir],
+        n_jobs=n_jobs, progress=progress, scheduler=scheduler,
     )  # fmt: skip
-
-    summary = {
-        "command": "evaluate",
-        "config": asdict(config),
-        "n_units": len(units),
-        "n_units_run": n_run,
-        "n_units_resumed": len(units) - n_run,
-        "elapsed_seconds": time.perf_counter() - started,
-        "n_jobs": n_jobs,
-        **summarize(results, config.metric),
-    }
+    summary = {**head, "n_jobs": n_jobs, **summarize(results, config.metric)}
     if config.proxy_table:
         from nas_surrogate.benchmarks.computed import proxy_table_coverage
 

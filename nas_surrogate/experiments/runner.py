@@ -99,6 +99,46 @@ def run_experiment(
     return frame[keys.isin(wanted)].reset_index(drop=True), n_run
 
 
+def run_grid(
+    command: str,
+    config: Any,
+    plan: Callable[[Any], list],
+    work: Callable[..., dict | list[dict]],
+    out: Path,
+    key_columns: Sequence[str],
+    inputs: Callable[[Any], Sequence[str | None]],
+    n_jobs: int = 1,
+    progress: bool = True,
+    scheduler: str | None = None,
+) -> tuple[dict, pd.DataFrame]:
+    """What ``evaluate`` and ``search`` share: check ``config``, expand its benchmark
+    groups, plan the units, run the missing ones into ``out``. Returns the summary's
+    common head (the command, its settings, unit counts, seconds) and the units' rows."""
+    import time
+
+    from nas_surrogate.benchmarks import expand_benchmark_ids
+    from nas_surrogate.settings import validate
+
+    started = time.perf_counter()
+    validate(config)
+    config.benchmarks = expand_benchmark_ids(",".join(config.benchmarks), config.data_dir)
+    units = plan(config)
+    results, n_run = run_experiment(
+        units, partial(work, config=config), Path(out), command, config.fingerprint(),
+        key_columns, n_jobs=n_jobs, progress=progress, scheduler=scheduler,
+        inputs=inputs(config),
+    )  # fmt: skip
+    head = {
+        "command": command,
+        "config": asdict(config),
+        "n_units": len(units),
+        "n_units_run": n_run,
+        "n_units_resumed": len(units) - n_run,
+        "elapsed_seconds": time.perf_counter() - started,
+    }
+    return head, results
+
+
 def run_units(
     units: Sequence[Any],
     work: Callable[[Any], dict | list[dict]],

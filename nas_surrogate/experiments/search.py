@@ -13,13 +13,13 @@ import math
 import time
 import zlib
 from dataclasses import asdict, dataclass
-from functools import lru_cache, partial
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from nas_surrogate.benchmarks import Benchmark, expand_benchmark_ids, load_benchmark
+from nas_surrogate.benchmarks import Benchmark, load_benchmark
 from nas_surrogate.config import check_seeds
 from nas_surrogate.encodings import build_features, parse_feature_spec
 from nas_surrogate.errors import BadInputError
@@ -401,35 +401,23 @@ def search(
     progress: bool = True,
     scheduler: str | None = None,
 ) -> dict:
+    """Run (or resume) a search grid into ``out``; return the summary."""
     from nas_surrogate import plots
-    from nas_surrogate.experiments.runner import run_experiment
+    from nas_surrogate.experiments.runner import run_grid
     from nas_surrogate.io import write_json_atomic, write_text_atomic
-    from nas_surrogate.settings import validate
 
-    started = time.perf_counter()
-    validate(config)
-    config.benchmarks = expand_benchmark_ids(",".join(config.benchmarks), config.data_dir)
-    units = plan_units(config)
     out = Path(out)
-    results, n_run = run_experiment(
-        units, partial(run_unit, config=config), out, "search", config.fingerprint(), KEY_COLUMNS,
+    head, results = run_grid(
+        "search", config, plan_units, run_unit, out, KEY_COLUMNS,
+        lambda c: [c.data_dir, *objective_sources(c)],
         n_jobs=n_jobs, progress=progress, scheduler=scheduler,
-        inputs=[config.data_dir, *objective_sources(config)],
     )  # fmt: skip
     results = results.sort_values([*KEY_COLUMNS, "step"]).reset_index(drop=True)
     # one objective view per benchmark (a true front over 15,625 cells) for the summary
     # and the plots; plan_units built and checked its own before any work
     views = {b: objective_view(b, config) for b in config.benchmarks}
     table = summarize(results, config, views)
-    summary = {
-        "command": "search",
-        "config": asdict(config),
-        "n_units": len(units),
-        "n_units_run": n_run,
-        "n_units_resumed": len(units) - n_run,
-        "elapsed_seconds": time.perf_counter() - started,
-        "searchers": table,
-    }
+    summary = {**head, "searchers": table}
     if config.proxy_table:
         from nas_surrogate.benchmarks.computed import proxy_table_coverage
 
