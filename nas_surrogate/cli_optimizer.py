@@ -54,12 +54,9 @@ class AskConfig:
     features: str | None = _given("Surrogate features (default enc, or enc+zc with --benchmark).")
     surrogate: str | None = _given("Surrogate of bo / guided searchers.")
     seed: int | None = setting(
-        None,
-        "Base seed (default 0).",
-        cli_type=Optional[int],
-        low=0,
-        high=MAX_SEED,  # noqa: UP045
-    )
+        None, "Base seed (default 0).", low=0, high=MAX_SEED,
+        cli_type=Optional[int],  # noqa: UP045
+    )  # fmt: skip
     benchmark: str | None = _given(
         "Read ZC proxies from this benchmark's table (its accuracies are never read); the "
         "search stays in its rows."

@@ -157,10 +157,9 @@ class EvolveConfig:
             raise BadInputError(f"--parsimony {p!r}", "must be a finite number >= 0")
 
 
-def evolve(config: EvolveConfig, bench: Benchmark) -> EvolvedProxy:
-    """One seeded GP run on ``config.sample`` labelled archs of ``bench``."""
-    from deap import algorithms, base, creator, gp, tools
-
+def _checked_terminals(config: EvolveConfig, bench: Benchmark) -> tuple[list[str], np.ndarray]:
+    """(the proxies the trees may use, the rows where they are all scored); BadInputError
+    for too few, unknown ones, or a sample that leaves no row to test on."""
     terminals = list(config.terminals or bench.proxy_names)
     if len(terminals) < 3:
         raise BadInputError(bench.id, f"needs at least 3 usable proxies, has {len(terminals)}")
@@ -172,13 +171,13 @@ def evolve(config: EvolveConfig, bench: Benchmark) -> EvolvedProxy:
         raise BadInputError(
             f"--sample {config.sample}", f"must be in [3, {len(scored) - 1}] on {bench.id}"
         )
-    pset = primitive_set(terminals, config.ops)
-    X = rank_terminals(bench, terminals)
-    rng = np.random.default_rng([config.seed, 2718])
-    perm = rng.permutation(scored)
-    sample, rest = perm[: config.sample], perm[config.sample :]
-    y_sample = bench.val_accuracy[sample]
-    sample_columns = dict(zip(terminals, X[sample].T))
+    return terminals, scored
+
+
+def _toolbox(pset, max_height: int):
+    """DEAP's GP operators: ramped half-and-half trees, tournaments of 5, one-point
+    crossover and uniform mutation, both kept under ``max_height``."""
+    from deap import base, creator, gp, tools
 
     if not hasattr(creator, "ProxyFitness"):
         creator.create("ProxyFitness", base.Fitness, weights=(1.0,))
@@ -191,39 +190,62 @@ def evolve(config: EvolveConfig, bench: Benchmark) -> EvolvedProxy:
     toolbox.register("mate", gp.cxOnePoint)
     toolbox.register("expr_mut", gp.genFull, min_=0, max_=2)
     toolbox.register("mutate", gp.mutUniform, expr=toolbox.expr_mut, pset=pset)
-    limit = gp.staticLimit(key=operator.attrgetter("height"), max_value=config.max_height)
+    limit = gp.staticLimit(key=operator.attrgetter("height"), max_value=max_height)
     toolbox.decorate("mate", limit)
     toolbox.decorate("mutate", limit)
+    return toolbox
 
-    pruned = {"redundant": 0, "duplicate": 0, "non_finite": 0, "constant": 0}
-    cache: dict[str, float] = {}
-    eval_seconds: list[float] = []
 
-    def fitness(ind) -> tuple[float]:
+class _Fitness:
+    """Kendall tau on the sample minus a parsimony cost per node, with the rule-based
+    pruning counted before any evaluation: repeats, redundant forms, non-finite and
+    constant outputs."""
+
+    def __init__(self, columns: dict, y: np.ndarray, parsimony: float) -> None:
+        self.columns, self.y, self.parsimony = columns, y, parsimony
+        self.pruned = {"redundant": 0, "duplicate": 0, "non_finite": 0, "constant": 0}
+        self.cache: dict[str, float] = {}
+        self.eval_seconds: list[float] = []
+
+    def __call__(self, ind) -> tuple[float]:
         nodes = deap_nodes(ind)
         key = format_nodes(nodes)
-        if key in cache:
-            pruned["duplicate"] += 1
-            return (cache[key],)
+        if key in self.cache:
+            self.pruned["duplicate"] += 1
+            return (self.cache[key],)
         if redundant(nodes):
-            pruned["redundant"] += 1
-            cache[key] = BAD_FITNESS
+            self.pruned["redundant"] += 1
+            self.cache[key] = BAD_FITNESS
             return (BAD_FITNESS,)
         t = time.perf_counter()
-        values = evaluate_nodes(nodes, sample_columns, len(sample))
+        values = evaluate_nodes(nodes, self.columns, len(self.y))
         if not np.isfinite(values).all():
-            pruned["non_finite"] += 1
+            self.pruned["non_finite"] += 1
             value = BAD_FITNESS
         elif len(np.unique(np.round(values, 12))) < 3:
-            pruned["constant"] += 1
+            self.pruned["constant"] += 1
             value = BAD_FITNESS
         else:
-            tau = stats.kendalltau(values, y_sample).statistic
-            value = float(tau) - config.parsimony * len(ind)
-            eval_seconds.append(time.perf_counter() - t)
-        cache[key] = value
+            tau = stats.kendalltau(values, self.y).statistic
+            value = float(tau) - self.parsimony * len(ind)
+            self.eval_seconds.append(time.perf_counter() - t)
+        self.cache[key] = value
         return (value,)
 
+
+def evolve(config: EvolveConfig, bench: Benchmark) -> EvolvedProxy:
+    """One seeded GP run on ``config.sample`` labelled archs of ``bench``."""
+    from deap import algorithms, tools
+
+    terminals, scored = _checked_terminals(config, bench)
+    pset = primitive_set(terminals, config.ops)
+    X = rank_terminals(bench, terminals)
+    rng = np.random.default_rng([config.seed, 2718])
+    perm = rng.permutation(scored)
+    sample, rest = perm[: config.sample], perm[config.sample :]
+    y_sample = bench.val_accuracy[sample]
+    fitness = _Fitness(dict(zip(terminals, X[sample].T)), y_sample, config.parsimony)
+    toolbox = _toolbox(pset, config.max_height)
     toolbox.register("evaluate", fitness)
     started = time.perf_counter()
     with own_deap_generator(config.seed):
@@ -234,26 +256,17 @@ def evolve(config: EvolveConfig, bench: Benchmark) -> EvolvedProxy:
             halloffame=hof, verbose=False,
         )  # fmt: skip
     seconds = time.perf_counter() - started
-    best = hof[0]
-    best_nodes = deap_nodes(best)
+    best_nodes = deap_nodes(hof[0])
     values = evaluate_nodes(best_nodes, dict(zip(terminals, X.T)), len(X))
-    tau_sample = float(stats.kendalltau(values[sample], y_sample).statistic)
-    tau_rest = float(stats.kendalltau(values[rest], bench.val_accuracy[rest]).statistic)
-    mean_eval = float(np.mean(eval_seconds)) if eval_seconds else 0.0
+    mean_eval = float(np.mean(fitness.eval_seconds)) if fitness.eval_seconds else 0.0
     return EvolvedProxy(
-        expression=format_nodes(best_nodes),
-        terminals=terminals,
-        ops=list(config.ops),
-        evolved_on=bench.id,
-        seed=config.seed,
-        tau_sample=tau_sample,
-        tau_rest=tau_rest,
-        size=len(best),
-        pruned=pruned,
-        evaluated=len(eval_seconds),
-        seconds=seconds,
-        seconds_saved_estimate=mean_eval * sum(pruned.values()),
-    )
+        expression=format_nodes(best_nodes), terminals=terminals, ops=list(config.ops),
+        evolved_on=bench.id, seed=config.seed,
+        tau_sample=float(stats.kendalltau(values[sample], y_sample).statistic),
+        tau_rest=float(stats.kendalltau(values[rest], bench.val_accuracy[rest]).statistic),
+        size=len(hof[0]), pruned=fitness.pruned, evaluated=len(fitness.eval_seconds),
+        seconds=seconds, seconds_saved_estimate=mean_eval * sum(fitness.pruned.values()),
+    )  # fmt: skip
 
 
 def transfer_table(proxy: EvolvedProxy, benches: list[Benchmark]) -> list[dict]:

@@ -173,7 +173,57 @@ def _plain_benchmark(
     return distinct_networks(bench)
 
 
+def _variants(config: SearchConfig, surrogate: str) -> list[tuple[str, str, str]]:
+    """(searcher, surrogate, features) of every run of a seed: a surrogate searcher once
+    per feature spec (a baseline surrogate with its own columns), the others once."""
+    base, _ = split_name(surrogate)
+    variants: list[tuple[str, str, str]] = []
+    for name in config.searchers:
+        base_name, _ = parse_searcher(name)
+        make_searcher(name, **config.searcher_params.get(base_name, {}))  # validates params
+        if not uses_surrogate(name):
+            variants.append((name, NONE, NONE))
+            continue
+        if base_name == "bo":  # every acquisition needs predict_dist
+            model = make_surrogate(surrogate, **config.surrogate_params.get(base, {}))
+            if not has_dist(model):
+                raise BadInputError(
+                    f"--surrogate {surrogate}",
+                    f"bo with acquisition {config.acquisition!r} needs a predictive "
+                    "distribution: use ensemble, gp or rf",
+                )
+        fixed = fixed_features(surrogate)
+        if fixed is None:
+            variants += [(name, surrogate, spec) for spec in config.features]
+            continue
+        if config.features not in ([fixed], ["enc"]):  # a baseline reads its own columns
+            raise BadInputError(
+                f"--surrogate {surrogate}",
+                f"scores its own columns ({fixed}); drop --features or pass -f {fixed}",
+            )
+        variants.append((name, surrogate, fixed))
+    return variants
+
+
+def _check_warmup(zc_warmup: str, bench: Benchmark) -> None:
+    """``--zc-warmup`` names ``vote``, a proxy of ``bench`` or an evolved file that
+    scores it."""
+    if not bench.proxy_names:
+        raise BadInputError(f"--zc-warmup {zc_warmup}", f"{bench.id} has no proxies")
+    if zc_warmup.startswith("evolved:"):
+        from nas_surrogate.proxies.evolved import EvolvedProxy
+
+        EvolvedProxy.load(zc_warmup.split(":", 1)[1]).score(bench)
+    elif zc_warmup != "vote" and zc_warmup not in bench.proxy_names:
+        raise BadInputError(
+            f"--zc-warmup {zc_warmup!r}",
+            f"not a proxy of {bench.id} (use vote or {', '.join(bench.proxy_names)})",
+        )
+
+
 def plan_units(config: SearchConfig) -> list[SearchUnit]:
+    """Every unit of the grid (benchmark x variant x seed), after every setting is checked
+    against every benchmark, before any work."""
     if config.budget < 1:
         raise BadInputError("--budget", f"must be >= 1, got {config.budget}")
     check_seeds(config.seeds, config.base_seed)
@@ -186,31 +236,7 @@ def plan_units(config: SearchConfig) -> list[SearchUnit]:
     check_params(surrogate, config.surrogate_params.get(base, {}))
     for spec in config.features:
         parse_feature_spec(spec)
-    variants: list[tuple[str, str, str]] = []
-    for name in config.searchers:
-        base_name, _ = parse_searcher(name)
-        make_searcher(name, **config.searcher_params.get(base_name, {}))  # validates params
-        if uses_surrogate(name):
-            if parse_searcher(name)[0] == "bo":  # every acquisition needs predict_dist
-                model = make_surrogate(surrogate, **config.surrogate_params.get(base, {}))
-                if not has_dist(model):
-                    raise BadInputError(
-                        f"--surrogate {surrogate}",
-                        f"bo with acquisition {config.acquisition!r} needs a predictive "
-                        "distribution: use ensemble, gp or rf",
-                    )
-            fixed = fixed_features(surrogate)
-            if fixed is not None:  # a baseline reads its own proxy columns, nothing else
-                if config.features not in ([fixed], ["enc"]):
-                    raise BadInputError(
-                        f"--surrogate {surrogate}",
-                        f"scores its own columns ({fixed}); drop --features or pass -f {fixed}",
-                    )
-                variants.append((name, surrogate, fixed))
-            else:
-                variants += [(name, surrogate, spec) for spec in config.features]
-        else:
-            variants.append((name, NONE, NONE))
+    variants = _variants(config, surrogate)
     units = []
     parsed(config.objectives, config.constraints)  # syntax first, before any file is read
     for bench_id in config.benchmarks:
@@ -222,17 +248,7 @@ def plan_units(config: SearchConfig) -> list[SearchUnit]:
             if spec != NONE:
                 build_features(spec, bench)  # raises if the spec cannot encode this space
         if config.zc_warmup:
-            if not bench.proxy_names:
-                raise BadInputError(f"--zc-warmup {config.zc_warmup}", f"{bench_id} has no proxies")
-            if config.zc_warmup.startswith("evolved:"):
-                from nas_surrogate.proxies.evolved import EvolvedProxy
-
-                EvolvedProxy.load(config.zc_warmup.split(":", 1)[1]).score(bench)
-            elif config.zc_warmup != "vote" and config.zc_warmup not in bench.proxy_names:
-                raise BadInputError(
-                    f"--zc-warmup {config.zc_warmup!r}",
-                    f"not a proxy of {bench_id} (use vote or {', '.join(bench.proxy_names)})",
-                )
+            _check_warmup(config.zc_warmup, bench)
         for seed in range(config.seeds):
             units += [SearchUnit(bench_id, s, m, f, seed) for s, m, f in variants]
     for name in config.searchers:  # last: every other setting has been checked

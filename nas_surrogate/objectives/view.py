@@ -74,18 +74,7 @@ class ObjectiveView:
         #: known columns read from the proxy table (params, flops, latency): with live
         #: proxies they are filled as networks get scored (``SearchProblem`` does it)
         self.proxy_known = [n for n in self.known if n not in bench.objectives]
-        for name in self.known if own_results else self.evaluated + self.known:
-            if own_results and name in self.proxy_known:
-                continue  # the user's proxy source fills these
-            self._check(name, self.column(name))
-        if own_results:
-            for c in self.constraints:
-                if c.name in self.proxy_known and not np.isfinite(self.column(c.name)).all():
-                    raise BadInputError(
-                        f"constraint {c}", f"{c.name} is computed per network as the search "
-                        "scores it: it cannot bound the candidates up front (make it an "
-                        "objective, or read it from a table)",
-                    )  # fmt: skip
+        self._check_columns()
         #: ids a search may propose at all: measured, and every known constraint holds
         self.allowed = self.feasible(np.arange(n), None) & self.measured
         if own_results:
@@ -95,11 +84,33 @@ class ObjectiveView:
                     f"no network of {bench.space.name} satisfies them",
                 )
             return
+        self._true_front(n)
+
+    def _check_columns(self) -> None:
+        """Every column the search reads has values; with the user's results, a proxy
+        column (computed per network as it is scored) cannot bound the candidates."""
+        for name in self.known if self.own_results else self.evaluated + self.known:
+            if self.own_results and name in self.proxy_known:
+                continue  # the user's proxy source fills these
+            self._check(name, self.column(name))
+        if not self.own_results:
+            return
+        for c in self.constraints:
+            if c.name in self.proxy_known and not np.isfinite(self.column(c.name)).all():
+                raise BadInputError(
+                    f"constraint {c}", f"{c.name} is computed per network as the search "
+                    "scores it: it cannot bound the candidates up front (make it an "
+                    "objective, or read it from a table)",
+                )  # fmt: skip
+
+    def _true_front(self, n: int) -> None:
+        """The table's feasible ids and their true Pareto front (what a search's
+        hypervolume is scored against)."""
         ok = self.feasible(np.arange(n), self.truth_evaluated(np.arange(n))) & self.measured
         if self.constraints and not ok.any():
             raise BadInputError(
                 f"--constraint {','.join(map(str, self.constraints))}",
-                f"no network of {bench.id} satisfies it",
+                f"no network of {self.bench.id} satisfies it",
             )
         self.true_feasible = ok & self.measured
         ids = np.flatnonzero(ok)

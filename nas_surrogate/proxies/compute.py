@@ -66,26 +66,11 @@ def _chunk(
     return rows
 
 
-def compute_table(
-    space_name: str,
-    archs_spec: str,
-    proxies: list[str],
-    out: Path,
-    batch_path: str | None = None,
-    batch_size: int = 16,
-    n_classes: int = 10,
-    seed: int = 0,
-    device: str = "cpu",
-    n_jobs: int = 1,
-    chunk: int = 32,
-    progress: bool = True,
-) -> pd.DataFrame:
-    from joblib import Parallel, delayed
-    from tqdm.auto import tqdm
-
-    from nas_surrogate import interrupt
+def _checked(
+    space_name: str, archs_spec: str, proxies: list[str], batch_size: int, device: str
+) -> np.ndarray:
+    """The archs to score, after every setting is checked (before any file is touched)."""
     from nas_surrogate.proxies import PROXIES
-    from nas_surrogate.store import ResultsStore
 
     if space_name not in SPACES_WITH_NETWORKS:
         raise BadInputError(
@@ -101,7 +86,32 @@ def compute_table(
             raise BadInputError(f"--device {device}", "no CUDA device is available here")
     if batch_size < 2:
         raise BadInputError("--batch-size", f"must be >= 2, got {batch_size}")
-    archs = read_arch_list(archs_spec, space_name)
+    return read_arch_list(archs_spec, space_name)
+
+
+def compute_table(
+    space_name: str,
+    archs_spec: str,
+    proxies: list[str],
+    out: Path,
+    batch_path: str | None = None,
+    batch_size: int = 16,
+    n_classes: int = 10,
+    seed: int = 0,
+    device: str = "cpu",
+    n_jobs: int = 1,
+    chunk: int = 32,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Score the archs of ``archs_spec`` with ``proxies`` into the CSV table ``out``
+    (resumed: rows already there are skipped); returns the whole table."""
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+
+    from nas_surrogate import interrupt
+    from nas_surrogate.store import ResultsStore
+
+    archs = _checked(space_name, archs_spec, proxies, batch_size, device)
     out = Path(out)
     if out.exists() and out.is_dir():
         raise BadInputError(f"--out {out}", "is a directory; give a .csv file")

@@ -109,79 +109,118 @@ class MultiObjectiveBO(Searcher):
         return np.column_stack(means), np.column_stack(stds)
 
     def _select(self, problem: SearchProblem, cand: np.ndarray, want: int, rng) -> np.ndarray:
+        """``want`` candidates by the acquisition: each pick's believed point joins the
+        front before the next (one cell per network)."""
         view = problem.view
         mean, std = self._predict(problem, cand, rng)
-        known = {n: view.column(n)[cand] for n in view.known}
-        pof = np.ones(len(cand))
-        for c in view.constraints:
-            if c.name in view.evaluated:
-                j = view.evaluated.index(c.name)
-                z = (c.bound - mean[:, j]) / np.maximum(std[:, j], 1e-9)
-                pof *= stats.norm.cdf(z) if c.op in ("<=", "<") else stats.norm.cdf(-z)
-        signs = np.array([-1.0 if o.maximize else 1.0 for o in view.objectives])
-
-        def point(ev: np.ndarray) -> np.ndarray:
-            """Minimisation objectives of the candidates given evaluated values ``ev``."""
-            cols = []
-            for o, s in zip(view.objectives, signs):
-                v = known[o.name] if o.known else ev[:, view.evaluated.index(o.name)]
-                cols.append(s * v)
-            return np.column_stack(cols)
-
-        # optimistic evaluated values: towards better for each objective's direction
-        direction = np.ones(len(view.evaluated))
-        for o in view.objectives:
-            if not o.known:
-                direction[view.evaluated.index(o.name)] = 1.0 if o.maximize else -1.0
-        optimistic = point(mean + self.kappa * std * direction)
+        pof = _probability_feasible(view, mean, std)
+        point = _pointer(view, {n: view.column(n)[cand] for n in view.known})
+        optimistic = point(mean + self.kappa * std * _directions(view))
         believed = point(mean)
-        ids, Y, feasible = problem.evaluated_points()
-        front = Y[feasible]
-        front = front[non_dominated(front)] if len(front) else front
-        # normalised by the current front's range (the believed points where it has none)
-        if len(front):
-            lo = np.minimum(front.min(axis=0), believed.min(axis=0))
-        else:
-            lo = believed.min(axis=0)
-        hi = front.max(axis=0) if len(front) > 1 else believed.max(axis=0)
-        span = np.where(hi - lo > 0, hi - lo, 1.0)
-        ref = np.ones(len(signs)) * 1.1  # a little beyond the front's nadir
-
-        def norm(P: np.ndarray) -> np.ndarray:
-            return (P - lo) / span
-
+        norm, front = _normaliser(problem, believed)
         samples = None
         if self.acquisition == "ehvi":
             draws = rng.normal(mean[None], std[None], size=(self.n_samples, *mean.shape))
             samples = [norm(point(d)) for d in draws]
+        scores = _Scores(self.acquisition, norm(optimistic), samples, pof)
+        return self._greedy(problem, cand, want, rng, scores, norm(believed), front)
+
+    @staticmethod
+    def _greedy(problem, cand, want, rng, scores, believed, F) -> np.ndarray:
         picks: list[int] = []
-        F = norm(front) if len(front) else np.zeros((0, len(signs)))
         free = np.ones(len(cand), dtype=bool)
         for _ in range(min(want, len(cand))):
-            if self.acquisition == "parego":
-                w = rng.dirichlet(np.ones(len(signs)))
-                Z = norm(optimistic) * w
-                score = -(Z.max(axis=1) + RHO * Z.sum(axis=1))
-                score = score - score.min() + 1e-12
-            elif self.acquisition == "ehvi":
-                score = np.mean([hvi(S, F, ref) for S in samples], axis=0)
-            else:
-                score = hvi(norm(optimistic), F, ref)
-            score = score * pof
-            if not (score[free] > 0).any():  # nothing improves: closest to the front
-                score = (
-                    -np.min(norm(optimistic)[:, None, :] - F[None], axis=(1, 2))
-                    if len(F)
-                    else rng.random(len(cand))
-                )
-                score = score - score[free].min() + 1e-12
-            score = np.where(free, score, -np.inf)
-            best = int(np.argmax(score))
+            score = scores(F, free, rng)
+            best = int(np.argmax(np.where(free, score, -np.inf)))
             picks.append(best)
             # no second cell of the same network, and the pick's believed point joins
             free &= problem.row_of(cand) != problem.row_of(cand[[best]])[0]
-            if pof[best] >= 0.5:
-                F = np.vstack([F, norm(believed[best : best + 1])])
+            if scores.pof[best] >= 0.5:
+                F = np.vstack([F, believed[best : best + 1]])
             if not free.any():
                 break
         return cand[np.array(picks, dtype=np.int64)]
+
+
+def _probability_feasible(view, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    """Probability that each candidate meets every evaluated constraint (Gaussian)."""
+    pof = np.ones(len(mean))
+    for c in view.constraints:
+        if c.name in view.evaluated:
+            j = view.evaluated.index(c.name)
+            z = (c.bound - mean[:, j]) / np.maximum(std[:, j], 1e-9)
+            pof *= stats.norm.cdf(z) if c.op in ("<=", "<") else stats.norm.cdf(-z)
+    return pof
+
+
+def _pointer(view, known: dict[str, np.ndarray]):
+    """``point(ev)``: the candidates' minimisation objectives given evaluated values."""
+    signs = np.array([-1.0 if o.maximize else 1.0 for o in view.objectives])
+
+    def point(ev: np.ndarray) -> np.ndarray:
+        cols = []
+        for o, s in zip(view.objectives, signs):
+            v = known[o.name] if o.known else ev[:, view.evaluated.index(o.name)]
+            cols.append(s * v)
+        return np.column_stack(cols)
+
+    return point
+
+
+def _directions(view) -> np.ndarray:
+    """+1 / -1 per evaluated column: the optimistic side of each objective."""
+    direction = np.ones(len(view.evaluated))
+    for o in view.objectives:
+        if not o.known:
+            direction[view.evaluated.index(o.name)] = 1.0 if o.maximize else -1.0
+    return direction
+
+
+def _normaliser(problem: SearchProblem, believed: np.ndarray):
+    """(``norm``: points scaled by the current front's range, the believed points' where
+    it has none; the current feasible front, scaled)."""
+    ids, Y, feasible = problem.evaluated_points()
+    front = Y[feasible]
+    front = front[non_dominated(front)] if len(front) else front
+    lo = believed.min(axis=0)
+    lo = np.minimum(front.min(axis=0), lo) if len(front) else lo
+    hi = front.max(axis=0) if len(front) > 1 else believed.max(axis=0)
+    span = np.where(hi - lo > 0, hi - lo, 1.0)
+
+    def norm(P: np.ndarray) -> np.ndarray:
+        return (P - lo) / span
+
+    return norm, norm(front) if len(front) else np.zeros((0, believed.shape[1]))
+
+
+class _Scores:
+    """The acquisition of every candidate against the current (scaled) front ``F``:
+    hypervolume improvement of the optimistic point, its expectation over posterior
+    draws (ehvi), or a random Chebyshev scalarisation (ParEGO); times the probability of
+    feasibility. Where nothing improves, closeness to the front."""
+
+    def __init__(self, acquisition: str, optimistic, samples, pof: np.ndarray) -> None:
+        self.acquisition, self.optimistic, self.samples, self.pof = (
+            acquisition, optimistic, samples, pof,
+        )  # fmt: skip
+        self.ref = np.ones(optimistic.shape[1]) * 1.1  # a little beyond the front's nadir
+
+    def __call__(self, F: np.ndarray, free: np.ndarray, rng) -> np.ndarray:
+        if self.acquisition == "parego":
+            w = rng.dirichlet(np.ones(self.optimistic.shape[1]))
+            Z = self.optimistic * w
+            score = -(Z.max(axis=1) + RHO * Z.sum(axis=1))
+            score = score - score.min() + 1e-12
+        elif self.acquisition == "ehvi":
+            score = np.mean([hvi(S, F, self.ref) for S in self.samples], axis=0)
+        else:
+            score = hvi(self.optimistic, F, self.ref)
+        score = score * self.pof
+        if not (score[free] > 0).any():  # nothing improves: closest to the front
+            score = (
+                -np.min(self.optimistic[:, None, :] - F[None], axis=(1, 2))
+                if len(F)
+                else rng.random(len(self.optimistic))
+            )
+            score = score - score[free].min() + 1e-12
+        return score

@@ -96,18 +96,7 @@ class SearchProblem:
         self.proxy_lookups = [0, 0]
         #: rows whose proxy scores are known (all of them on a table)
         self._has_zc = np.full(self.n, live_proxies is None)
-        space = self.bench.space
-        if self.bench.full_space and isinstance(space, EnumerableSpace):
-            self.cells = space.all_archs()
-            self.cell_row = self.bench.index_of(self.cells)
-            if (self.cell_row < 0).any():
-                raise ValueError(f"{self.bench.id}: a full-space table lacks some networks")
-            self._cell_of_code = np.full(space.n_codes, -1, dtype=np.int64)
-            self._cell_of_code[space.encode_codes(self.cells)] = np.arange(len(self.cells))
-        else:
-            self.cells = self.bench.archs
-            self.cell_row = np.arange(self.n)
-            self._cell_of_code = None
+        self._index_cells()
         #: several objectives or constraints: what a query returns, what is known up
         #: front, and which ids may be proposed at all (``ObjectiveView.allowed``)
         self.view: ObjectiveView | None = None
@@ -138,22 +127,43 @@ class SearchProblem:
         self._zc_cols: list[int] = []
         self._proxy_cache: dict[str, tuple[np.ndarray, list[int]]] = {}
         if features is not None:
-            feats = build_features(features, self.bench)
-            if live_proxies is not None and feats.spec.evolved:
-                raise BadInputError(
-                    f"feature spec {features!r}", "evolved proxies need a table of proxy scores"
-                )
-            self._X = feats.X
-            proxies = feats.spec.proxies_used(self.bench)
-            if proxies:
-                self._zc_cols = [self.bench.proxy_names.index(p) for p in proxies]
-                self._zc_cost = self._cost_of(np.arange(self.n))
-            self._feature_zc = feats.zc_columns
-            #: table proxy column of each ZC feature column (filled in by live proxies)
-            self._feature_proxies = [
-                self.bench.proxy_names.index(n[3:]) for n in feats.names if n.startswith("zc:")
-            ]
-            self.preprocessor_spec = feats
+            self._attach_features(features)
+
+    def _index_cells(self) -> None:
+        """What ids mean: on a table of a whole enumerable space, every cell of the space
+        (``cell_row``: the row of the network it computes); otherwise the table's rows."""
+        space = self.bench.space
+        if self.bench.full_space and isinstance(space, EnumerableSpace):
+            self.cells = space.all_archs()
+            self.cell_row = self.bench.index_of(self.cells)
+            if (self.cell_row < 0).any():
+                raise ValueError(f"{self.bench.id}: a full-space table lacks some networks")
+            self._cell_of_code = np.full(space.n_codes, -1, dtype=np.int64)
+            self._cell_of_code[space.encode_codes(self.cells)] = np.arange(len(self.cells))
+        else:
+            self.cells = self.bench.archs
+            self.cell_row = np.arange(self.n)
+            self._cell_of_code = None
+
+    def _attach_features(self, features: str) -> None:
+        """The surrogate's feature matrix over every row, and which of its columns are ZC
+        scores (charged on first use, filled in by live proxies)."""
+        feats = build_features(features, self.bench)
+        if self.live_proxies is not None and feats.spec.evolved:
+            raise BadInputError(
+                f"feature spec {features!r}", "evolved proxies need a table of proxy scores"
+            )
+        self._X = feats.X
+        proxies = feats.spec.proxies_used(self.bench)
+        if proxies:
+            self._zc_cols = [self.bench.proxy_names.index(p) for p in proxies]
+            self._zc_cost = self._cost_of(np.arange(self.n))
+        self._feature_zc = feats.zc_columns
+        #: table proxy column of each ZC feature column (filled in by live proxies)
+        self._feature_proxies = [
+            self.bench.proxy_names.index(n[3:]) for n in feats.names if n.startswith("zc:")
+        ]
+        self.preprocessor_spec = feats
 
     def _cost_of(self, rows: np.ndarray) -> np.ndarray:
         return np.nan_to_num(self.bench.proxy_seconds[np.ix_(rows, self._zc_cols)]).sum(axis=1)
