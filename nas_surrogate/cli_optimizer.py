@@ -173,11 +173,10 @@ def _table(benchmark: str | None, data_dir: str | None, objective_data: list[str
 
 def _stored_tables(kind: str) -> tuple[str | None, list[str] | None]:
     """(benchmark id, objective tables) from a state's ``config.proxies``."""
-    if not kind.startswith("table:"):
-        return None, None
-    parts = kind.split(":", 3)
-    tables = parts[3].split(":", 1)[1].split("|") if len(parts) > 3 else None
-    return parts[1], tables
+    from nas_surrogate.optimizer import ProxiesSource
+
+    source = ProxiesSource.parse(kind)
+    return source.benchmark, list(source.objective_tables) or None
 
 
 def _open(state: Path, data_dir: str | None, given: dict[str, Any]):

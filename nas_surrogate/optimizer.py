@@ -37,6 +37,7 @@ import json
 import math
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ from nas_surrogate.config import MAX_SEED
 from nas_surrogate.encodings import parse_feature_spec
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.io import write_text_atomic
+from nas_surrogate.objectives.spec import parse_objectives
 from nas_surrogate.proxy_names import COST_COLUMNS, PROXY_NAMES
 from nas_surrogate.searchers import check_objectives, make_searcher, uses_surrogate
 from nas_surrogate.searchers.driver import Driver
@@ -120,6 +122,41 @@ def _int(value: Any, name: str, low: int, high: int) -> int:
     if not low <= int(value) <= high:
         raise BadInputError(name, f"must be in [{low}, {high}], got {value}")
     return int(value)
+
+
+@dataclass(frozen=True)
+class ProxiesSource:
+    """What ``proxies=`` was, as a state file records it (``config.proxies``): none, a
+    function, or a table (its id, size and the objective tables attached). Written and
+    read here only: ``str`` gives the stored text, ``parse`` reads it back."""
+
+    kind: str  # "none", "function" or "table"
+    benchmark: str | None = None
+    n_archs: int | None = None
+    objective_tables: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, proxies: object) -> ProxiesSource:
+        if proxies is None:
+            return cls("none")
+        if isinstance(proxies, Benchmark):
+            tables = tuple(sorted({c.source for c in proxies.objectives.values()}))
+            return cls("table", proxies.id, proxies.n_archs, tables)
+        return cls("function")
+
+    @classmethod
+    def parse(cls, text: str) -> ProxiesSource:
+        if not text.startswith("table:"):
+            return cls(text)
+        parts = text.split(":", 3)
+        tables = parts[3].split(":", 1)[1].split("|") if len(parts) > 3 else ()
+        return cls("table", parts[1], int(parts[2]), tuple(tables))
+
+    def __str__(self) -> str:
+        if self.kind != "table":
+            return self.kind
+        extra = f":objectives:{'|'.join(self.objective_tables)}" if self.objective_tables else ""
+        return f"table:{self.benchmark}:{self.n_archs}{extra}"
 
 
 class Optimizer:
@@ -207,7 +244,8 @@ class Optimizer:
         if zc_warmup and zc_warmup not in names:
             names.append(zc_warmup)
         # cost objectives (latency, params, flops) come from the same proxy source
-        wanted = [str(o).split(":")[0] for o in objectives] + [str(c) for c in constraints]
+        wanted = [o.name for o in parse_objectives([str(o) for o in objectives])]
+        wanted += [str(c) for c in constraints]
         if wanted and not spec.uses_zc:  # only what the objectives read
             names = [zc_warmup] if zc_warmup else []
         costs = [c for c in COST_COLUMNS if any(w.startswith(c) for w in wanted)]
@@ -252,13 +290,7 @@ class Optimizer:
 
     @staticmethod
     def _describe(proxies: object) -> str:
-        if proxies is None:
-            return "none"
-        if isinstance(proxies, Benchmark):
-            tables = sorted({c.source for c in proxies.objectives.values()})
-            extra = f":objectives:{'|'.join(tables)}" if tables else ""
-            return f"table:{proxies.id}:{proxies.n_archs}{extra}"
-        return "function"
+        return str(ProxiesSource.of(proxies))
 
     # -- archs <-> ids ---------------------------------------------------------------
     @property

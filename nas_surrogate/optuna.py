@@ -51,6 +51,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from nas_surrogate.config import MAX_SEED
 from nas_surrogate.errors import BadInputError
+from nas_surrogate.objectives.spec import parse_objectives
 from nas_surrogate.optimizer import Optimizer
 from nas_surrogate.spaces import SearchSpace, get_space
 from nas_surrogate.spaces.product import ProductSpace
@@ -157,7 +158,7 @@ class NASSampler(BaseSampler):
         ):
             raise BadInputError("objectives", f"must be a list of names, got {objectives!r}")
         self._space = get_space(space)
-        self._names = [o.split(":")[0] for o in objectives or []]
+        self._names = [o.name for o in parse_objectives(list(objectives or []))]
         self._constraints_func = constraints_func
         self._n_constraints = n_constraints
         self._kwargs = {"space": space, "searcher": searcher, **optimizer}

@@ -7,6 +7,8 @@ every consumer imputes (on training rows only) or drops them explicitly.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 #: The 13 zero-cost proxies of NAS-Bench-Suite-Zero, in its column order.
@@ -98,3 +100,36 @@ def with_proxy_costs(bench, seconds: dict[str, float], source: str):
         if name in seconds:
             costs[:, j] = seconds[name]
     return replace(bench, proxy_seconds=costs, cost_source=f"{source} (user-given)")
+
+
+@dataclass(frozen=True)
+class ProxySource:
+    """A label-free ranking of networks named in text (``--zc-warmup``, evolution's
+    training-free ``objective``, the ``proxy:`` baseline): ``vote`` (all proxies), one
+    proxy by name, or ``evolved:FILE`` (an evolved expression). Parsed once, here."""
+
+    kind: str  # "vote", "proxy" or "evolved"
+    name: str  # the proxy's name, or the evolved file's path ("vote" for vote)
+
+    EVOLVED = "evolved:"
+
+    @classmethod
+    def parse(cls, text: str) -> ProxySource:
+        text = str(text)
+        if text.startswith(cls.EVOLVED):
+            return cls("evolved", text[len(cls.EVOLVED) :])
+        return cls("vote", "vote") if text == "vote" else cls("proxy", text)
+
+    @property
+    def evolved_file(self) -> str | None:
+        return self.name if self.kind == "evolved" else None
+
+    @property
+    def feature_spec(self) -> str:
+        """The feature spec of the columns it reads (a baseline surrogate's features)."""
+        return {"evolved": f"{self.EVOLVED}{self.name}", "vote": "zc"}.get(
+            self.kind, f"zc:{self.name}"
+        )
+
+    def __str__(self) -> str:
+        return f"{self.EVOLVED}{self.name}" if self.kind == "evolved" else self.name

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from nas_surrogate.errors import BadInputError
+from nas_surrogate.proxy_names import ProxySource
 
 #: bump when the rows a command writes change meaning
 RESULTS_FORMAT = 2
@@ -61,9 +62,8 @@ def evolved_files(texts: Iterable[str | None]) -> list[str]:
     out: list[str] = []
     for text in texts:
         for part in str(text or "").replace(";", "+").split("+"):
-            part = part.strip()
-            for prefix in ("proxy:evolved:", "evolved:"):
-                if part.startswith(prefix) and part[len(prefix) :] not in out:
-                    out.append(part[len(prefix) :])
-                    break
+            part = part.strip().removeprefix("proxy:")
+            path = ProxySource.parse(part).evolved_file
+            if path and path not in out:
+                out.append(path)
     return out

@@ -36,6 +36,7 @@ from nas_surrogate.experiments.search_objectives import (
 )
 from nas_surrogate.experiments.search_objectives import comparison_table as objective_table
 from nas_surrogate.objectives import ObjectiveView
+from nas_surrogate.proxy_names import ProxySource
 from nas_surrogate.searchers import (
     ACQUISITIONS,
     SearchProblem,
@@ -54,6 +55,7 @@ from nas_surrogate.surrogates import (
 )
 
 KEY_COLUMNS = ("benchmark", "searcher", "surrogate", "features", "seed")
+#: the surrogate and features of a searcher that uses neither (a results-table value)
 NONE = "-"
 DEFAULT_SURROGATE = "ensemble"
 
@@ -210,11 +212,12 @@ def _check_warmup(zc_warmup: str, bench: Benchmark) -> None:
     scores it."""
     if not bench.proxy_names:
         raise BadInputError(f"--zc-warmup {zc_warmup}", f"{bench.id} has no proxies")
-    if zc_warmup.startswith("evolved:"):
+    source = ProxySource.parse(zc_warmup)
+    if source.evolved_file:
         from nas_surrogate.proxies.evolved import EvolvedProxy
 
-        EvolvedProxy.load(zc_warmup.split(":", 1)[1]).score(bench)
-    elif zc_warmup != "vote" and zc_warmup not in bench.proxy_names:
+        EvolvedProxy.load(source.evolved_file).score(bench)
+    elif source.kind == "proxy" and source.name not in bench.proxy_names:
         raise BadInputError(
             f"--zc-warmup {zc_warmup!r}",
             f"not a proxy of {bench.id} (use vote or {', '.join(bench.proxy_names)})",

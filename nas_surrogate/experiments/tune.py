@@ -444,8 +444,8 @@ class SearchTuneConfig:
 
 
 def _search_score(config: SearchTuneConfig, params: dict, seeds: range) -> float:
-    from nas_surrogate.experiments.search import SearchConfig, SearchUnit, run_unit
-    from nas_surrogate.searchers import uses_surrogate
+    from nas_surrogate.experiments.search import NONE, SearchConfig, SearchUnit, run_unit
+    from nas_surrogate.searchers import parse_searcher, uses_surrogate
 
     guided = uses_surrogate(config.searcher)
     sconfig = SearchConfig(
@@ -455,7 +455,7 @@ def _search_score(config: SearchTuneConfig, params: dict, seeds: range) -> float
         base_seed=config.seed,
         surrogate=config.surrogate,
         features=[config.features],
-        searcher_params={config.searcher.split(":")[0]: params},
+        searcher_params={parse_searcher(config.searcher)[0]: params},
         data_dir=config.data_dir,
     )
     best = []
@@ -463,8 +463,8 @@ def _search_score(config: SearchTuneConfig, params: dict, seeds: range) -> float
         unit = SearchUnit(
             config.benchmark,
             config.searcher,
-            (config.surrogate or "ensemble") if guided else "-",
-            config.features if guided else "-",
+            (config.surrogate or "ensemble") if guided else NONE,
+            config.features if guided else NONE,
             s,
         )
         best.append(max(r["val_accuracy"] for r in run_unit(unit, sconfig)))

@@ -38,6 +38,7 @@ from nas_surrogate.benchmarks.base import Benchmark
 from nas_surrogate.encodings import ENCODINGS, build_features
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.objectives import Constraint, Objective, ObjectiveView
+from nas_surrogate.proxy_names import ProxySource
 from nas_surrogate.spaces.base import EnumerableSpace
 
 
@@ -329,10 +330,11 @@ class SearchProblem:
                 )
             col = bench.proxy_names.index(proxy)
             return bench.proxy_scores[:, col], [col]  # a view: filled in as computed
-        if proxy.startswith("evolved:"):
+        source = ProxySource.parse(proxy)
+        if source.evolved_file:
             from nas_surrogate.proxies.evolved import EvolvedProxy
 
-            evolved = EvolvedProxy.load(proxy.split(":", 1)[1])
+            evolved = EvolvedProxy.load(source.evolved_file)
             values = evolved.score(bench)
             values = np.where(np.isfinite(values), values, -np.inf)
             cols = [bench.proxy_names.index(t) for t in evolved.terminals]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from inspect import signature
 
 from nas_surrogate.errors import BadInputError
+from nas_surrogate.proxy_names import ProxySource
 from nas_surrogate.surrogates.auto import AutoSurrogate
 from nas_surrogate.surrogates.base import Predictor, has_dist
 from nas_surrogate.surrogates.baselines import ProxySurrogate, VoteSurrogate
@@ -59,7 +60,7 @@ SURROGATES.register(
     SurrogateEntry(
         ProxySurrogate,
         "one proxy (or evolved:FILE) as the prediction",
-        lambda arg: arg if arg.startswith("evolved:") else f"zc:{arg}",
+        lambda arg: ProxySource.parse(arg).feature_spec,
         False,
     ),
 )
