@@ -229,9 +229,20 @@ class Optimizer:
         self._told: set[int] = set()
 
     def _candidates(self, proxies, spec, objectives: Sequence[str], constraints: Sequence[str]):
-        """(the table searched, the live proxy function or None): the ``proxies``
-        Benchmark itself, or every network of the space with the proxy columns the
-        features, the warm-up and the cost objectives read, filled in by ``proxies``."""
+        """(the table searched, the live proxy function or None); with ``source:TASK``
+        features, each network's accuracy on that task's table joins it (transfer: the
+        table must hold every candidate network; ``TASK@DIR`` reads another folder)."""
+        bench, live = self._table(proxies, spec, objectives, constraints)
+        if spec.sources:
+            from nas_surrogate.benchmarks.transfer import attach_sources
+
+            bench = attach_sources(bench, spec.sources, None)
+        return bench, live
+
+    def _table(self, proxies, spec, objectives: Sequence[str], constraints: Sequence[str]):
+        """The ``proxies`` Benchmark itself, or every network of the space with the proxy
+        columns the features, the warm-up and the cost objectives read (filled in by
+        ``proxies``), and the live proxy function or None."""
         space, features = self.config["space"], self.config["features"]
         zc_warmup = self.config["zc_warmup"]
         if isinstance(proxies, Benchmark):

@@ -79,3 +79,32 @@ def test_evaluate_with_transfer_from_the_full_table(capsys, tmp_path, data_dir, 
     )  # fmt: skip
     assert code == 2 and "lacks" in err and err.count("\n") == 1
     assert not (tmp_path / "bad").exists()
+
+
+def test_optimizer_takes_source_features_on_a_table_and_on_the_whole_space(
+    data_dir, full_data_dir, tmp_path
+):
+    """`source:TASK@DIR` in Optimizer (ask/tell): the source accuracy joins the features,
+    by network; a saved state resumes with it; on the space itself (no table) the source
+    must hold every network, else one line says how many are missing."""
+    from nas_surrogate.optimizer import Optimizer
+
+    target = load_benchmark("nasbench201/ImageNet16-120", data_dir)
+    source = load_benchmark("nasbench201/cifar10", full_data_dir)
+    spec = f"graf+zc+source:nasbench201/cifar10@{full_data_dir}"
+    opt = Optimizer("nasbench201", "bo", features=spec, proxies=target, seed=0)
+    X = opt.problem._X
+    expected = source.val_accuracy[source.index_of(opt.problem.bench.archs)]
+    np.testing.assert_allclose(X[:, -1], expected)  # the last feature column
+    for _ in range(3):
+        archs = opt.ask(4)
+        rows = target.index_of(np.stack([target.space.parse(a) for a in archs]))
+        opt.tell(archs, [float(v) for v in target.val_accuracy[rows]])
+    opt.save(tmp_path / "s.json")
+    assert Optimizer.load(tmp_path / "s.json", proxies=target).ask(3) == opt.ask(3)
+    whole = Optimizer(
+        "nasbench201", "bo", features=f"onehot+source:nasbench201/cifar10@{full_data_dir}"
+    )
+    assert whole.problem._X.shape == (9445, 31) and np.isfinite(whole.problem._X).all()
+    with pytest.raises(BadInputError, match="lacks 8880 of the 9445"):
+        Optimizer("nasbench201", "bo", features=f"onehot+source:nasbench201/cifar10@{data_dir}")

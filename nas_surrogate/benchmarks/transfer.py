@@ -44,7 +44,9 @@ def source_column(bench: Benchmark, source: Benchmark, name: str) -> np.ndarray:
             "table: source:TASK@DIR)",
         )
     column = source.val_accuracy[rows].astype(float)
-    if source.task == bench.task or np.nanmedian(np.abs(column - bench.val_accuracy)) < SAME_TABLE:
+    diff = np.abs(column - bench.val_accuracy)
+    diff = diff[np.isfinite(diff)]  # a table of the user's own problem has no accuracies
+    if source.task == bench.task or (len(diff) and np.median(diff) < SAME_TABLE):
         raise BadInputError(
             where, f"{source.id} is {bench.id}'s own task: its accuracies are the label"
         )
