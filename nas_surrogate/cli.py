@@ -17,7 +17,6 @@ from typing import Annotated, Optional
 import typer
 
 from nas_surrogate.cli_common import FormatOpt, OutputFormat, emit_json, register_settings
-from nas_surrogate.config import MAX_SEED, MAX_SEEDS, SEARCH_BUDGET, SPLIT_SEEDS
 from nas_surrogate.errors import BadInputError, redact, shorten
 from nas_surrogate.settings import DATA_DIR_HELP
 
@@ -371,34 +370,16 @@ def _register_from_config(name: str, command, config_cls) -> None:
     register_settings(app, name, command, config_cls, run_options)
 
 
-@app.command("demo")
-def demo_cmd(
-    data_dir: DataDirOpt = None,
-    out: Annotated[Path, typer.Option("--out", "-o")] = Path("out/demo"),
-    seeds: Annotated[
-        int,
-        typer.Option("--seeds", min=1, max=MAX_SEEDS, help="A quick look, not a verdict."),
-    ] = SPLIT_SEEDS,
-    budget: Annotated[int, typer.Option("--budget", "-q", min=1, max=15_625)] = SEARCH_BUDGET,
-    seed: Annotated[
-        int, typer.Option("--seed", min=0, max=MAX_SEED, help="Base seed of every random choice.")
-    ] = 0,
-    n_jobs: Annotated[
-        int, typer.Option("--n-jobs", "-j", help="2: the demo is sized for a 2-core machine.")
-    ] = 2,
-    fmt: FormatOpt = OutputFormat.table,
-) -> None:
+def _demo_cmd(**values) -> None:
     """The main job in one command: evolution vs BO(onehot) vs BO(onehot+ZC) on NB201
     (a search run whose settings are fixed but for these options)."""
-    from nas_surrogate.experiments.search_config import SearchConfig
-    from nas_surrogate.settings import resolved_data_dir
+    from nas_surrogate.experiments.search_config import DemoConfig
+    from nas_surrogate.settings import from_cli, validate
 
-    config = SearchConfig(
-        benchmarks=["nasbench201/cifar10"], searchers=["evolution", "bo"], budget=budget,
-        seeds=seeds, base_seed=seed, features=["onehot", "onehot+zc"],
-        data_dir=resolved_data_dir(data_dir),
-    )  # fmt: skip
-    run_search(config, out, n_jobs=n_jobs, fmt=fmt)
+    fmt = values.pop("fmt")
+    config = from_cli(DemoConfig, values)
+    validate(config)
+    run_search(config.search_config(), Path(config.out), n_jobs=config.n_jobs, fmt=fmt)
 
 
 def _tune_cmd(**values) -> None:
@@ -483,8 +464,10 @@ def _register_commands() -> None:
     _register_from_config("evaluate", _evaluate_cmd, EvaluateConfig)
     _register_from_config("search", _search_cmd, SearchConfig)
     from nas_surrogate.experiments.analyze import AnalyzeSettings, EvolveSettings
+    from nas_surrogate.experiments.search_config import DemoConfig
     from nas_surrogate.proxies.compute import ComputeSettings
 
+    register_settings(app, "demo", _demo_cmd, DemoConfig)
     register_settings(app, "tune", _tune_cmd, TuneSettings)
     register_settings(app, "analyze", _analyze_cmd, AnalyzeSettings)
     register_settings(app, "evolve-proxy", _evolve_proxy_cmd, EvolveSettings)

@@ -77,6 +77,9 @@ class AskConfig:
     )  # fmt: skip
     data_dir: str | None = data_dir_setting()
 
+    def __post_init__(self) -> None:
+        self.state = Path(self.state)
+
     def run(self) -> tuple[list[str], Any]:
         """(the archs to print, the optimiser after the ask, saved to ``state``)."""
         if self.arch_format not in ARCH_FORMATS:
@@ -114,6 +117,9 @@ class TellConfig:
     fail: bool = setting(False, "The evaluations crashed: no values.")
     add: bool = setting(False, "Results of archs never asked (known elsewhere).")
     data_dir: str | None = data_dir_setting()
+
+    def __post_init__(self) -> None:
+        self.state = Path(self.state)
 
     def run(self) -> Any:
         """The optimiser after the results, saved to ``state``."""

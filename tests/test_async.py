@@ -188,8 +188,10 @@ def test_a_killed_nas_driver_resumes_with_nothing_lost_or_repeated(capsys, tmp_p
         (["--scheduler", "tcp://127.0.0.1:9"], "cannot connect"),
     ],
 )
-def test_bad_workers_or_scheduler_exit_2_before_any_work(capsys, tmp_path, args, message):
+def test_bad_workers_or_scheduler_exit_2_before_any_work(capsys, tmp_path, args, message,
+                                                         monkeypatch):  # fmt: skip
     pytest.importorskip("distributed")
+    monkeypatch.setattr("nas_surrogate.experiments.runner.CONNECT_TIMEOUT", "1s")  # no wait
     out = tmp_path / "never"
     code, _, err = _nas(capsys, "--out", out, "--budget", 4, *args)
     assert code == 2 and message in err and err.count("\n") == 1

@@ -70,7 +70,8 @@ def test_killed_worker_loses_no_finished_unit(cluster, tmp_path, capsys):
     pd.testing.assert_frame_equal(results(out), results(tmp_path / "ref"))
 
 
-def test_unreachable_scheduler_is_bad_input(tmp_path, capsys):
+def test_unreachable_scheduler_is_bad_input(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("nas_surrogate.experiments.runner.CONNECT_TIMEOUT", "1s")  # no wait
     code = main([*GRID, "--out", str(tmp_path / "o"), "--scheduler", "tcp://127.0.0.1:1"])
     assert code == 2
     assert "--scheduler tcp://127.0.0.1:1: cannot connect" in capsys.readouterr().err

@@ -2,8 +2,9 @@
 
 Each page's ```bash blocks run in order in a fresh folder of their own, laid out as a
 clone is (a copy of `configs/`, `../shared` beside it), with no `NAS_SURROGATE_*`
-variable set. A block followed by `<!-- output -->` (or `<!-- output of line K -->`)
-and a text block must print that text on stdout, digit for digit (wall-clock seconds
+variable set. A command whose output the page shows (`<!-- output -->` right after its
+block names the block's last command, `<!-- output of: COMMAND -->` any one, before a
+```text block) must print that text on stdout, digit for digit (wall-clock seconds
 aside): those commands run exactly as written. The others run with small sizes, so the
 suite stays short: the options in `SMALL` are lowered to at most the value given
 (`--budget` stays above bo's 10 random queries; `nas` gets `--epochs` and

@@ -125,7 +125,10 @@ def test_passwords_are_masked_whatever_they_hold():
     assert redact("see http://example.com/a@b") == "see http://example.com/a@b"
 
 
-def test_a_scheduler_address_is_checked_before_any_file_and_never_echoed(tmp_path, capsys):
+def test_a_scheduler_address_is_checked_before_any_file_and_never_echoed(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setattr("nas_surrogate.experiments.runner.CONNECT_TIMEOUT", "1s")  # no wait
     for address in ("tcp://bob:hunter2@127.0.0.1:1", "tcp://bob:pa/ss@127.0.0.1:1",
                     "ftp://127.0.0.1:1", "tcp://127.0.0.1", "tcp://127.0.0.1:1"):  # fmt: skip
         out = tmp_path / "o"

@@ -223,6 +223,10 @@ def check_scheduler(scheduler: str) -> None:
         raise BadInputError(where, "expected HOST:PORT after the scheme")
 
 
+#: how long a client waits for a scheduler before the run is refused (exit 2)
+CONNECT_TIMEOUT = "10s"
+
+
 def dask_client(scheduler: str):
     """A client connected to ``scheduler``: called before a run writes anything, so an
     unreachable cluster is one line and exit 2 with the results folder untouched."""
@@ -235,7 +239,7 @@ def dask_client(scheduler: str):
             where, "needs dask.distributed: pip install 'nas-surrogate[dask]'"
         ) from None
     try:
-        return Client(scheduler, timeout="10s")
+        return Client(scheduler, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as e:  # its text may quote the address
         raise BadInputError(where, f"cannot connect ({type(e).__name__})") from None
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from nas_surrogate.config import MAX_SEED, MAX_SEEDS, SEARCH_BUDGET, SEARCH_SEEDS
+from nas_surrogate.config import MAX_SEED, MAX_SEEDS, SEARCH_BUDGET, SEARCH_SEEDS, SPLIT_SEEDS
 from nas_surrogate.settings import (
     comma_list,
     data_dir_setting,
@@ -132,3 +132,29 @@ def objective_files(config: SearchConfig) -> list:
     from nas_surrogate.objectives.tables import table_files
 
     return table_files(list(objective_sources(config)))
+
+
+@dataclass
+class DemoConfig:
+    """Settings of ``demo``, the main job: evolution vs BO on one-hot vs BO on one-hot +
+    ZC features on the whole NB201 CIFAR-10 table, a search whose other settings are
+    fixed (``search_config``)."""
+
+    data_dir: str | None = data_dir_setting()
+    out: str = setting("out/demo", "Output folder (resumed if it exists).", flags=("--out", "-o"))
+    seeds: int = setting(SPLIT_SEEDS, "A quick look, not a verdict.", low=1, high=MAX_SEEDS)
+    budget: int = setting(
+        SEARCH_BUDGET, "Queries per run.", flags=("--budget", "-q"), low=1, high=15_625
+    )
+    seed: int = setting(0, "Base seed of every random choice.", low=0, high=MAX_SEED)
+    n_jobs: int = setting(
+        2, "Parallel workers (2: the demo is sized for a 2-core machine).",
+        flags=("--n-jobs", "-j"),
+    )  # fmt: skip
+
+    def search_config(self) -> SearchConfig:
+        return SearchConfig(
+            benchmarks=["nasbench201/cifar10"], searchers=["evolution", "bo"],
+            budget=self.budget, seeds=self.seeds, base_seed=self.seed,
+            features=["onehot", "onehot+zc"], data_dir=self.data_dir,
+        )  # fmt: skip
