@@ -146,8 +146,9 @@ def search_curves(results: pd.DataFrame, out_dir: Path, label) -> list[Path]:
         ax_q.set_ylabel("best validation accuracy so far")
         for ax in (ax_q, ax_t):
             ax.grid(alpha=0.3)
-        legend_outside(fig, ax_q)
         fig.suptitle(f"{bench_id}: median and IQR over seeds")
+        fig.tight_layout()
+        legend_outside(fig, ax_q)
         paths.append(save(fig, out_dir / f"search--{bench_id.replace('/', '--')}.png"))
     return paths
 
