@@ -276,6 +276,11 @@ def params_setting(kind: str) -> Any:
     )  # fmt: skip
 
 
+def list_setting(help: str, **kw: Any) -> Any:
+    """A list of names: a comma list on the CLI, a YAML list (or one value) in a config."""
+    return setting(help=help, cli_type=str, from_cli=comma_list, from_yaml=yaml_list, **kw)
+
+
 def file_setting(help: str) -> Any:
     """An optional input file, stored as an absolute path (fingerprinted by content)."""
     return setting(

@@ -9,15 +9,14 @@ from typing import Optional
 
 from nas_surrogate.config import MAX_SEED, MAX_SEEDS, SPLIT_SEEDS
 from nas_surrogate.settings import (
-    comma_list,
     data_dir_setting,
     file_setting,
     int_list,
+    list_setting,
     params_setting,
     setting,
     spec_list,
     yaml_int_list,
-    yaml_list,
     yaml_specs,
 )
 
@@ -26,14 +25,14 @@ from nas_surrogate.settings import (
 class EvaluateConfig:
     """Everything that decides the numbers of an evaluation (and where they go)."""
 
-    benchmarks: list[str] = setting(
-        help="Id(s), comma list, or all.", flags=("--benchmark", "-b"), cli_type=str,
-        from_cli=comma_list, from_yaml=yaml_list,
-    )  # fmt: skip
-    surrogates: list[str] = setting(
-        help="xgb, lgbm, rf, gp, mlp, ensemble, stack, vote, proxy:NAME",
-        flags=("--surrogate", "-s"), cli_type=str, from_cli=comma_list, from_yaml=yaml_list,
-    )  # fmt: skip
+    benchmarks: list[str] = list_setting(
+        "Id(s), comma list, or all.",
+        flags=("--benchmark", "-b"),
+    )
+    surrogates: list[str] = list_setting(
+        "xgb, lgbm, rf, gp, mlp, ensemble, stack, vote, proxy:NAME",
+        flags=("--surrogate", "-s"),
+    )
     features: list[str] = setting(
         help="Spec(s): onehot, zc, onehot+zc, graf+zc, enc+zc, zc:nwot,synflow",
         flags=("--features", "-f"), cli_type=str, from_cli=spec_list, from_yaml=yaml_specs,

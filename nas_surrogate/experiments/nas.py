@@ -33,7 +33,7 @@ import numpy as np
 
 from nas_surrogate.config import MAX_SEED, NAS_BUDGET
 from nas_surrogate.errors import BadInputError
-from nas_surrogate.settings import comma_list, setting, validate, yaml_list
+from nas_surrogate.settings import list_setting, setting, validate
 
 
 @dataclass
@@ -83,12 +83,12 @@ class NasConfig:
         "trainings in flight: its worker threads, or --workers.",
         cli_type=Optional[str],  # noqa: UP045
     )  # fmt: skip
-    objectives: list[str] = setting(
-        help="Several objectives: val_accuracy (trained) and known costs measured without "
+    objectives: list[str] = list_setting(
+        "Several objectives: val_accuracy (trained) and known costs measured without "
         "training: latency (ms, batch-1 forward passes on this machine), params, flops; "
         "e.g. val_accuracy,latency (searcher nsga2, pareto_ls, mobo or random).",
-        cli_type=str, from_cli=comma_list, from_yaml=yaml_list, default_factory=list,
-    )  # fmt: skip
+        default_factory=list,
+    )
 
     def validate(self, source: str | None = None) -> None:
         """BadInputError for a setting of the wrong type or out of range, before any work;

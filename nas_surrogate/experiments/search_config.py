@@ -9,13 +9,12 @@ from typing import Optional
 
 from nas_surrogate.config import MAX_SEED, MAX_SEEDS, SEARCH_BUDGET, SEARCH_SEEDS, SPLIT_SEEDS
 from nas_surrogate.settings import (
-    comma_list,
     data_dir_setting,
     file_setting,
+    list_setting,
     params_setting,
     setting,
     spec_list,
-    yaml_list,
     yaml_specs,
 )
 
@@ -25,14 +24,14 @@ class SearchConfig:
     """Every setting of ``search``: the CLI options, the YAML keys and the API arguments
     are these fields (``nas_surrogate.settings``)."""
 
-    benchmarks: list[str] = setting(
-        help="Id(s), comma list or group.", flags=("--benchmark", "-b"), cli_type=str,
-        from_cli=comma_list, from_yaml=yaml_list,
-    )  # fmt: skip
-    searchers: list[str] = setting(
-        help="random, evolution, local_search, bo; evolution:guided, local_search:guided",
-        flags=("--searcher",), cli_type=str, from_cli=comma_list, from_yaml=yaml_list,
-    )  # fmt: skip
+    benchmarks: list[str] = list_setting(
+        "Id(s), comma list or group.",
+        flags=("--benchmark", "-b"),
+    )
+    searchers: list[str] = list_setting(
+        "random, evolution, local_search, bo; evolution:guided, local_search:guided",
+        flags=("--searcher",),
+    )
     budget: int = setting(
         SEARCH_BUDGET, "Queries per run.", flags=("--budget", "-q"), low=1, high=10_000_000
     )
@@ -68,21 +67,20 @@ class SearchConfig:
     proxy_costs: str | None = file_setting(
         "YAML {proxy: seconds per arch}: charge these instead of the data's times."
     )
-    objectives: list[str] = setting(
-        help="Several objectives (Pareto search), e.g. val_accuracy,pixel3_latency "
+    objectives: list[str] = list_setting(
+        "Several objectives (Pareto search), e.g. val_accuracy,pixel3_latency "
         "(NAME:max / NAME:min sets a direction); `benchmarks` lists each benchmark's.",
-        cli_type=str, from_cli=comma_list, from_yaml=yaml_list, default_factory=list,
-    )  # fmt: skip
-    constraints: list[str] = setting(
-        help='Constraint(s), comma list: "pixel3_latency<=5" (<=, <, >=, >).',
-        flags=("--constraint",), cli_type=str, from_cli=comma_list, from_yaml=yaml_list,
         default_factory=list,
+    )
+    constraints: list[str] = list_setting(
+        'Constraint(s), comma list: "pixel3_latency<=5" (<=, <, >=, >).',
+        flags=("--constraint",), default_factory=list,
     )  # fmt: skip
-    objective_data: list[str] = setting(
-        help="Hardware / robustness CSV tables or folders (TASK=PATH names a table's "
+    objective_data: list[str] = list_setting(
+        "Hardware / robustness CSV tables or folders (TASK=PATH names a table's "
         "dataset); default: the data dir.",
-        cli_type=str, from_cli=comma_list, from_yaml=yaml_list, default_factory=list,
-    )  # fmt: skip
+        default_factory=list,
+    )
 
     def fingerprint(self) -> dict:
         from nas_surrogate.experiments.fingerprint import (
