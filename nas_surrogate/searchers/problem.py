@@ -338,16 +338,13 @@ class SearchProblem:
             values = evolved.score(bench)
             values = np.where(np.isfinite(values), values, -np.inf)
             cols = [bench.proxy_names.index(t) for t in evolved.terminals]
-        elif proxy == "vote" or proxy in bench.proxy_names:
-            cols = (
-                list(range(len(bench.proxy_names)))
-                if proxy == "vote"
-                else [bench.proxy_names.index(proxy)]
-            )
+        elif source.kind == "vote" or source.name in bench.proxy_names:
+            vote = source.kind == "vote"
+            cols = list(range(len(bench.proxy_names))) if vote else [bench.proxy_names.index(proxy)]
             from nas_surrogate.proxies.evolved import rank_terminals
 
             ranks = rank_terminals(bench, [bench.proxy_names[c] for c in cols])
-            if proxy != "vote":
+            if not vote:
                 ranks[~np.isfinite(bench.proxy_scores[:, cols])] = 0.0
             values = ranks.mean(axis=1)
         else:
