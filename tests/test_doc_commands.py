@@ -33,7 +33,6 @@ import subprocess
 import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -73,21 +72,15 @@ FOUR_CELLS = [
 SECONDS = re.compile(r"\d+(?:\.\d+)? s\b")
 
 
-@dataclass
-class Block:
-    page: Path
-    commands: list[list[str]]
-
-
 def _commands(text: str) -> list[list[str]]:
     joined = re.sub(r"\\\n\s*", " ", text)
     return [shlex.split(line, comments=True) for line in joined.splitlines() if line.strip()]
 
 
-def blocks(page: Path) -> list[Block]:
-    text = page.read_text()
-    found = [Block(page, _commands(m)) for m in re.findall(r"```bash\n(.*?)```", text, re.S)]
-    return [b for b in found if b.commands]
+def commands(page: Path) -> list[list[str]]:
+    """Every command of the page's ```bash blocks, in order, split as a shell would."""
+    blocks = re.findall(r"```bash\n(.*?)```", page.read_text(), re.S)
+    return [words for block in blocks for words in _commands(block) if words]
 
 
 def shown_outputs(page: Path) -> dict[str, str]:
@@ -192,7 +185,7 @@ def _page_id(page: Path) -> str:
 
 PAGE_IDS = [_page_id(p) for p in PAGES]
 #: the pages that show shell commands (the others are results tables and prose)
-WITH_COMMANDS = [p for p in PAGES if blocks(p)]
+WITH_COMMANDS = [p for p in PAGES if commands(p)]
 
 
 def _stateful(words: list[str]) -> bool:
@@ -232,26 +225,25 @@ def _run_page(page: Path, root: Path, address: str | None, once: _Once) -> list[
     clone = _fresh_clone(root, _shared_root())
     outputs = shown_outputs(page)
     ran, skipped = [], []
-    for block in blocks(page):
-        for words in block.commands:
-            if _not_run(words) or _is_benchmark(words):
-                continue
-            text = " ".join(words)
-            expected = outputs.get(text)
-            if expected is None:
-                words = shrink(words, clone / "cells.txt")
-            if address is not None:
-                words = [re.sub(r"tcp://HOST:\d+", address, w) for w in words]
-            if _stateful(words):  # bring this clone to where the skipped runs left theirs
-                for earlier, exact in skipped:
-                    _run(earlier, clone, exact)
-                skipped = []
-                stdout = _run(words, clone, expected is not None)
-            else:
-                stdout, mine = once.run(words, clone, expected is not None)
-                if not mine:
-                    skipped.append((words, expected is not None))
-            ran.append((text, stdout, expected))
+    for words in commands(page):
+        if _not_run(words) or _is_benchmark(words):
+            continue
+        text = " ".join(words)
+        expected = outputs.get(text)
+        if expected is None:
+            words = shrink(words, clone / "cells.txt")
+        if address is not None:
+            words = [re.sub(r"tcp://HOST:\d+", address, w) for w in words]
+        if _stateful(words):  # bring this clone to where the skipped runs left theirs
+            for earlier, exact in skipped:
+                _run(earlier, clone, exact)
+            skipped = []
+            stdout = _run(words, clone, expected is not None)
+        else:
+            stdout, mine = once.run(words, clone, expected is not None)
+            if not mine:
+                skipped.append((words, expected is not None))
+        ran.append((text, stdout, expected))
     return ran
 
 
@@ -259,8 +251,7 @@ def _run_page(page: Path, root: Path, address: str | None, once: _Once) -> list[
 def page_runs(tmp_path_factory) -> dict[Path, object]:
     """Every page's commands, two pages at a time (the commands mostly use one core):
     page -> its list of runs, or the AssertionError that stopped it."""
-    needs_cluster = any("HOST:" in w for p in PAGES for b in blocks(p) for c in b.commands
-                        for w in c)  # fmt: skip
+    needs_cluster = any("HOST:" in w for p in PAGES for c in commands(p) for w in c)
     cluster = None
     if needs_cluster:
         distributed = pytest.importorskip("distributed")
@@ -333,6 +324,6 @@ def test_benchmark_commands_parse(page, monkeypatch, capsys):
 
 
 def test_not_run_list_is_current():
-    shown = [words for page in PAGES for b in blocks(page) for words in b.commands]
+    shown = [words for page in PAGES for words in commands(page)]
     for start in NOT_RUN:
         assert any(start in " ".join(w) for w in shown), start
