@@ -3,13 +3,16 @@ over the problem's features, and an optional ZC warm-up.
 
 A searcher holds its hyperparameters (set in ``__init__``, like an estimator). Its
 algorithm is a generator, ``propose(problem, rng)``: it yields a batch of candidate ids it
-can propose without new results and receives their values (``values = yield ids``), so
+can propose without new results and receives their values with how many proposals the
+driver wants next (``values, want = yield ids``), so
 nothing in it knows who evaluates: the benchmark loop (``run``: table look-ups up to the
 budget) and ``Optimizer.ask/tell`` (the user's training) are two drivers of the same
 code, walking the same architectures for the same seed.
 
 The generator is a thin loop over two methods a searcher writes: ``first`` (the first
-batch) and ``step`` (the next batch, given the last one's values). Everything a searcher
+batch) and ``step`` (the next batch, given the last one's values); both receive ``want``,
+the driver's hint of how many proposals it can use at once (1 in the benchmark loop, the
+free workers of a parallel ``ask(k)``: bo and evolution propose that many). Everything a searcher
 carries from one batch to the next lives in a ``state`` dict (its population, its walk,
 its queue) made of JSON values, with one rule: an ``int`` in it is a candidate id or a
 table row, a ``float`` a value. So ``Optimizer.save`` stores the searcher itself, not a
@@ -29,8 +32,8 @@ from nas_surrogate.errors import BadInputError
 from nas_surrogate.searchers.problem import SearchProblem
 from nas_surrogate.surrogates import Predictor, has_dist, make_surrogate
 
-#: what ``propose`` is: yields candidate ids, receives their values
-Proposals = Generator[np.ndarray, np.ndarray, None]
+#: what ``propose`` is: yields candidate ids, receives their values and the next ``want``
+Proposals = Generator[np.ndarray, tuple[np.ndarray, int], None]
 
 
 class Searcher(ABC):
@@ -100,28 +103,44 @@ class Searcher(ABC):
             driver.tell(ids, [problem.table_value(ids[0])])
 
     def propose(
-        self, problem: SearchProblem, rng: np.random.Generator, state: dict | None = None
+        self,
+        problem: SearchProblem,
+        rng: np.random.Generator,
+        state: dict | None = None,
+        want: int = 1,
     ) -> Proposals:
-        """Yield batches of candidate ids; each ``yield`` returns their values in order
-        (``-inf`` for a failed evaluation). ``state``: the dict the searcher keeps its
-        progress in (the caller may save it between batches); a saved one resumes."""
+        """Yield batches of candidate ids; each ``yield`` returns ``(values, want)``: the
+        batch's values in order (``-inf`` for a failed evaluation) and how many proposals
+        the driver wants next (``want`` is the first batch's). ``state``: the dict the
+        searcher keeps its progress in (the caller may save it between batches); a saved
+        one resumes."""
         self.validate()  # a searcher made without make_searcher is checked all the same
         state = {} if state is None else state
         if "batch" in state:  # resumed: the batch it was waiting for, once more
             batch = np.asarray(state["batch"], dtype=np.int64)
         else:
-            batch = np.asarray(self.first(problem, rng, state), dtype=np.int64)
+            batch = np.asarray(self.first(problem, rng, state, want), dtype=np.int64)
         while len(batch):
             state["batch"] = batch.tolist()
-            values = yield batch
-            batch = np.asarray(self.step(problem, rng, state, np.asarray(values)), dtype=np.int64)
+            values, want = yield batch
+            batch = np.asarray(
+                self.step(problem, rng, state, np.asarray(values), want), dtype=np.int64
+            )
 
     @abstractmethod
-    def first(self, problem: SearchProblem, rng: np.random.Generator, state: dict) -> np.ndarray:
-        """The first batch (parameters are checked here, before any query)."""
+    def first(
+        self, problem: SearchProblem, rng: np.random.Generator, state: dict, want: int
+    ) -> np.ndarray:
+        """The first batch (parameters are checked before, in ``propose``); ``want``: how
+        many proposals the driver can use at once (a hint; more or fewer are fine)."""
 
     def step(
-        self, problem: SearchProblem, rng: np.random.Generator, state: dict, values: np.ndarray
+        self,
+        problem: SearchProblem,
+        rng: np.random.Generator,
+        state: dict,
+        values: np.ndarray,
+        want: int,
     ) -> np.ndarray:
         """The next batch, given the values of ``state["batch"]``; empty: nothing left to
         propose. The default proposes nothing after the first batch."""

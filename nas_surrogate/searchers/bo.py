@@ -74,18 +74,22 @@ class BayesOpt(Searcher):
         self.candidates = candidates
         self.batch = batch
 
-    def first(self, problem: SearchProblem, rng: np.random.Generator, state: dict) -> np.ndarray:
+    def first(
+        self, problem: SearchProblem, rng: np.random.Generator, state: dict, want: int
+    ) -> np.ndarray:
         return self.starting_rows(problem, self.init, rng)
 
-    def step(self, problem: SearchProblem, rng: np.random.Generator, state: dict, values):
+    def step(
+        self, problem: SearchProblem, rng: np.random.Generator, state: dict, values, want: int
+    ) -> np.ndarray:
         """Values are read in the problem's history: bo carries nothing between steps."""
         if not problem.n_queried:  # every evaluation so far failed: nothing to fit on
-            return problem.sample(max(self.batch, problem.want), rng)
+            return problem.sample(max(self.batch, want), rng)
         cand = self._candidates(problem, rng)
         if len(cand) == 0:
             return cand
         return self._best(problem, rng, self.fit_predictor(problem, rng), cand,
-                          max(self.batch, problem.want))  # fmt: skip
+                          max(self.batch, want))  # fmt: skip
 
     def more(self, problem: SearchProblem, rng: np.random.Generator, state: dict, n: int):
         """Kriging believer: the surrogate refit as if each pending network scored its

@@ -26,7 +26,7 @@ import numpy as np
 from nas_surrogate.searchers.problem import SearchProblem
 
 if TYPE_CHECKING:  # the searcher is driven through its generator protocol only
-    from nas_surrogate.searchers.base import Searcher
+    from nas_surrogate.searchers.base import Proposals, Searcher
 
 
 class Driver:
@@ -37,7 +37,9 @@ class Driver:
         self._searcher = searcher
         #: what the searcher carries between batches (JSON values: saved by ``snapshot``)
         self.searcher_state: dict = {}
-        self._gen = searcher.propose(problem, rng, self.searcher_state)
+        #: the searcher's ``propose`` generator, made at the first ``ask`` (its first
+        #: batch is sized by what that ask wants)
+        self._gen: Proposals | None = None
         self._rng = rng
         self._fill_rng: np.random.Generator | None = None
         self._started = False
@@ -47,14 +49,19 @@ class Driver:
         self._queue: deque[int] = deque()  # members of that batch not handed out yet
         self._told: dict[int, float] = {}  # every id told (value) or failed (-inf)
 
+    def _proposals(self, want: int) -> Proposals:
+        if self._gen is None:
+            self._gen = self._searcher.propose(self.problem, self._rng, self.searcher_state, want)
+        return self._gen
+
     def _resume(self, want: int) -> None:
-        self.problem.want = want
+        """The searcher's next batch; ``want``: how many proposals this ask still needs."""
         try:
             if not self._started:
                 self._started = True
-                ids = next(self._gen)
+                ids = next(self._proposals(want))
             else:
-                ids = self._gen.send(self._batch_values())
+                ids = self._proposals(want).send((self._batch_values(), want))
         except StopIteration:
             self.done = True
             return
@@ -182,7 +189,7 @@ class Driver:
         self.searcher_state.clear()
         self.searcher_state.update(snap["searcher"])
         if self._started and not self.done:
-            again = next(self._gen)  # the searcher yields the batch it waits on
+            again = next(self._proposals(1))  # the searcher yields the batch it waits on
             if [int(i) for i in again] != self._batch:
                 raise ValueError("the searcher's state does not match its batch")
 

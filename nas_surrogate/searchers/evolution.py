@@ -56,14 +56,18 @@ class Evolution(Searcher):
         self.objective = objective
         self.proxy_steps = proxy_steps
 
-    def first(self, problem: SearchProblem, rng: np.random.Generator, state: dict) -> np.ndarray:
+    def first(
+        self, problem: SearchProblem, rng: np.random.Generator, state: dict, want: int
+    ) -> np.ndarray:
         if self.objective:
             state["at"] = "ranked"
             return self._training_free(problem, rng)
         state["at"] = "population"
         return self.starting_rows(problem, self.population, rng)
 
-    def step(self, problem: SearchProblem, rng: np.random.Generator, state: dict, values):
+    def step(
+        self, problem: SearchProblem, rng: np.random.Generator, state: dict, values, want: int
+    ) -> np.ndarray:
         if self.objective:  # the visited set is smaller than the budget: random after it
             if state["at"] == "ranked":
                 state["at"] = "random"
@@ -75,7 +79,7 @@ class Evolution(Searcher):
         state.update(at="children", pop=pop)
         # one child per wanted proposal, each from its own tournament (asynchronous
         # evolution with parallel workers); one at a time in the benchmark loop
-        return self._children(problem, pop, max(1, problem.want), rng)
+        return self._children(problem, pop, max(1, want), rng)
 
     def more(self, problem: SearchProblem, rng: np.random.Generator, state: dict, n: int):
         """Asynchronous evolution: a free worker gets a child of a new tournament on the

@@ -25,11 +25,15 @@ class LocalSearch(Searcher):
         self.mode = mode
         self.guided = guided
 
-    def first(self, problem: SearchProblem, rng: np.random.Generator, state: dict) -> np.ndarray:
+    def first(
+        self, problem: SearchProblem, rng: np.random.Generator, state: dict, want: int
+    ) -> np.ndarray:
         state["warm"] = self.starting_rows(problem, 1, rng).tolist() if self.zc_warmup else []
         return self._restart(problem, rng, state)
 
-    def step(self, problem: SearchProblem, rng: np.random.Generator, state: dict, values):
+    def step(
+        self, problem: SearchProblem, rng: np.random.Generator, state: dict, values, want: int
+    ) -> np.ndarray:
         """``state``: ``at`` (what the batch was: a start, a whole neighbourhood, one
         neighbour), ``current`` and ``value`` (where the walk stands) and, in first mode,
         ``rest`` (the neighbours not tried yet, in order)."""

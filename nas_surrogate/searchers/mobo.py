@@ -71,12 +71,16 @@ class MultiObjectiveBO(Searcher):
         self.kappa = kappa
         self.n_samples = n_samples
 
-    def first(self, problem: SearchProblem, rng: np.random.Generator, state: dict) -> np.ndarray:
+    def first(
+        self, problem: SearchProblem, rng: np.random.Generator, state: dict, want: int
+    ) -> np.ndarray:
         return self.starting_rows(problem, self.init, rng)
 
-    def step(self, problem: SearchProblem, rng: np.random.Generator, state: dict, values):
+    def step(
+        self, problem: SearchProblem, rng: np.random.Generator, state: dict, values, want: int
+    ) -> np.ndarray:
         """Values are read in the problem's history: mobo carries nothing between steps."""
-        want = max(self.batch, problem.want)
+        want = max(self.batch, want)
         if not problem.n_queried:
             return problem.sample(want, rng)
         cand = problem.unqueried()

@@ -59,11 +59,15 @@ class NSGA2(Searcher):
         self.crossover = crossover
         self.mutation = mutation
 
-    def first(self, problem: SearchProblem, rng: np.random.Generator, state: dict) -> np.ndarray:
+    def first(
+        self, problem: SearchProblem, rng: np.random.Generator, state: dict, want: int
+    ) -> np.ndarray:
         state["at"] = "population"
         return self.starting_rows(problem, self.population, rng)
 
-    def step(self, problem: SearchProblem, rng: np.random.Generator, state: dict, values):
+    def step(
+        self, problem: SearchProblem, rng: np.random.Generator, state: dict, values, want: int
+    ) -> np.ndarray:
         """``state``: ``at`` (the batch was a population or its children) and, with
         children, ``pop`` / ``vals`` (the parents and their evaluated values)."""
         batch = np.asarray(state["batch"], dtype=np.int64)
@@ -86,11 +90,13 @@ class NSGA2(Searcher):
             state["at"] = "population"
             return problem.sample(self.population, rng)
         rank, crowd = rank_and_crowding(*problem.points(pop, vals))
-        children = self._children(problem, pop, rank, crowd, rng)
+        children = self._children(problem, pop, rank, crowd, rng, max(self.population, want))
         state.update(at="children", pop=pop.tolist(), vals=vals.tolist())
         return children
 
-    def _children(self, problem, pop, rank, crowd, rng) -> np.ndarray:
+    def _children(self, problem, pop, rank, crowd, rng, n: int) -> np.ndarray:
+        """``n`` distinct children of binary tournaments (random ones if none breeds)."""
+
         def tournament() -> int:
             a, b = rng.integers(len(pop), size=2)
             if (rank[a], -crowd[a]) <= (rank[b], -crowd[b]):
@@ -99,8 +105,8 @@ class NSGA2(Searcher):
 
         out: list[int] = []
         rows: set[int] = set()
-        for _ in range(max(self.population, problem.want) * 4):
-            if len(out) >= max(self.population, problem.want):
+        for _ in range(n * 4):
+            if len(out) >= n:
                 break
             child = self._breed(problem, tournament(), tournament(), rng)
             if child is None:
@@ -110,7 +116,7 @@ class NSGA2(Searcher):
                 rows.add(row)
                 out.append(child)
         if not out:
-            return problem.sample(max(self.population, problem.want), rng)
+            return problem.sample(n, rng)
         return np.array(out, dtype=np.int64)
 
     def _breed(self, problem: SearchProblem, a: int, b: int, rng) -> int | None:

@@ -26,11 +26,15 @@ class ParetoLocalSearch(Searcher):
         super().__init__(**common)
         self.init = init
 
-    def first(self, problem: SearchProblem, rng: np.random.Generator, state: dict) -> np.ndarray:
+    def first(
+        self, problem: SearchProblem, rng: np.random.Generator, state: dict, want: int
+    ) -> np.ndarray:
         state["explored"] = []  # networks (rows) whose neighbourhood was walked
         return self.starting_rows(problem, self.init, rng)
 
-    def step(self, problem: SearchProblem, rng: np.random.Generator, state: dict, values):
+    def step(
+        self, problem: SearchProblem, rng: np.random.Generator, state: dict, values, want: int
+    ) -> np.ndarray:
         if problem.exhausted or not len(problem.unqueried()):
             return np.empty(0, dtype=np.int64)
         explored = state["explored"]
@@ -47,5 +51,5 @@ class ParetoLocalSearch(Searcher):
             nbrs = problem.neighbours(pick)
             batch = problem.distinct(nbrs[problem.unqueried_mask(nbrs)])
         if not len(batch):  # the whole front is explored: restart at random
-            batch = problem.sample(max(self.init, problem.want), rng)
+            batch = problem.sample(max(self.init, want), rng)
         return batch

@@ -86,9 +86,6 @@ class SearchProblem:
         self.n = self.bench.n_archs  # queryable networks
         self.budget = self.n if budget is None else budget
         self.train_seconds = train_seconds
-        #: how many proposals the driver wants at once (a hint: bo and evolution propose
-        #: that many before they need results; 1 in the benchmark loop)
-        self.want = 1
         self.live_proxies = live_proxies
         #: live proxies: at most this many networks get new proxy scores per surrogate
         #: step (a count, not seconds, so that a search is the same on any machine)

@@ -11,5 +11,7 @@ from nas_surrogate.searchers.problem import SearchProblem
 class RandomSearch(Searcher):
     multi_objective = True  # proposals ignore values: the same for any objectives
 
-    def first(self, problem: SearchProblem, rng: np.random.Generator, state: dict) -> np.ndarray:
+    def first(
+        self, problem: SearchProblem, rng: np.random.Generator, state: dict, want: int
+    ) -> np.ndarray:
         return self.starting_rows(problem, min(problem.budget, problem.n), rng)
