@@ -108,3 +108,28 @@ def test_optimizer_takes_source_features_on_a_table_and_on_the_whole_space(
     assert whole.problem._X.shape == (9445, 31) and np.isfinite(whole.problem._X).all()
     with pytest.raises(BadInputError, match="lacks 8880 of the 9445"):
         Optimizer("nasbench201", "bo", features=f"onehot+source:nasbench201/cifar10@{data_dir}")
+
+
+def test_live_proxies_fill_the_proxy_columns_beside_a_source_column(full_data_dir):
+    """With proxies computed as networks are proposed, the ZC feature columns are filled
+    and the source column is left as the source task's accuracy (a source column beside
+    live proxies broke the column bookkeeping)."""
+    from nas_surrogate.optimizer import Optimizer
+
+    source = load_benchmark("nasbench201/cifar10", full_data_dir)
+
+    def proxy(arch: str) -> dict[str, float]:
+        ops = [int(c) for c in arch if c.isdigit()]
+        return {"params": float(sum(o in (2, 3) for o in ops)), "synflow": float(ops[0])}
+
+    spec = f"onehot+zc:params,synflow+source:nasbench201/cifar10@{full_data_dir}"
+    opt = Optimizer("nasbench201", "bo", features=spec, surrogate="rf", proxies=proxy,
+                    seed=0, max_new_proxies=7)  # fmt: skip
+    for _ in range(3):
+        archs = opt.ask(5)
+        opt.tell(archs, [float(len(a)) for a in archs])
+    X, bench = opt.problem._X, opt.problem.bench
+    np.testing.assert_allclose(X[:, -1], source.val_accuracy[source.index_of(bench.archs)])
+    rows = opt.problem.row_of(opt.problem.history()[0])  # the networks trained
+    expected = [[v for v in proxy(bench.space.format(a)).values()] for a in bench.archs[rows]]
+    np.testing.assert_allclose(X[rows][:, -3:-1], expected)

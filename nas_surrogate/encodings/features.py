@@ -13,7 +13,7 @@ pipeline, never on the whole table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.compose import ColumnTransformer
@@ -123,12 +123,17 @@ def split_feature_list(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Features:
-    """Raw features of every benchmark row; ``zc_columns`` index the proxy columns."""
+    """Raw features of every benchmark row. ``zc_columns`` index every column after the
+    encodings (proxies, evolved proxies, source accuracies: scaled alike);
+    ``proxy_columns`` those of table proxies only, ``proxies`` the proxy of each (what
+    live proxies fill in)."""
 
     spec: FeatureSpec
     X: np.ndarray
     names: list[str]
     zc_columns: np.ndarray
+    proxies: tuple[str, ...] = ()
+    proxy_columns: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
 
 def build_features(
@@ -151,6 +156,7 @@ def build_features(
         blocks.append(enc.encode(bench.space, bench.archs))
         names += enc.feature_names(bench.space)
     n_enc = len(names)
+    proxies: list[str] = []
     if spec.uses_zc:
         proxies = list(spec.proxies) or list(bench.proxy_names)
         if not proxies:
@@ -175,7 +181,10 @@ def build_features(
         blocks.append(np.asarray(bench.extras[key], dtype=float)[:, None])
         names.append(key)
     X = np.concatenate(blocks, axis=1) if blocks else np.empty((bench.n_archs, 0))
-    return Features(spec=spec, X=X, names=names, zc_columns=np.arange(n_enc, len(names)))
+    return Features(
+        spec=spec, X=X, names=names, zc_columns=np.arange(n_enc, len(names)),
+        proxies=tuple(proxies), proxy_columns=np.arange(n_enc, n_enc + len(proxies)),
+    )  # fmt: skip
 
 
 def make_preprocessor(features: Features, zc_transform: str = "none") -> ColumnTransformer:

@@ -156,11 +156,10 @@ class SearchProblem:
         if proxies:
             self._zc_cols = [self.bench.proxy_names.index(p) for p in proxies]
             self._zc_cost = self._cost_of(np.arange(self.n))
-        self._feature_zc = feats.zc_columns
-        #: table proxy column of each ZC feature column (filled in by live proxies)
-        self._feature_proxies = [
-            self.bench.proxy_names.index(n[3:]) for n in feats.names if n.startswith("zc:")
-        ]
+        #: feature columns of table proxies and the proxy column each reads (filled in
+        #: by live proxies)
+        self._feature_zc = feats.proxy_columns
+        self._feature_proxies = [self.bench.proxy_names.index(p) for p in feats.proxies]
         self.preprocessor_spec = feats
 
     def _cost_of(self, rows: np.ndarray) -> np.ndarray:
