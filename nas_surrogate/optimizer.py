@@ -50,7 +50,7 @@ from nas_surrogate.errors import BadInputError
 from nas_surrogate.io import write_text_atomic
 from nas_surrogate.objectives.spec import parse_objectives
 from nas_surrogate.proxy_names import COST_COLUMNS, PROXY_NAMES
-from nas_surrogate.searchers import check_objectives, make_searcher, uses_surrogate
+from nas_surrogate.searchers import SearcherSpec, check_objectives, make_searcher
 from nas_surrogate.searchers.driver import Driver
 from nas_surrogate.searchers.problem import SearchProblem
 from nas_surrogate.spaces import SPACES, SearchSpace, get_space
@@ -208,17 +208,15 @@ class Optimizer:
             "constraints": [str(c) for c in constraints or []],
         }
         objs, cons = self._objectives(self.config, maximize)
+        guided = SearcherSpec.parse(searcher).uses_surrogate
         self._searcher = make_searcher(
-            searcher,
-            surrogate=surrogate if uses_surrogate(searcher) else None,
-            surrogate_params=dict(surrogate_params or {}),
-            zc_warmup=zc_warmup,
-            **dict(searcher_params or {}),
-        )
+            searcher, surrogate=surrogate if guided else None, zc_warmup=zc_warmup,
+            surrogate_params=dict(surrogate_params or {}), **dict(searcher_params or {}),
+        )  # fmt: skip
         bench, live = self._candidates(proxies, spec, objectives or [], constraints or [])
         self.problem = SearchProblem(
             bench, budget=budget, train_seconds=0.0, live_proxies=live, objectives=objs,
-            features=features if uses_surrogate(searcher) else None, constraints=cons,
+            features=features if guided else None, constraints=cons,
             max_new_proxies=max_new_proxies, own_results=True,
         )  # fmt: skip
         if self.problem.view is not None:

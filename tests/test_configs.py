@@ -13,8 +13,8 @@ from nas_surrogate.benchmarks import expand_benchmark_ids
 from nas_surrogate.cli import RUN_KEYS, main
 from nas_surrogate.config import load_yaml
 from nas_surrogate.encodings import parse_feature_spec
-from nas_surrogate.searchers import parse_searcher
-from nas_surrogate.surrogates import check_params, split_name
+from nas_surrogate.searchers import SearcherSpec
+from nas_surrogate.surrogates import SurrogateSpec, check_params
 
 CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml"))
 
@@ -33,7 +33,7 @@ def test_shipped_config_is_valid(path):
         doc.pop("command")
         from_yaml(NasConfig, doc, str(path)).validate(str(path))
         parse_feature_spec(doc["features"])
-        parse_searcher(doc["searcher"])
+        SearcherSpec.parse(doc["searcher"])
         return
     from nas_surrogate.experiments.evaluate import EvaluateConfig
     from nas_surrogate.experiments.search import SearchConfig
@@ -47,9 +47,11 @@ def test_shipped_config_is_valid(path):
     for spec in as_list(doc.get("features", [])):
         parse_feature_spec(spec)
     for name in as_list(doc.get("surrogate", [])):
-        check_params(name, (doc.get("surrogate_params") or {}).get(split_name(name)[0], {}))
+        check_params(
+            name, (doc.get("surrogate_params") or {}).get(SurrogateSpec.parse(name).name, {})
+        )
     for name in as_list(doc.get("searcher", [])):
-        parse_searcher(name)
+        SearcherSpec.parse(name)
 
 
 def test_search_config_equals_cli(tmp_path, capsys):

@@ -43,10 +43,10 @@ from nas_surrogate.experiments.evaluate_config import EvaluateConfig
 from nas_surrogate.metrics import METRICS, prediction_metrics
 from nas_surrogate.surrogates import (
     Predictor,
+    SurrogateSpec,
     check_params,
     fixed_features,
     make_surrogate,
-    split_name,
 )
 
 KEY_COLUMNS = ("benchmark", "surrogate", "features", "train_size", "seed")
@@ -141,10 +141,9 @@ def plan_units(config: EvaluateConfig) -> list[Unit]:
     if config.test_size is not None and config.test_size < 1:
         raise BadInputError("--test-size", f"must be >= 1, got {config.test_size}")
     for name in config.surrogates:
-        split_name(name)
-        check_params(name, config.surrogate_params.get(split_name(name)[0], {}))
+        check_params(name, config.surrogate_params.get(SurrogateSpec.parse(name).name, {}))
     for surrogate_name in config.surrogate_params:
-        if surrogate_name not in {split_name(s)[0] for s in config.surrogates}:
+        if surrogate_name not in {SurrogateSpec.parse(s).name for s in config.surrogates}:
             raise BadInputError(
                 f"surrogate_params {surrogate_name!r}", "names no surrogate of this run"
             )
@@ -192,8 +191,7 @@ def run_unit(unit: Unit, config: EvaluateConfig) -> dict:
     train, test = split(
         pool, unit.benchmark, unit.train_size, unit.seed, config.base_seed, config.test_size
     )
-    base, arg = split_name(unit.surrogate)
-    params = dict(config.surrogate_params.get(base, {}))
+    params = dict(config.surrogate_params.get(SurrogateSpec.parse(unit.surrogate).name, {}))
     surrogate = make_surrogate(
         unit.surrogate, random_state=unit_random_state(config.base_seed, unit.seed), **params
     )

@@ -193,7 +193,7 @@ def _optimizer(config: NasConfig, device: str):
     from nas_surrogate.optimizer import Optimizer
     from nas_surrogate.proxies.base import Batch
     from nas_surrogate.proxies.live import TorchProxies
-    from nas_surrogate.searchers import uses_surrogate
+    from nas_surrogate.searchers import SearcherSpec
     from nas_surrogate.training import load_dataset
 
     data = load_dataset(config.dataset)
@@ -207,7 +207,7 @@ def _optimizer(config: NasConfig, device: str):
     )  # fmt: skip
     settings = dict(
         space=config.space, searcher=config.searcher, features=config.features,
-        surrogate=config.surrogate if uses_surrogate(config.searcher) else None,
+        surrogate=config.surrogate if SearcherSpec.parse(config.searcher).uses_surrogate else None,
         seed=config.seed, budget=config.budget, max_new_proxies=config.max_new_proxies,
         objectives=config.objectives or None,
     )  # fmt: skip

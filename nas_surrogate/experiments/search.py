@@ -39,19 +39,18 @@ from nas_surrogate.objectives import ObjectiveView
 from nas_surrogate.proxy_names import ProxySource
 from nas_surrogate.searchers import (
     ACQUISITIONS,
+    SearcherSpec,
     SearchProblem,
     check_budget,
     make_searcher,
-    parse_searcher,
-    uses_surrogate,
 )
 from nas_surrogate.searchers.problem import distinct_networks
 from nas_surrogate.surrogates import (
+    SurrogateSpec,
     check_params,
     fixed_features,
     has_dist,
     make_surrogate,
-    split_name,
 )
 
 KEY_COLUMNS = ("benchmark", "searcher", "surrogate", "features", "seed")
@@ -178,15 +177,15 @@ def _plain_benchmark(
 def _variants(config: SearchConfig, surrogate: str) -> list[tuple[str, str, str]]:
     """(searcher, surrogate, features) of every run of a seed: a surrogate searcher once
     per feature spec (a baseline surrogate with its own columns), the others once."""
-    base, _ = split_name(surrogate)
+    base = SurrogateSpec.parse(surrogate).name
     variants: list[tuple[str, str, str]] = []
     for name in config.searchers:
-        base_name, _ = parse_searcher(name)
-        make_searcher(name, **config.searcher_params.get(base_name, {}))  # validates params
-        if not uses_surrogate(name):
+        searcher = SearcherSpec.parse(name)
+        make_searcher(name, **config.searcher_params.get(searcher.name, {}))  # checks params
+        if not searcher.uses_surrogate:
             variants.append((name, NONE, NONE))
             continue
-        if base_name == "bo":  # every acquisition needs predict_dist
+        if searcher.name == "bo":  # every acquisition needs predict_dist
             model = make_surrogate(surrogate, **config.surrogate_params.get(base, {}))
             if not has_dist(model):
                 raise BadInputError(
@@ -235,8 +234,7 @@ def plan_units(config: SearchConfig) -> list[SearchUnit]:
             "--acquisition", f"unknown {config.acquisition!r} (use {', '.join(ACQUISITIONS)})"
         )
     surrogate = config.surrogate or DEFAULT_SURROGATE
-    base, _ = split_name(surrogate)
-    check_params(surrogate, config.surrogate_params.get(base, {}))
+    check_params(surrogate, config.surrogate_params.get(SurrogateSpec.parse(surrogate).name, {}))
     for spec in config.features:
         parse_feature_spec(spec)
     variants = _variants(config, surrogate)
@@ -255,7 +253,7 @@ def plan_units(config: SearchConfig) -> list[SearchUnit]:
         for seed in range(config.seeds):
             units += [SearchUnit(bench_id, s, m, f, seed) for s, m, f in variants]
     for name in config.searchers:  # last: every other setting has been checked
-        params = config.searcher_params.get(parse_searcher(name)[0], {})
+        params = config.searcher_params.get(SearcherSpec.parse(name).name, {})
         check_budget(name, params, config.budget)
     return units
 
@@ -277,14 +275,14 @@ def run_unit(unit: SearchUnit, config: SearchConfig) -> list[dict]:
         features=None if unit.features == NONE else unit.features,
         **(parsed_objectives(config) if multi else {}),
     )
-    base_name, guided = parse_searcher(unit.searcher)
+    base_name = SearcherSpec.parse(unit.searcher).name
     params = dict(config.searcher_params.get(base_name, {}))
     if base_name == "bo":
         params.setdefault("acquisition", config.acquisition)
     searcher = make_searcher(
         unit.searcher,
         surrogate=None if unit.surrogate == NONE else unit.surrogate,
-        surrogate_params=config.surrogate_params.get(split_name(unit.surrogate)[0], {}),
+        surrogate_params=config.surrogate_params.get(SurrogateSpec.parse(unit.surrogate).name, {}),
         zc_warmup=config.zc_warmup,
         warmup_pool=config.warmup_pool,
         **params,

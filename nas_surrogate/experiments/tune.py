@@ -40,7 +40,7 @@ from nas_surrogate.encodings import check_usable, make_preprocessor
 from nas_surrogate.errors import BadInputError, redact
 from nas_surrogate.experiments.evaluate import _benchmark, _features, evaluation_pool
 from nas_surrogate.metrics import prediction_metrics
-from nas_surrogate.surrogates import SURROGATES, Predictor, make_surrogate, split_name
+from nas_surrogate.surrogates import SURROGATES, Predictor, SurrogateSpec, make_surrogate
 
 PRUNERS = ("median", "hyperband", "none")
 
@@ -76,8 +76,7 @@ class TuneConfig:
 
 
 def search_space(config: TuneConfig) -> dict[str, tuple]:
-    base, _ = split_name(config.surrogate)
-    declared = SURROGATES.get(base).tune_space
+    declared = SURROGATES.get(SurrogateSpec.parse(config.surrogate).name).tune_space
     if declared is None:
         raise BadInputError(f"--surrogate {config.surrogate}", "has no hyperparameters to tune")
     space = {**declared, **config.space}
@@ -321,7 +320,7 @@ def predictor_target(config: TuneConfig) -> Target:
                 for label in ("default", "tuned")
             },  # fmt: skip
         }
-        best_yaml = {"surrogate": split_name(config.surrogate)[0], "params": best_params,
+        best_yaml = {"surrogate": SurrogateSpec.parse(config.surrogate).name, "params": best_params,
                      "tuned_on": config.identity()}  # fmt: skip
         return entries, best_yaml
 
@@ -445,9 +444,10 @@ class SearchTuneConfig:
 
 def _search_score(config: SearchTuneConfig, params: dict, seeds: range) -> float:
     from nas_surrogate.experiments.search import NONE, SearchConfig, SearchUnit, run_unit
-    from nas_surrogate.searchers import parse_searcher, uses_surrogate
+    from nas_surrogate.searchers import SearcherSpec
 
-    guided = uses_surrogate(config.searcher)
+    searcher = SearcherSpec.parse(config.searcher)
+    guided = searcher.uses_surrogate
     sconfig = SearchConfig(
         benchmarks=[config.benchmark],
         searchers=[config.searcher],
@@ -455,7 +455,7 @@ def _search_score(config: SearchTuneConfig, params: dict, seeds: range) -> float
         base_seed=config.seed,
         surrogate=config.surrogate,
         features=[config.features],
-        searcher_params={parse_searcher(config.searcher)[0]: params},
+        searcher_params={searcher.name: params},
         data_dir=config.data_dir,
     )
     best = []
@@ -475,12 +475,12 @@ def search_target(config: SearchTuneConfig) -> Target:
     """Tune a searcher: mean best accuracy over ``tune_seeds`` runs; report tuned vs
     default on ``report_seeds`` other seeds."""
     from nas_surrogate.experiments.search import SearchConfig, plan_units
-    from nas_surrogate.searchers import SEARCHERS, parse_searcher
+    from nas_surrogate.searchers import SearcherSpec
 
     if config.trials < 1:
         raise BadInputError("--trials", f"must be >= 1, got {config.trials}")
-    base, _ = parse_searcher(config.searcher)
-    declared = SEARCHERS.get(base).TUNE_SPACE
+    searcher = SearcherSpec.parse(config.searcher)
+    declared = searcher.searcher_class.TUNE_SPACE
     if not declared:
         raise BadInputError(f"--searcher {config.searcher}", "has no parameters to tune")
     space = {**declared, **config.space}
@@ -500,7 +500,11 @@ def search_target(config: SearchTuneConfig) -> Target:
         default = _search_score(config, {}, seeds)
         tuned = _search_score(config, best_params, seeds)
         entries = {"report_best_val_accuracy": {"default": default, "tuned": tuned}}
-        return entries, {"searcher": base, "params": best_params, "tuned_on": config.identity()}
+        return entries, {
+            "searcher": searcher.name,
+            "params": best_params,
+            "tuned_on": config.identity(),
+        }
 
     return Target(
         config, "search", "mean_best_val_accuracy",

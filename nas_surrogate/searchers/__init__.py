@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.registry import Registry
 from nas_surrogate.searchers.base import Searcher
@@ -27,19 +29,35 @@ SEARCHERS.register("pareto_ls", ParetoLocalSearch)
 SEARCHERS.register("mobo", MultiObjectiveBO)
 
 
-def parse_searcher(name: str) -> tuple[str, bool]:
-    """``evolution:guided`` -> (``evolution``, True)."""
-    base, _, arg = name.partition(":")
-    cls = SEARCHERS.get(base)
-    if arg and (arg != "guided" or not cls.supports_guided):
-        guided = [n for n, c in SEARCHERS.items() if c.supports_guided]
-        raise BadInputError(f"searcher {name!r}", f"only {' and '.join(guided)} take ':guided'")
-    return base, bool(arg)
+@dataclass(frozen=True)
+class SearcherSpec:
+    """A searcher as written in a command or config (``evolution:guided``), parsed once:
+    the registered name and whether a surrogate guides it."""
 
+    name: str
+    guided: bool = False
 
-def uses_surrogate(name: str) -> bool:
-    base, guided = parse_searcher(name)
-    return guided or SEARCHERS.get(base).needs_surrogate
+    @classmethod
+    def parse(cls, text: str) -> SearcherSpec:
+        """BadInputError for an unknown searcher (did you mean) or a bad ``:`` suffix."""
+        base, _, arg = text.partition(":")
+        klass = SEARCHERS.get(base)
+        if arg and (arg != "guided" or not klass.supports_guided):
+            guided = [n for n, c in SEARCHERS.items() if c.supports_guided]
+            raise BadInputError(f"searcher {text!r}", f"only {' and '.join(guided)} take ':guided'")
+        return cls(base, bool(arg))
+
+    @property
+    def searcher_class(self) -> type[Searcher]:
+        return SEARCHERS.get(self.name)
+
+    @property
+    def uses_surrogate(self) -> bool:
+        """Whether the searcher fits a surrogate (bo, mobo, a guided variant)."""
+        return self.guided or self.searcher_class.needs_surrogate
+
+    def __str__(self) -> str:
+        return f"{self.name}:guided" if self.guided else self.name
 
 
 def check_objectives(names: list[str], view) -> None:
@@ -49,8 +67,7 @@ def check_objectives(names: list[str], view) -> None:
     single = single and not view.objectives[0].known and view.objectives[0].maximize
     mo = [n for n, c in SEARCHERS.items() if c.multi_objective]
     for name in names:
-        base, _ = parse_searcher(name)
-        if not SEARCHERS.get(base).multi_objective and not single:
+        if not SearcherSpec.parse(name).searcher_class.multi_objective and not single:
             what = ", ".join(o.name for o in view.objectives)
             if len(view.objectives) == 1:
                 what += " with evaluated constraints" if len(view.evaluated) > 1 else " (min)"
@@ -64,7 +81,7 @@ def check_objectives(names: list[str], view) -> None:
 def check_budget(name: str, params: dict, budget: int, where: str = "--budget") -> None:
     """A surrogate searcher whose budget is spent on its random initial queries would run
     random search under its own name: refused, saying what to change."""
-    base, _ = parse_searcher(name)
+    base = SearcherSpec.parse(name).name
     probe = make_searcher(name, **params)
     init = getattr(probe, "init", None)
     if probe.needs_surrogate and isinstance(init, int) and budget <= init:
@@ -76,11 +93,12 @@ def check_budget(name: str, params: dict, budget: int, where: str = "--budget") 
 
 
 def make_searcher(name: str, **params) -> Searcher:
-    base, guided = parse_searcher(name)
-    if guided:
+    """The searcher ``name`` (``NAME`` or ``NAME:guided``) with ``params``, checked."""
+    spec = SearcherSpec.parse(name)
+    if spec.guided:
         params["guided"] = True
     try:
-        searcher = SEARCHERS.get(base)(**params)
+        searcher = spec.searcher_class(**params)
     except TypeError as e:
         raise BadInputError(f"searcher {name!r}", f"bad parameter ({e})") from None
     searcher.validate()
@@ -94,6 +112,5 @@ __all__ = [
     "Searcher",
     "check_objectives",
     "make_searcher",
-    "parse_searcher",
-    "uses_surrogate",
+    "SearcherSpec",
 ]

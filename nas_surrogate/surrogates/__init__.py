@@ -15,7 +15,12 @@ from nas_surrogate.surrogates.auto import AutoSurrogate
 from nas_surrogate.surrogates.base import Predictor, has_dist
 from nas_surrogate.surrogates.baselines import ProxySurrogate, VoteSurrogate
 from nas_surrogate.surrogates.ensemble import EnsembleSurrogate
-from nas_surrogate.surrogates.factory import SURROGATES, SurrogateEntry, make_surrogate, split_name
+from nas_surrogate.surrogates.factory import (
+    SURROGATES,
+    SurrogateEntry,
+    SurrogateSpec,
+    make_surrogate,
+)
 from nas_surrogate.surrogates.gp import TUNE_SPACE as GP_SPACE
 from nas_surrogate.surrogates.gp import GPSurrogate
 from nas_surrogate.surrogates.mlp import TUNE_SPACE as MLP_SPACE
@@ -71,14 +76,14 @@ SURROGATES.register(
 
 def fixed_features(name: str) -> str | None:
     """The feature spec a baseline always uses, or None for learning surrogates."""
-    base, arg = split_name(name)
-    entry = SURROGATES.get(base)
-    return entry.fixed_features(arg) if entry.fixed_features else None
+    spec = SurrogateSpec.parse(name)
+    entry = SURROGATES.get(spec.name)
+    return entry.fixed_features(spec.proxy) if entry.fixed_features else None
 
 
 def check_params(name: str, params: dict) -> None:
     """BadInputError naming any hyperparameter the surrogate does not take."""
-    base, _ = split_name(name)
+    base = SurrogateSpec.parse(name).name
     allowed = set(signature(SURROGATES.get(base).factory).parameters) - {"self", "params"}
     if "params" in signature(SURROGATES.get(base).factory).parameters:  # a **params factory
         allowed |= set(make_surrogate(name).get_params())
@@ -151,5 +156,5 @@ __all__ = [
     "fixed_features",
     "has_dist",
     "make_surrogate",
-    "split_name",
+    "SurrogateSpec",
 ]

@@ -31,20 +31,30 @@ class SurrogateEntry:
 SURROGATES: Registry[SurrogateEntry] = Registry("surrogate")
 
 
-def split_name(name: str) -> tuple[str, str]:
-    """``proxy:nwot`` -> (``proxy``, ``nwot``); others -> (name, '')."""
-    base, _, arg = name.partition(":")
-    if base == "proxy" and not arg:
-        raise BadInputError(f"surrogate {name!r}", "write proxy:NAME, e.g. proxy:nwot")
-    if arg and base != "proxy":
-        raise BadInputError(f"surrogate {name!r}", "only 'proxy' takes a ':' argument")
-    return base, arg
+@dataclass(frozen=True)
+class SurrogateSpec:
+    """A surrogate as written (``xgb``, ``proxy:nwot``), parsed once: the registered
+    name and the proxy a ``proxy:`` baseline ranks by ('' for every other surrogate)."""
+
+    name: str
+    proxy: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> SurrogateSpec:
+        base, _, arg = text.partition(":")
+        if base == "proxy" and not arg:
+            raise BadInputError(f"surrogate {text!r}", "write proxy:NAME, e.g. proxy:nwot")
+        if arg and base != "proxy":
+            raise BadInputError(f"surrogate {text!r}", "only 'proxy' takes a ':' argument")
+        return cls(base, arg)
+
+    def __str__(self) -> str:
+        return f"{self.name}:{self.proxy}" if self.proxy else self.name
 
 
 def make_surrogate(name: str, random_state: int | None = None, **params: object) -> BaseEstimator:
     """An unfitted surrogate. ``random_state`` seeds every random choice inside it."""
-    base, _ = split_name(name)
-    entry = SURROGATES.get(base)
+    entry = SURROGATES.get(SurrogateSpec.parse(name).name)
     if entry.seeded and random_state is not None:
         params = {**params, "random_state": random_state}
     return entry.factory(**params)
