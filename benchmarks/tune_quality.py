@@ -18,7 +18,7 @@ import shutil
 import time
 from pathlib import Path
 
-from nas_surrogate.experiments.tune import TuneConfig, tune
+from nas_surrogate.experiments.tune import SurrogateTuneConfig, tune
 
 HERE = Path(__file__).resolve().parent
 
@@ -46,7 +46,7 @@ def main() -> None:
             shutil.rmtree(out)
         t = time.perf_counter()
         s = tune(
-            TuneConfig(
+            SurrogateTuneConfig(
                 benchmark="nasbench201/cifar10",
                 surrogate=surrogate,
                 features="onehot+zc",

@@ -180,11 +180,11 @@ def _proxies_compute_cmd(**values) -> None:
     """Compute zero-cost proxies from scratch (torch) for NB201 cells into a CSV table."""
     import time
 
-    from nas_surrogate.proxies.compute import ComputeSettings
+    from nas_surrogate.proxies.compute import ComputeConfig
     from nas_surrogate.settings import from_cli
 
     fmt = values.pop("fmt")
-    settings = from_cli(ComputeSettings, values)
+    settings = from_cli(ComputeConfig, values)
     out, proxies = settings.out, settings.proxies
     t = time.perf_counter()
     table = settings.run(progress=fmt is OutputFormat.table)
@@ -384,11 +384,11 @@ def _demo_cmd(**values) -> None:
 
 def _tune_cmd(**values) -> None:
     """Tune a surrogate (or, with --target search, a searcher) with Optuna."""
-    from nas_surrogate.experiments.tune_config import TuneSettings
+    from nas_surrogate.experiments.tune_config import TuneConfig
     from nas_surrogate.settings import from_cli
 
     fmt = values.pop("fmt")
-    settings = from_cli(TuneSettings, values)
+    settings = from_cli(TuneConfig, values)
     summary = settings.run()
     if fmt is OutputFormat.json:
         emit_json(summary)
@@ -434,17 +434,17 @@ def _run_settings(settings_cls, values: dict) -> tuple[dict, Path] | None:
 
 def _analyze_cmd(**values) -> None:
     """Proxy analyses: correlation tables, information / complementarity, size bias."""
-    from nas_surrogate.experiments.analyze import AnalyzeSettings
+    from nas_surrogate.experiments.analyze import AnalyzeConfig
 
-    if (ran := _run_settings(AnalyzeSettings, values)) is not None:
+    if (ran := _run_settings(AnalyzeConfig, values)) is not None:
         typer.echo(f"tables, summary.json and plots in {ran[1]}/")
 
 
 def _evolve_proxy_cmd(**values) -> None:
     """Evolve a training-free proxy by genetic programming, with rule-based pruning."""
-    from nas_surrogate.experiments.analyze import EvolveSettings
+    from nas_surrogate.experiments.analyze import EvolveConfig
 
-    if (ran := _run_settings(EvolveSettings, values)) is None:
+    if (ran := _run_settings(EvolveConfig, values)) is None:
         return
     summary, out = ran
     pruned = summary["pruned_total"]
@@ -459,19 +459,19 @@ def _evolve_proxy_cmd(**values) -> None:
 def _register_commands() -> None:
     from nas_surrogate.experiments.evaluate_config import EvaluateConfig
     from nas_surrogate.experiments.search_config import SearchConfig
-    from nas_surrogate.experiments.tune_config import TuneSettings
+    from nas_surrogate.experiments.tune_config import TuneConfig
 
     _register_from_config("evaluate", _evaluate_cmd, EvaluateConfig)
     _register_from_config("search", _search_cmd, SearchConfig)
-    from nas_surrogate.experiments.analyze import AnalyzeSettings, EvolveSettings
+    from nas_surrogate.experiments.analyze import AnalyzeConfig, EvolveConfig
     from nas_surrogate.experiments.search_config import DemoConfig
-    from nas_surrogate.proxies.compute import ComputeSettings
+    from nas_surrogate.proxies.compute import ComputeConfig
 
     register_settings(app, "demo", _demo_cmd, DemoConfig)
-    register_settings(app, "tune", _tune_cmd, TuneSettings)
-    register_settings(app, "analyze", _analyze_cmd, AnalyzeSettings)
-    register_settings(app, "evolve-proxy", _evolve_proxy_cmd, EvolveSettings)
-    register_settings(proxies_app, "compute", _proxies_compute_cmd, ComputeSettings)
+    register_settings(app, "tune", _tune_cmd, TuneConfig)
+    register_settings(app, "analyze", _analyze_cmd, AnalyzeConfig)
+    register_settings(app, "evolve-proxy", _evolve_proxy_cmd, EvolveConfig)
+    register_settings(proxies_app, "compute", _proxies_compute_cmd, ComputeConfig)
     from nas_surrogate.cli_nas import nas_cmd
     from nas_surrogate.cli_optimizer import AskConfig, TellConfig, ask_cmd, tell_cmd
     from nas_surrogate.experiments.nas import NasConfig

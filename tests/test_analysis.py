@@ -15,7 +15,7 @@ from scipy import stats
 from nas_surrogate import build_features, load_benchmark
 from nas_surrogate.analysis.bias import arch_properties, bias_tables
 from nas_surrogate.analysis.evolve import (
-    EvolveConfig,
+    GPConfig,
     EvolvedProxy,
     evolve,
     redundant,
@@ -96,7 +96,7 @@ def test_redundant_forms(text, expected):
 
 def test_gp_is_seeded_prunes_and_generalises(data_dir):
     bench = load_benchmark("nasbench201/cifar10", data_dir)
-    cfg = EvolveConfig("nasbench201/cifar10", seed=3, population=60, generations=8)
+    cfg = GPConfig("nasbench201/cifar10", seed=3, population=60, generations=8)
     a, b = evolve(cfg, bench), evolve(cfg, bench)
     assert a.expression == b.expression and a.tau_sample == b.tau_sample
     assert a.pruned["duplicate"] > 0 and a.pruned["redundant"] > 0
@@ -114,7 +114,7 @@ def test_gp_is_seeded_prunes_and_generalises(data_dir):
 @pytest.fixture(scope="module")
 def evolved_file(tmp_path_factory, data_dir):
     path = tmp_path_factory.mktemp("evolved") / "evolved.json"
-    cfg = EvolveConfig("nasbench201/cifar10", seed=0, population=80, generations=10)
+    cfg = GPConfig("nasbench201/cifar10", seed=0, population=80, generations=10)
     evolve(cfg, load_benchmark("nasbench201/cifar10", data_dir)).save(path)
     return path
 

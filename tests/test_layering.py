@@ -110,3 +110,26 @@ def test_no_function_is_longer_than_60_lines():
                 if lines > 60:
                     long.append(f"{_module(path)}.{node.name}: {lines} lines")
     assert not long, "\n".join(long)
+
+
+def test_renamed_configs_still_import_with_a_deprecation_warning():
+    """The commands' configs were ``*Settings`` and the inner tune/GP configs took the
+    names ``TuneConfig``/``EvolveConfig``: old imports keep working for a release, each
+    with a warning naming the new class."""
+    import importlib
+
+    renamed = {
+        ("nas_surrogate.experiments.tune", "TuneConfig"): "SurrogateTuneConfig",
+        ("nas_surrogate.analysis.evolve", "EvolveConfig"): "GPConfig",
+        ("nas_surrogate.experiments.tune_config", "TuneSettings"): "TuneConfig",
+        ("nas_surrogate.experiments.analyze", "AnalyzeSettings"): "AnalyzeConfig",
+        ("nas_surrogate.experiments.analyze", "EvolveSettings"): "EvolveConfig",
+        ("nas_surrogate.proxies.compute", "ComputeSettings"): "ComputeConfig",
+    }
+    for (module, old), new in renamed.items():
+        mod = importlib.import_module(module)
+        with pytest.warns(DeprecationWarning, match=rf"{old} is deprecated: use .*\.{new}$"):
+            cls = getattr(mod, old)
+        assert cls is getattr(mod, new, None) or cls.__name__ == new
+        with pytest.raises(AttributeError):
+            getattr(mod, old + "X")

@@ -102,10 +102,10 @@ def test_tampered_resumed_gp_run_is_refused(capsys, tmp_path):
 
 
 def test_stored_expression_scores_like_the_gp_tree(data_dir):
-    from nas_surrogate.analysis.evolve import EvolveConfig, evolve
+    from nas_surrogate.analysis.evolve import GPConfig, evolve
 
     bench = load_benchmark("nasbench201/cifar10", data_dir)
-    found = evolve(EvolveConfig("nasbench201/cifar10", seed=1, population=30, generations=3), bench)
+    found = evolve(GPConfig("nasbench201/cifar10", seed=1, population=30, generations=3), bench)
     again = EvolvedProxy(**json.loads(json.dumps(asdict(found))))
     scores = again.score(bench)
     rows = bench.scored_rows(found.terminals)

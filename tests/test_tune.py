@@ -15,7 +15,7 @@ import pytest
 
 from nas_surrogate.cli import main
 from nas_surrogate.experiments import tune as tune_module
-from nas_surrogate.experiments.tune import TuneConfig, dev_test_split
+from nas_surrogate.experiments.tune import SurrogateTuneConfig, dev_test_split
 
 
 def cli(capsys, *argv):
@@ -29,7 +29,7 @@ BASE = ["tune", "-b", "nasbench201/cifar10", "-s", "xgb", "-f", "onehot+zc", "-n
 
 
 def test_tuning_never_touches_the_test_split(monkeypatch, tmp_path, data_dir):
-    config = TuneConfig("nasbench201/cifar10", "xgb", "onehot+zc", 40, trials=3, folds=2,
+    config = SurrogateTuneConfig("nasbench201/cifar10", "xgb", "onehot+zc", 40, trials=3, folds=2,
                         data_dir=str(data_dir))  # fmt: skip
     dev, test = dev_test_split(config)
     assert not set(dev) & set(test)

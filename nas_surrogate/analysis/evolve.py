@@ -35,6 +35,7 @@ import numpy as np
 from scipy import stats
 
 from nas_surrogate.benchmarks.base import Benchmark
+from nas_surrogate.deprecation import renamed
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.proxies.evolved import (
     OPERATORS,
@@ -126,7 +127,7 @@ def redundant(nodes: list[Node]) -> bool:
 
 
 @dataclass
-class EvolveConfig:
+class GPConfig:
     benchmark: str
     seed: int = 0
     sample: int = 50
@@ -157,7 +158,7 @@ class EvolveConfig:
             raise BadInputError(f"--parsimony {p!r}", "must be a finite number >= 0")
 
 
-def _checked_terminals(config: EvolveConfig, bench: Benchmark) -> tuple[list[str], np.ndarray]:
+def _checked_terminals(config: GPConfig, bench: Benchmark) -> tuple[list[str], np.ndarray]:
     """(the proxies the trees may use, the rows where they are all scored); BadInputError
     for too few, unknown ones, or a sample that leaves no row to test on."""
     terminals = list(config.terminals or bench.proxy_names)
@@ -233,7 +234,7 @@ class _Fitness:
         return (value,)
 
 
-def evolve(config: EvolveConfig, bench: Benchmark) -> EvolvedProxy:
+def evolve(config: GPConfig, bench: Benchmark) -> EvolvedProxy:
     """One seeded GP run on ``config.sample`` labelled archs of ``bench``."""
     from deap import algorithms, tools
 
@@ -305,4 +306,8 @@ def transfer_table(proxy: EvolvedProxy, benches: list[Benchmark]) -> list[dict]:
     return rows
 
 
-__all__ = ["OPERATORS", "EvolveConfig", "EvolvedProxy", "evolve", "transfer_table"]
+__all__ = ["OPERATORS", "GPConfig", "EvolvedProxy", "evolve", "transfer_table"]
+
+
+#: the old names, importable with a DeprecationWarning
+__getattr__ = renamed(__name__, {"EvolveConfig": GPConfig})

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Optional
 
 from nas_surrogate.benchmarks import Benchmark, expand_benchmark_ids, load_benchmark
 from nas_surrogate.config import MAX_SEED, MAX_SEEDS
+from nas_surrogate.deprecation import renamed
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.io import make_out_dir, write_json_atomic, write_text_atomic
 from nas_surrogate.registry import Registry
@@ -222,7 +223,7 @@ def evolve_proxy(
     **gp_params,
 ) -> dict:
     """Seeded GP runs on each task of ``spec`` (resumable per run) plus a transfer table."""
-    from nas_surrogate.analysis.evolve import EvolveConfig, EvolvedProxy, primitive_set
+    from nas_surrogate.analysis.evolve import EvolvedProxy, GPConfig, primitive_set
     from nas_surrogate.experiments.fingerprint import input_fingerprint
     from nas_surrogate.experiments.runner import dask_client, prepare_out_dir
 
@@ -232,7 +233,7 @@ def evolve_proxy(
     terminals = None
     if common_terminals:
         terminals = [p for p in sources[0].proxy_names if all(p in b.proxy_names for b in targets)]
-    probe = EvolveConfig(benchmark=sources[0].id, seed=0, terminals=terminals, **gp_params)
+    probe = GPConfig(benchmark=sources[0].id, seed=0, terminals=terminals, **gp_params)
     probe.validate()  # every setting checked before anything is written
     primitive_set(probe.terminals or ["a", "b", "c"], probe.ops)
     client = dask_client(scheduler) if scheduler else None  # before anything is written
@@ -249,7 +250,7 @@ def evolve_proxy(
         runs_dir = out / "runs"
         runs_dir.mkdir(parents=True, exist_ok=True)
         todo = [
-            (bench, EvolveConfig(benchmark=bench.id, seed=seed, terminals=terminals, **gp_params),
+            (bench, GPConfig(benchmark=bench.id, seed=seed, terminals=terminals, **gp_params),
              runs_dir / f"{bench.id.replace('/', '--')}--seed{seed}.json")
             for bench in sources for seed in range(base_seed, base_seed + seeds)
         ]  # fmt: skip
@@ -279,7 +280,7 @@ GP_OPS = ("add", "sub", "mul", "div", "log", "sqrt", "abs", "neg", "min", "max")
 
 
 @dataclass
-class AnalyzeSettings:
+class AnalyzeConfig:
     """Every setting of ``analyze`` (CLI and API alike)."""
 
     analysis: str = setting(help="correlations, information or bias", argument=True)
@@ -296,7 +297,7 @@ class AnalyzeSettings:
 
 
 @dataclass
-class EvolveSettings:
+class EvolveConfig:
     """Every setting of ``evolve-proxy`` (CLI and API alike)."""
 
     benchmark: str = setting(help="Task(s) to evolve on.", flags=("--benchmark", "-b"))
@@ -335,3 +336,7 @@ class EvolveSettings:
             scheduler=self.scheduler, sample=self.sample, population=self.population,
             generations=self.generations, ops=list(self.ops), parsimony=self.parsimony,
         )  # fmt: skip
+
+
+#: the old names, importable with a DeprecationWarning
+__getattr__ = renamed(__name__, {"AnalyzeSettings": AnalyzeConfig, "EvolveSettings": EvolveConfig})

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from nas_surrogate.config import REPORT_SEEDS, TUNE_SEEDS
+from nas_surrogate.deprecation import renamed
 from nas_surrogate.encodings import check_usable, make_preprocessor
 from nas_surrogate.errors import BadInputError, redact
 from nas_surrogate.experiments.evaluate import _benchmark, _features, evaluation_pool
@@ -46,7 +47,7 @@ PRUNERS = ("median", "hyperband", "none")
 
 
 @dataclass
-class TuneConfig:
+class SurrogateTuneConfig:
     benchmark: str
     surrogate: str
     features: str
@@ -75,7 +76,7 @@ class TuneConfig:
         }
 
 
-def search_space(config: TuneConfig) -> dict[str, tuple]:
+def search_space(config: SurrogateTuneConfig) -> dict[str, tuple]:
     declared = SURROGATES.get(SurrogateSpec.parse(config.surrogate).name).tune_space
     if declared is None:
         raise BadInputError(f"--surrogate {config.surrogate}", "has no hyperparameters to tune")
@@ -112,7 +113,7 @@ def suggest(trial, space: dict[str, tuple]) -> dict:
     return params
 
 
-def dev_test_split(config: TuneConfig) -> tuple[np.ndarray, np.ndarray]:
+def dev_test_split(config: SurrogateTuneConfig) -> tuple[np.ndarray, np.ndarray]:
     pool = evaluation_pool(config.benchmark, config.data_dir, "scored")
     rng = np.random.default_rng([config.seed, 7919])
     perm = pool[rng.permutation(len(pool))]
@@ -121,7 +122,7 @@ def dev_test_split(config: TuneConfig) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _score(
-    config: TuneConfig, params: dict, train: np.ndarray, test: np.ndarray, seed: int
+    config: SurrogateTuneConfig, params: dict, train: np.ndarray, test: np.ndarray, seed: int
 ) -> float:
     feats = _features(config.benchmark, config.data_dir, config.features)
     bench = _benchmark(config.benchmark, config.data_dir)
@@ -132,7 +133,7 @@ def _score(
     return prediction_metrics(bench.val_accuracy[test], pred)["kendall_tau"]
 
 
-def validate(config: TuneConfig) -> tuple[np.ndarray, np.ndarray]:
+def validate(config: SurrogateTuneConfig) -> tuple[np.ndarray, np.ndarray]:
     if config.trials < 1:
         raise BadInputError("--trials", f"must be >= 1, got {config.trials}")
     if config.folds < 1:
@@ -189,7 +190,9 @@ def _sampler_seed(seed: int, n_trials: int) -> int:
     return int(np.random.SeedSequence([seed, n_trials]).generate_state(1)[0])
 
 
-def open_study(config: TuneConfig | SearchTuneConfig, storage: str, study_name: str, pruner=None):
+def open_study(
+    config: SurrogateTuneConfig | SearchTuneConfig, storage: str, study_name: str, pruner=None
+):
     """Create or continue the study; refuse one that tunes another setting."""
     import optuna
 
@@ -233,7 +236,7 @@ def open_study(config: TuneConfig | SearchTuneConfig, storage: str, study_name: 
     return study
 
 
-def predictor_objective(config: TuneConfig, dev: np.ndarray, space: dict[str, tuple]):
+def predictor_objective(config: SurrogateTuneConfig, dev: np.ndarray, space: dict[str, tuple]):
     """Mean Kendall tau over ``folds`` development folds, reported fold by fold so the
     pruner can stop a bad trial early."""
     import optuna
@@ -255,7 +258,7 @@ def predictor_objective(config: TuneConfig, dev: np.ndarray, space: dict[str, tu
     return objective
 
 
-def report(config: TuneConfig, best_params: dict) -> pd.DataFrame:
+def report(config: SurrogateTuneConfig, best_params: dict) -> pd.DataFrame:
     """Default vs tuned Kendall tau on the held-out test part, over ``report_seeds``."""
     dev, test = dev_test_split(config)
     rows = []
@@ -287,7 +290,7 @@ class Target:
     """What one tuning run optimises: the two kinds (a surrogate's hyperparameters, a
     searcher's own parameters) differ only in these pieces; ``run_tuning`` is shared."""
 
-    config: TuneConfig | SearchTuneConfig
+    config: SurrogateTuneConfig | SearchTuneConfig
     kind: str  # "predictor" or "search"
     value_name: str  # what a trial's value is
     study_name: str
@@ -297,7 +300,7 @@ class Target:
     report: Callable[[dict, Path], tuple[dict, dict]]
 
 
-def predictor_target(config: TuneConfig) -> Target:
+def predictor_target(config: SurrogateTuneConfig) -> Target:
     """Tune a surrogate: nested folds on the development part, report on the test part."""
     from nas_surrogate.benchmarks import expand_benchmark_ids
     from nas_surrogate.io import write_text_atomic
@@ -406,7 +409,7 @@ def _optimize_and_report(target, out, study, storage, study_name, n_jobs, starte
 
 
 def tune(
-    config: TuneConfig,
+    config: SurrogateTuneConfig,
     out: Path,
     storage: str | None = None,
     study_name: str | None = None,
@@ -523,3 +526,7 @@ def tune_search(
     """Tune a searcher's own parameters (``search_target``)."""
     started = time.perf_counter()
     return run_tuning(search_target(config), out, storage, study_name, n_jobs, started)
+
+
+#: the old names, importable with a DeprecationWarning
+__getattr__ = renamed(__name__, {"TuneConfig": SurrogateTuneConfig})

@@ -1,4 +1,4 @@
-"""``TuneSettings``: every setting of ``tune`` (CLI options and API arguments), in a
+"""``TuneConfig``: every setting of ``tune`` (CLI options and API arguments), in a
 module of its own so the CLI builds its options without importing Optuna, pandas or the
 surrogates; ``run`` imports the tuner."""
 
@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from nas_surrogate.config import MAX_SEED, MAX_SEEDS, REPORT_SEEDS, SEARCH_BUDGET, TUNE_SEEDS
+from nas_surrogate.deprecation import renamed
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.settings import data_dir_setting, setting
 
@@ -21,9 +22,9 @@ def read_space(path: Any) -> dict[str, Any]:
 
 
 @dataclass
-class TuneSettings:
+class TuneConfig:
     """Every setting of ``tune`` (CLI options and API arguments alike); ``run`` builds the
-    target's config (``TuneConfig`` or ``SearchTuneConfig``) and tunes."""
+    target's config (``SurrogateTuneConfig`` or ``SearchTuneConfig``) and tunes."""
 
     benchmark: str = setting(help="One benchmark id.", flags=("--benchmark", "-b"))
     trials: int = setting(
@@ -70,7 +71,12 @@ class TuneSettings:
 
     def run(self) -> dict:
         """Tune; the summary (also in ``OUT/summary.json``)."""
-        from nas_surrogate.experiments.tune import SearchTuneConfig, TuneConfig, tune, tune_search
+        from nas_surrogate.experiments.tune import (
+            SearchTuneConfig,
+            SurrogateTuneConfig,
+            tune,
+            tune_search,
+        )
         from nas_surrogate.settings import validate as check
 
         check(self)
@@ -89,10 +95,14 @@ class TuneSettings:
             return tune_search(config, Path(self.out), **run_options)
         if self.surrogate is None or self.train_size is None:
             raise BadInputError("--surrogate/--train-size", "required with --target predictor")
-        config = TuneConfig(
+        config = SurrogateTuneConfig(
             benchmark=self.benchmark, surrogate=self.surrogate, features=self.features,
             train_size=self.train_size, trials=self.trials, seed=self.seed, folds=self.folds,
             pruner=self.pruner, report_seeds=self.report_seeds, space=self.space,
             data_dir=self.data_dir,
         )  # fmt: skip
         return tune(config, Path(self.out), **run_options)
+
+
+#: the old names, importable with a DeprecationWarning
+__getattr__ = renamed(__name__, {"TuneSettings": TuneConfig})

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Optional
 import numpy as np
 
 from nas_surrogate.config import MAX_SEED
+from nas_surrogate.deprecation import renamed
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.proxy_names import PROXY_NAMES
 from nas_surrogate.settings import comma_list, setting, validate
@@ -148,7 +149,7 @@ def compute_table(
 
 
 @dataclass
-class ComputeSettings:
+class ComputeConfig:
     """Every setting of ``proxies compute`` (CLI and API alike)."""
 
     out: str = setting(help="CSV table (resumed if it exists).", flags=("--out", "-o"))
@@ -178,3 +179,7 @@ class ComputeSettings:
             batch_size=self.batch_size, n_classes=self.n_classes, seed=self.seed,
             device=self.device, n_jobs=self.n_jobs, progress=progress,
         )  # fmt: skip
+
+
+#: the old names, importable with a DeprecationWarning
+__getattr__ = renamed(__name__, {"ComputeSettings": ComputeConfig})
