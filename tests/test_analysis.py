@@ -15,8 +15,8 @@ from scipy import stats
 from nas_surrogate import build_features, load_benchmark
 from nas_surrogate.analysis.bias import arch_properties, bias_tables
 from nas_surrogate.analysis.evolve import (
-    GPConfig,
     EvolvedProxy,
+    GPConfig,
     evolve,
     redundant,
 )

@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from nas_surrogate.cli import main
 
 
@@ -244,3 +246,40 @@ def test_a_network_claimed_by_another_running_trial_is_seen(tmp_path):
     assert sampler._claimed_elsewhere(study, me, arch)
     assert not sampler._claimed_elsewhere(study, other, arch)  # its own claim
     assert not sampler._claimed_elsewhere(study, me, "(2, 3, 0, 2, 0, 2)")  # another network
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        ["evaluate", "-s", "rf", "-f", "onehot+evolved:{f}", "-n", "20"],
+        ["evaluate", "-s", "proxy:evolved:{f}", "-f", "zc", "-n", "20"],
+        ["search", "--searcher", "random", "--zc-warmup", "evolved:{f}", "--budget", "5"],
+        ["search", "--searcher", "local_search:guided", "-s", "proxy:evolved:{f}", "--budget", "5"],
+    ],
+    ids=["feature", "surrogate", "warmup", "search-surrogate"],
+)
+def test_a_rerun_after_the_evolved_file_changed_is_refused(route, tmp_path, capsys, data_dir):
+    """Wherever an evolved proxy is named, its file's content is part of the run's inputs:
+    the same command after the file changed is refused, not mixed into the old rows."""
+
+    def expression(text: str) -> str:
+        doc = {
+            "expression": text, "terminals": ["nwot", "synflow"], "ops": ["add", "mul"],
+            "evolved_on": "nasbench201/cifar10", "seed": 0, "tau_sample": 0.5,
+            "tau_rest": 0.5, "size": 3, "pruned": {}, "evaluated": 1, "seconds": 0.1,
+            "seconds_saved_estimate": 0.0,
+        }  # fmt: skip
+        return json.dumps(doc)
+
+    path = tmp_path / "evolved.json"
+    path.write_text(expression("add(nwot, synflow)"))
+    out = tmp_path / "o"
+    argv = [a.replace("{f}", str(path)) for a in route]
+    argv += ["-b", "nasbench201/cifar10", "--data-dir", str(data_dir), "--seeds", "1",
+             "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0, capsys.readouterr().err
+    path.write_text(expression("mul(nwot, synflow)"))
+    capsys.readouterr()
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "evolved.json" in err and err.count("\n") == 1, err

@@ -81,7 +81,7 @@ class EvaluateConfig:
                 self.benchmarks,
                 self.data_dir,
                 ([self.proxy_table] if self.proxy_table else [])
-                + evolved_files([*self.features, *self.surrogates])
+                + evolved_files(self.features, self.surrogates)
                 + source_inputs(self.features, self.data_dir),
             ),
         }

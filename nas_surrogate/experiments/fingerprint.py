@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from nas_surrogate.encodings import parse_feature_spec
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.proxy_names import ProxySource
+from nas_surrogate.surrogates import SurrogateSpec
 
 #: bump when the rows a command writes change meaning
 RESULTS_FORMAT = 2
@@ -56,14 +58,16 @@ def source_inputs(specs: Iterable[str], data_dir: str | None) -> list[str]:
     return out
 
 
-def evolved_files(texts: Iterable[str | None]) -> list[str]:
-    """Files named by ``evolved:FILE`` anywhere in feature specs, surrogate names or
-    warm-up settings."""
-    out: list[str] = []
-    for text in texts:
-        for part in str(text or "").replace(";", "+").split("+"):
-            part = part.strip().removeprefix("proxy:")
-            path = ProxySource.parse(part).evolved_file
-            if path and path not in out:
-                out.append(path)
-    return out
+def evolved_files(
+    features: Iterable[str] = (), surrogates: Iterable[str] = (), proxies: Iterable = ()
+) -> list[str]:
+    """Files named by ``evolved:FILE`` in feature specs, surrogate names
+    (``proxy:evolved:FILE``) and proxy settings (a warm-up, a training-free objective;
+    None where unset), each read by its own parser."""
+    found = [f for spec in features for f in parse_feature_spec(spec).evolved]
+    for name in surrogates:
+        surrogate = SurrogateSpec.parse(name)
+        if surrogate.proxy:
+            proxies = [*proxies, surrogate.proxy]
+    found += [ProxySource.parse(p).evolved_file for p in proxies if p is not None]
+    return list(dict.fromkeys(f for f in found if f))

@@ -106,8 +106,9 @@ class SearchConfig:
                 + ([self.proxy_costs] if self.proxy_costs else [])
                 + [str(p) for _, p in objective_files(self)]
                 + evolved_files(
-                    [*self.features, self.zc_warmup, self.surrogate]
-                    + [str(p.get("objective")) for p in self.searcher_params.values()]
+                    self.features,
+                    [self.surrogate] if self.surrogate else [],
+                    [self.zc_warmup, *(p.get("objective") for p in self.searcher_params.values())],
                 )
                 + source_inputs(self.features, self.data_dir),
             ),  # fmt: skip
