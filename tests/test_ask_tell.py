@@ -385,6 +385,21 @@ def test_cli_zc_features_need_a_proxy_source(capsys, tmp_path):
     assert not (tmp_path / "s.json").exists()
 
 
+@pytest.mark.parametrize("searcher", ["bo", "mobo"])
+def test_a_surrogate_without_a_distribution_is_refused_before_the_first_ask(
+    searcher, capsys, tmp_path
+):
+    """bo's and mobo's acquisitions read predict_dist: with xgb the optimiser failed
+    only at its first fit, after ten networks had been trained."""
+    extra = ["--objectives", "val_accuracy,params:min", "--benchmark",
+             "nasbench201/cifar10"] if searcher == "mobo" else []  # fmt: skip
+    code, _, err = _cli(capsys, "ask", "--state", str(tmp_path / "s.json"), "--searcher",
+                        searcher, "--surrogate", "xgb", "-k", "2", *extra)  # fmt: skip
+    assert code == 2 and "--surrogate xgb" in err and "predictive distribution" in err, err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "s.json").exists()
+
+
 def test_sampler_resumes_a_stored_study_and_runs_parallel_trials(tmp_path, full):
     NAS201.space = full.space
     storage = f"sqlite:///{tmp_path / 'study.db'}"

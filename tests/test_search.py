@@ -160,6 +160,19 @@ def test_full_space_search_uses_single_edit_mutations():
             ["--searcher", "bo", "--surrogate", "xgb"],
             ["--surrogate xgb", "predictive distribution"],
         ),
+        (  # mobo too: it was refused only at its first fit, after results.csv was made
+            [
+                "--searcher",
+                "mobo",
+                "--surrogate",
+                "xgb",
+                "--objectives",
+                "val_accuracy,params:min",
+                "--budget",
+                "15",
+            ],
+            ["--surrogate xgb", "predictive distribution"],
+        ),  # fmt: skip
         (["--searcher", "random", "--budget", "0"], ["--budget", "greater than or equal to 1"]),
         (["--searcher", "random:guided"], ["only evolution and local_search"]),
         (["--searcher", "random", "--zc-warmup", "nwoot"], ["--zc-warmup 'nwoot'", "vote"]),

@@ -24,6 +24,7 @@ from nas_surrogate.config import check_seeds
 from nas_surrogate.encodings import build_features, parse_feature_spec
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.experiments.search_config import (
+    ACQUISITION_OF,
     SearchConfig,
     objective_sources,
 )
@@ -49,8 +50,6 @@ from nas_surrogate.surrogates import (
     SurrogateSpec,
     check_params,
     fixed_features,
-    has_dist,
-    make_surrogate,
 )
 
 KEY_COLUMNS = ("benchmark", "searcher", "surrogate", "features", "seed")
@@ -181,18 +180,14 @@ def _variants(config: SearchConfig, surrogate: str) -> list[tuple[str, str, str]
     variants: list[tuple[str, str, str]] = []
     for name in config.searchers:
         searcher = SearcherSpec.parse(name)
-        make_searcher(name, **config.searcher_params.get(searcher.name, {}))  # checks params
+        guided = {"surrogate": surrogate, "surrogate_params": config.surrogate_params.get(base, {})}
+        make_searcher(  # checks every parameter (and the surrogate, where one guides it)
+            name, **(guided if searcher.uses_surrogate else {}),
+            **config.searcher_params.get(searcher.name, {}),
+        )  # fmt: skip
         if not searcher.uses_surrogate:
             variants.append((name, NONE, NONE))
             continue
-        if searcher.name == "bo":  # every acquisition needs predict_dist
-            model = make_surrogate(surrogate, **config.surrogate_params.get(base, {}))
-            if not has_dist(model):
-                raise BadInputError(
-                    f"--surrogate {surrogate}",
-                    f"bo with acquisition {config.acquisition!r} needs a predictive "
-                    "distribution: use ensemble, gp or rf",
-                )
         fixed = fixed_features(surrogate)
         if fixed is None:
             variants += [(name, surrogate, spec) for spec in config.features]
@@ -277,7 +272,7 @@ def run_unit(unit: SearchUnit, config: SearchConfig) -> list[dict]:
     )
     base_name = SearcherSpec.parse(unit.searcher).name
     params = dict(config.searcher_params.get(base_name, {}))
-    if base_name == "bo":
+    if base_name == ACQUISITION_OF:
         params.setdefault("acquisition", config.acquisition)
     searcher = make_searcher(
         unit.searcher,

@@ -18,6 +18,10 @@ from nas_surrogate.settings import (
     yaml_specs,
 )
 
+#: the searcher whose ``acquisition`` parameter ``--acquisition`` sets (mobo's
+#: acquisitions are its own parameter, set through ``searcher_params``)
+ACQUISITION_OF = "bo"
+
 
 @dataclass
 class SearchConfig:

@@ -41,6 +41,9 @@ class Searcher(ABC):
 
     #: whether this searcher needs a surrogate to work at all (bo)
     needs_surrogate = False
+    #: whether its surrogate must give a predictive distribution (``predict_dist``: every
+    #: acquisition of bo and mobo), checked before any query
+    needs_dist = False
     #: whether ``NAME:guided`` (a surrogate picks children / orders neighbours) exists
     supports_guided = False
     #: whether it handles several objectives and evaluated constraints (the others
@@ -83,12 +86,23 @@ class Searcher(ABC):
         return out
 
     def validate(self) -> None:
-        """BadInputError for a parameter of the wrong type or range, before any query."""
+        """BadInputError for a parameter of the wrong type or range, or a surrogate
+        without the predictive distribution the acquisition needs, before any query."""
         where = type(self).__name__
         for name, spec in self.parameters().items():
             bad = _violation(getattr(self, name), spec, self.MAX_INT)
             if bad:
                 raise BadInputError(f"{where} parameter {name}={getattr(self, name)!r}", bad)
+        # a surrogate without predict_dist would fail at the first fit, after queries
+        if (
+            self.needs_dist
+            and self.surrogate is not None
+            and not has_dist(make_surrogate(self.surrogate, **self.surrogate_params))
+        ):
+            raise BadInputError(
+                f"--surrogate {self.surrogate}",
+                f"{where}'s acquisition needs a predictive distribution: use ensemble, gp or rf",
+            )
 
     def run(self, problem: SearchProblem, rng: np.random.Generator) -> None:
         """The benchmark loop: one proposal at a time, answered from the table, until the

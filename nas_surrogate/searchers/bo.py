@@ -51,6 +51,7 @@ class BayesOpt(Searcher):
     }
 
     needs_surrogate = True
+    needs_dist = True
 
     def __init__(
         self,

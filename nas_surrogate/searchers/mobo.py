@@ -46,6 +46,7 @@ class MultiObjectiveBO(Searcher):
         "n_samples": ("int", 1),
     }
     needs_surrogate = True
+    needs_dist = True
     multi_objective = True
     TUNE_SPACE = {
         "acquisition": ("categorical", list(ACQUISITIONS)),
