@@ -72,8 +72,9 @@ class AskConfig:
         "Hardware / robustness tables for the --benchmark (comma list)."
     )
     arch_format: str = setting(
-        "compact", "compact (the space's own string, e.g. NB201's 6-tuple) or nb201 "
-        "(NAS-Bench-201's |op~0|+|op~0|op~1|+... string; tell takes either).",
+        "compact", "How archs print: compact is the space's own string (NB201's 6-tuple), "
+        "nb201 NAS-Bench-201's |op~0|+|op~0|op~1|+... string (tell takes either).",
+        choices=ARCH_FORMATS,
     )  # fmt: skip
     data_dir: str | None = data_dir_setting()
 
@@ -82,11 +83,6 @@ class AskConfig:
 
     def run(self) -> tuple[list[str], Any]:
         """(the archs to print, the optimiser after the ask, saved to ``state``)."""
-        if self.arch_format not in ARCH_FORMATS:
-            raise BadInputError(
-                f"--arch-format {self.arch_format!r}",
-                f"expected one of {', '.join(ARCH_FORMATS)}",
-            )
         given = {k: getattr(self, k) for k in OPTIMIZER_SETTINGS}
         with exclusive(self.state):  # read, change, write: one process at a time
             opt = _open(self.state, self.data_dir, given)

@@ -39,6 +39,15 @@ REPORT_SEEDS = 10
 #: networks trained for real by `nas` (each costs a training, not a table look-up)
 NAS_BUDGET = 40
 
+#: the values of the settings that take one of a few names, declared here so that a
+#: command's config lists them without importing the code that uses them
+ACQUISITIONS = ("its", "ei", "ucb")  # bo's acquisition functions
+ZC_TRANSFORMS = ("none", "quantile")  # of the ZC columns before a surrogate fits
+POOLS = ("scored", "all")  # networks an evaluation splits: every proxy scored, or all
+ABLATIONS = ("none", "add-one", "leave-one-out")  # proxy ablations of `evaluate`
+PRUNERS = ("median", "hyperband", "none")  # Optuna pruners of `tune`
+TUNE_TARGETS = ("predictor", "search")  # what `tune` tunes: a surrogate or a searcher
+
 
 def check_seeds(seeds: int, base_seed: int) -> None:
     """BadInputError unless 1 <= seeds <= MAX_SEEDS and 0 <= base_seed <= MAX_SEED."""

@@ -7,8 +7,8 @@ A command's config is a dataclass whose fields are made with ``setting(...)``. F
 - a config from CLI values (``from_cli``: comma lists split, files read) and from a YAML
   mapping (``from_yaml``: keys are the long flags without dashes, unknown keys refused
   with "did you mean");
-- ``validate``: every number against its declared type and range, naming the CLI option
-  or ``FILE: key``.
+- ``validate``: every number against its declared type and range, every name against
+  its declared choices, naming the CLI option or ``FILE: key``.
 
 The Python API builds the same dataclass directly.
 """
@@ -44,17 +44,19 @@ def setting(
     yaml_key: str | None = None,
     convert_none: bool = False,
     argument: bool = False,
+    choices: tuple[str, ...] | None = None,
 ) -> Any:
     """A config field. ``flags``: CLI flags, the long one first (default ``--name``);
     ``cli_type``: what the CLI parses (default: the default's type); ``from_cli`` /
     ``from_yaml``: converters into the field's value; ``hidden``: API-only; ``yaml_key``:
     the YAML key when it is not the long flag (a file option vs an inline mapping);
     ``convert_none``: run ``from_cli`` on an absent value too (the data dir's fallbacks);
-    ``argument``: a positional CLI argument rather than an option."""
+    ``argument``: a positional CLI argument rather than an option; ``choices``: the
+    values a string setting may take (checked by ``validate``, listed in the help)."""
     meta = {
         "help": help, "flags": flags, "cli_type": cli_type, "low": low, "high": high,
         "from_cli": from_cli, "from_yaml": from_yaml, "hidden": hidden, "yaml_key": yaml_key,
-        "convert_none": convert_none, "argument": argument,
+        "convert_none": convert_none, "argument": argument, "choices": choices,
     }  # fmt: skip
     if default_factory is not None:
         return field(default_factory=default_factory, metadata=meta)
@@ -97,11 +99,14 @@ def cli_parameters(cls: type) -> list[inspect.Parameter]:
         cli_default = default if isinstance(default, (str, int, float)) else None
         if isinstance(default, list) and default and all(isinstance(v, str) for v in default):
             cli_default = ",".join(default)
+        help = meta["help"]
+        if meta["choices"]:
+            help += f" One of: {', '.join(meta['choices'])}."
         if meta["argument"]:
-            option = typer.Argument(... if required else cli_default, help=meta["help"])
+            option = typer.Argument(... if required else cli_default, help=help)
         else:
             option = typer.Option(
-                ... if required else cli_default, *_flags(f), help=meta["help"],
+                ... if required else cli_default, *_flags(f), help=help,
                 min=meta["low"], max=meta["high"],
                 show_default=not required and cli_default not in (None, ""),
             )  # fmt: skip
@@ -174,6 +179,10 @@ def validate(config: Any, source: str | None = None) -> None:
             raise BadInputError(where, f"expected an integer, got {value!r}")
         if kind is str and not isinstance(value, str):
             raise BadInputError(where, f"expected a string, got {value!r}")
+        if meta["choices"] and value not in meta["choices"]:
+            raise BadInputError(
+                where, f"expected one of {', '.join(meta['choices'])}, got {value!r}"
+            )
         if meta["low"] is not None and value < meta["low"]:
             raise BadInputError(where, f"must be >= {meta['low']}, got {value}")
         if meta["high"] is not None and value > meta["high"]:

@@ -235,3 +235,49 @@ def test_help_is_never_cut_in_a_narrow_terminal():
                 assert param.default.replace(" ", "") in flat, (path, param.name)
         checked += 1
     assert checked >= 12  # every command, `proxies compute` included
+
+
+CHOICE_SETTINGS = [  # (command and its required options, flag, a value not among its choices)
+    (["evaluate", "-b", "nasbench201/cifar10", "-s", "rf", "-f", "zc", "-n", "20"],
+     "--zc-transform", "rank"),
+    (["evaluate", "-b", "nasbench201/cifar10", "-s", "rf", "-f", "zc", "-n", "20"],
+     "--pool", "some"),
+    (["evaluate", "-b", "nasbench201/cifar10", "-s", "rf", "-f", "zc", "-n", "20"],
+     "--ablate", "add-two"),
+    (["search", "-b", "nasbench201/cifar10", "--searcher", "bo"], "--acquisition", "pi"),
+    (["tune", "-b", "nasbench201/cifar10", "-t", "2", "-s", "rf", "-n", "20"],
+     "--target", "searcher"),
+    (["tune", "-b", "nasbench201/cifar10", "-t", "2", "-s", "rf", "-n", "20"],
+     "--pruner", "asha"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("argv,flag,bad", CHOICE_SETTINGS, ids=[c[1] for c in CHOICE_SETTINGS])
+def test_a_named_setting_outside_its_choices_is_one_line_listing_them(
+    argv, flag, bad, capsys, tmp_path
+):
+    """Settings that take one of a few names declare them once: the CLI and a YAML config
+    (for the commands `run` takes) get the same one-line refusal (naming the option or
+    the file's key and every choice) before any work, and the help lists them."""
+    out = tmp_path / "o"
+    assert main([*argv, flag, bad, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and flag in err and f"got '{bad}'" in err, err
+    assert "expected one of " in err and not out.exists()
+    if argv[0] in ("evaluate", "search"):
+        key = flag.lstrip("-").replace("-", "_")
+        doc = {"command": argv[0], key: bad, "out": str(out)}
+        options = iter(argv[1:])
+        for option in options:  # the required options, as YAML keys
+            name = {"-b": "benchmark", "-s": "surrogate", "-f": "features",
+                    "-n": "train_size"}.get(option, option.lstrip("-"))  # fmt: skip
+            value = next(options)
+            doc[name] = int(value) if value.isdigit() else value
+        config = tmp_path / "c.yaml"
+        config.write_text(json.dumps(doc))  # JSON is YAML
+        assert main(["run", str(config)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {config}: {key}") and "expected one of" in err, err
+        assert not out.exists()
+    main([argv[0], "--help"])
+    assert "One of:" in capsys.readouterr().out

@@ -22,6 +22,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import QuantileTransformer
 
 from nas_surrogate.benchmarks.base import Benchmark
+from nas_surrogate.config import ZC_TRANSFORMS
 from nas_surrogate.encodings.base import Encoding
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.registry import Registry
@@ -30,7 +31,6 @@ ZC = "zc"
 #: spec part meaning "this space's natural encoding" (onehot, adjacency or categorical),
 #: so one spec such as ``enc+zc`` runs on every benchmark of a grid
 DEFAULT_ENC = "enc"
-ZC_TRANSFORMS = ("none", "quantile")
 
 
 EVOLVED = "evolved"

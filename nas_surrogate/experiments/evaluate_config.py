@@ -7,7 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from nas_surrogate.config import MAX_SEED, MAX_SEEDS, SPLIT_SEEDS
+from nas_surrogate.config import (
+    ABLATIONS,
+    MAX_SEED,
+    MAX_SEEDS,
+    POOLS,
+    SPLIT_SEEDS,
+    ZC_TRANSFORMS,
+)
 from nas_surrogate.settings import (
     data_dir_setting,
     file_setting,
@@ -54,9 +61,11 @@ class EvaluateConfig:
         "Fixed test set size (default: the rest).",
         cli_type=Optional[int],  # noqa: UP045
     )
-    zc_transform: str = setting("quantile", "quantile (default) or none")
-    pool: str = setting("scored", "scored (default) or all rows")
-    ablate: str = setting("none", "none, add-one, leave-one-out")
+    zc_transform: str = setting(
+        "quantile", "Transform of the ZC columns before fitting.", choices=ZC_TRANSFORMS
+    )
+    pool: str = setting("scored", "Networks split: every proxy scored, or all rows.", choices=POOLS)
+    ablate: str = setting("none", "Proxy ablation of each feature spec.", choices=ABLATIONS)
     surrogate_params: dict[str, dict] = params_setting("surrogate")
     data_dir: str | None = data_dir_setting()
     metric: str = setting("kendall_tau", "Headline metric.")

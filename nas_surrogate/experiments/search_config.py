@@ -7,7 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from nas_surrogate.config import MAX_SEED, MAX_SEEDS, SEARCH_BUDGET, SEARCH_SEEDS, SPLIT_SEEDS
+from nas_surrogate.config import (
+    ACQUISITIONS,
+    MAX_SEED,
+    MAX_SEEDS,
+    SEARCH_BUDGET,
+    SEARCH_SEEDS,
+    SPLIT_SEEDS,
+)
 from nas_surrogate.settings import (
     data_dir_setting,
     file_setting,
@@ -54,7 +61,7 @@ class SearchConfig:
         help="Feature spec(s) for the surrogate.", flags=("--features", "-f"), cli_type=str,
         from_cli=spec_list, from_yaml=yaml_specs, default_factory=lambda: ["enc"],
     )  # fmt: skip
-    acquisition: str = setting("its", "its, ei, ucb (bo)")
+    acquisition: str = setting("its", "Acquisition of bo.", choices=ACQUISITIONS)
     train_seconds: float = setting(
         3600.0, "Simulated cost of one query (training).", low=0.0, cli_type=float
     )

@@ -35,15 +35,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nas_surrogate.config import REPORT_SEEDS, TUNE_SEEDS
+from nas_surrogate.config import PRUNERS, REPORT_SEEDS, TUNE_SEEDS
 from nas_surrogate.deprecation import renamed
 from nas_surrogate.encodings import check_usable, make_preprocessor
 from nas_surrogate.errors import BadInputError, redact
 from nas_surrogate.experiments.evaluate import _benchmark, _features, evaluation_pool
 from nas_surrogate.metrics import prediction_metrics
 from nas_surrogate.surrogates import SURROGATES, Predictor, SurrogateSpec, make_surrogate
-
-PRUNERS = ("median", "hyperband", "none")
 
 
 @dataclass

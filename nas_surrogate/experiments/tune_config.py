@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from nas_surrogate.config import MAX_SEED, MAX_SEEDS, REPORT_SEEDS, SEARCH_BUDGET, TUNE_SEEDS
+from nas_surrogate.config import (
+    MAX_SEED,
+    MAX_SEEDS,
+    PRUNERS,
+    REPORT_SEEDS,
+    SEARCH_BUDGET,
+    TUNE_SEEDS,
+    TUNE_TARGETS,
+)
 from nas_surrogate.deprecation import renamed
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.settings import data_dir_setting, setting
@@ -41,7 +49,9 @@ class TuneConfig:
         None, "Training archs (predictor).", flags=("--train-size", "-n"),
         cli_type=Optional[int],  # noqa: UP045
     )  # fmt: skip
-    target: str = setting("predictor", "predictor (a surrogate) or search (a searcher)")
+    target: str = setting(
+        "predictor", "Tune a surrogate (predictor) or a searcher (search).", choices=TUNE_TARGETS
+    )
     searcher: str | None = setting(
         None,
         "For --target search.",
@@ -60,7 +70,7 @@ class TuneConfig:
     study_name: str | None = setting(None, "Study name.", cli_type=Optional[str])  # noqa: UP045
     seed: int = setting(0, "Split, folds and sampler seed.", low=0, high=MAX_SEED)
     folds: int = setting(3, "Validation folds per trial.", low=1, high=100)
-    pruner: str = setting("median", "median, hyperband or none")
+    pruner: str = setting("median", "Optuna pruner (--target predictor).", choices=PRUNERS)
     report_seeds: int = setting(REPORT_SEEDS, "Seeds of the final report.", low=1, high=MAX_SEEDS)
     space: dict = setting(
         help="YAML {param: [kind, low, high, log]}", cli_type=Optional[Path],  # noqa: UP045
@@ -80,8 +90,6 @@ class TuneConfig:
         from nas_surrogate.settings import validate as check
 
         check(self)
-        if self.target not in ("predictor", "search"):
-            raise BadInputError("--target", f"must be predictor or search, got {self.target!r}")
         run_options = dict(storage=self.storage, study_name=self.study_name, n_jobs=self.n_jobs)
         if self.target == "search":
             if self.searcher is None:

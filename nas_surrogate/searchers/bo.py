@@ -19,10 +19,10 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from nas_surrogate.config import ACQUISITIONS
 from nas_surrogate.searchers.base import Searcher
 from nas_surrogate.searchers.problem import SearchProblem
 
-ACQUISITIONS = ("its", "ei", "ucb")
 CANDIDATES = ("mutation", "all")
 #: largest table scored whole by ``candidates="all"``
 MAX_POOL = 100_000
