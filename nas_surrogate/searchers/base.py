@@ -200,15 +200,6 @@ class Searcher(ABC):
         predictor = Predictor(make_preprocessor(problem.preprocessor_spec), model)
         return predictor.fit(problem.features(rows), values)
 
-    @staticmethod
-    def check_dist(predictor: Predictor, acquisition: str) -> None:
-        if not has_dist(predictor.surrogate):
-            raise BadInputError(
-                f"--acquisition {acquisition}",
-                f"needs a surrogate with predict_dist (ensemble, gp, rf); "
-                f"{type(predictor.surrogate).__name__} has none",
-            )
-
 
 def _violation(value, spec: tuple, max_int: int) -> str | None:
     """Why ``value`` breaks the constraint ``spec`` (None when it does not)."""

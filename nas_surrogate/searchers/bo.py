@@ -111,7 +111,6 @@ class BayesOpt(Searcher):
 
     def _best(self, problem: SearchProblem, rng, predictor, cand: np.ndarray, n: int):
         """The ``n`` candidates the acquisition ranks highest under ``predictor``."""
-        self.check_dist(predictor, self.acquisition)
         mean, std = predictor.predict_dist(problem.features(cand))
         return cand[np.argsort(-self._score(mean, std, problem, rng), kind="stable")[:n]]
 

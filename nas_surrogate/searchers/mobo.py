@@ -107,7 +107,6 @@ class MultiObjectiveBO(Searcher):
         means, stds = [], []
         for j, _name in enumerate(view.evaluated):
             predictor = self.fit_predictor(problem, rng, values=values[:, j])
-            self.check_dist(predictor, self.acquisition)
             mean, std = predictor.predict_dist(X)
             means.append(mean[inverse])
             stds.append(std[inverse])
