@@ -55,6 +55,7 @@ from nas_surrogate.searchers.driver import Driver
 from nas_surrogate.searchers.problem import SearchProblem
 from nas_surrogate.spaces import SPACES, SearchSpace, get_space
 from nas_surrogate.spaces.base import EnumerableSpace
+from nas_surrogate.surrogates import check_features
 
 STATE_FORMAT = "nas-surrogate-optimizer/3"
 #: formats of earlier versions (/1: no digest; /2: a log replayed on load), refused
@@ -219,12 +220,18 @@ class Optimizer:
             features=features if guided else None, constraints=cons,
             max_new_proxies=max_new_proxies, own_results=True,
         )  # fmt: skip
-        if self.problem.view is not None:
-            check_objectives([searcher], self.problem.view)
+        self._check_problem(searcher, surrogate if guided else None)
         self._driver = Driver(self._searcher, self.problem, np.random.default_rng(self.seed))
         self._sign = 1.0 if maximize else -1.0
         self._pending: dict[int, None] = {}  # asked, not told: insertion-ordered
         self._told: set[int] = set()
+
+    def _check_problem(self, searcher: str, surrogate: str | None) -> None:
+        """The searcher suits the objectives, its surrogate the features (BadInputError)."""
+        if self.problem.view is not None:
+            check_objectives([searcher], self.problem.view)
+        if surrogate is not None and self.problem.feature_spec is not None:
+            check_features(surrogate, self.problem.preprocessor_spec)
 
     def _candidates(self, proxies, spec, objectives: Sequence[str], constraints: Sequence[str]):
         """(the table searched, the live proxy function or None); with ``source:TASK``

@@ -14,13 +14,14 @@ from nas_surrogate.encodings.features import (
     split_feature_list,
 )
 from nas_surrogate.encodings.graf import GrafEncoding
+from nas_surrogate.encodings.graph import GraphEncoding
 from nas_surrogate.encodings.onehot import CategoricalEncoding, OneHotEncoding
 from nas_surrogate.encodings.path import PathEncoding
 from nas_surrogate.registry import Registry
 
 ENCODINGS: Registry[Encoding] = Registry("encoding")
 for _enc in (OneHotEncoding(), CategoricalEncoding(), AdjacencyEncoding(), PathEncoding(),
-             GrafEncoding()):  # fmt: skip
+             GrafEncoding(), GraphEncoding()):  # fmt: skip
     ENCODINGS.register(_enc.name, _enc)
 
 

@@ -44,6 +44,7 @@ from nas_surrogate.metrics import METRICS, prediction_metrics
 from nas_surrogate.surrogates import (
     Predictor,
     SurrogateSpec,
+    check_features,
     check_params,
     fixed_features,
     make_surrogate,
@@ -169,6 +170,10 @@ def plan_units(config: EvaluateConfig) -> list[Unit]:
                     pairs.append((surrogate, spec))
         for spec in {spec for _, spec in pairs}:
             check_usable(_features(bench_id, config.data_dir, spec, config.proxy_table), pool)
+        for surrogate, spec in pairs:
+            check_features(
+                surrogate, _features(bench_id, config.data_dir, spec, config.proxy_table)
+            )
         for n in config.train_sizes:
             for seed in range(config.seeds):
                 units += [Unit(bench_id, s, spec, n, seed) for s, spec in pairs]
@@ -185,8 +190,9 @@ def run_unit(unit: Unit, config: EvaluateConfig) -> dict:
     )
     params = dict(config.surrogate_params.get(SurrogateSpec.parse(unit.surrogate).name, {}))
     surrogate = make_surrogate(
-        unit.surrogate, random_state=unit_random_state(config.base_seed, unit.seed), **params
-    )
+        unit.surrogate, random_state=unit_random_state(config.base_seed, unit.seed),
+        features=feats, **params,
+    )  # fmt: skip
     predictor = Predictor(make_preprocessor(feats, config.zc_transform), surrogate)
     y = bench.val_accuracy
     t0 = time.perf_counter()

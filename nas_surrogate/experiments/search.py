@@ -47,6 +47,7 @@ from nas_surrogate.searchers import (
 from nas_surrogate.searchers.problem import distinct_networks
 from nas_surrogate.surrogates import (
     SurrogateSpec,
+    check_features,
     check_params,
     fixed_features,
 )
@@ -235,9 +236,9 @@ def plan_units(config: SearchConfig) -> list[SearchUnit]:
         view = objective_view(bench_id, config)
         if view is not None:
             check_searchers([name for name, _, _ in variants], view)
-        for _, _, spec in variants:
-            if spec != NONE:
-                build_features(spec, bench)  # raises if the spec cannot encode this space
+        for _, surrogate_name, spec in variants:
+            if spec != NONE:  # raises if the spec cannot encode this space or not suit
+                check_features(surrogate_name, build_features(spec, bench))
         if config.zc_warmup:
             _check_warmup(config.zc_warmup, bench)
         for seed in range(config.seeds):

@@ -41,7 +41,13 @@ from nas_surrogate.encodings import check_usable, make_preprocessor
 from nas_surrogate.errors import BadInputError, redact
 from nas_surrogate.experiments.evaluate import _benchmark, _features, evaluation_pool
 from nas_surrogate.metrics import prediction_metrics
-from nas_surrogate.surrogates import SURROGATES, Predictor, SurrogateSpec, make_surrogate
+from nas_surrogate.surrogates import (
+    SURROGATES,
+    Predictor,
+    SurrogateSpec,
+    check_features,
+    make_surrogate,
+)
 
 
 @dataclass
@@ -124,7 +130,7 @@ def _score(
 ) -> float:
     feats = _features(config.benchmark, config.data_dir, config.features)
     bench = _benchmark(config.benchmark, config.data_dir)
-    model = make_surrogate(config.surrogate, random_state=seed, **params)
+    model = make_surrogate(config.surrogate, random_state=seed, features=feats, **params)
     predictor = Predictor(make_preprocessor(feats, config.zc_transform), model)
     predictor.fit(feats.X[train], bench.val_accuracy[train])
     pred = predictor.predict(feats.X[test])
@@ -142,6 +148,7 @@ def validate(config: SurrogateTuneConfig) -> tuple[np.ndarray, np.ndarray]:
         raise BadInputError("--test-fraction", f"must be in (0, 1), got {config.test_fraction}")
     search_space(config)
     feats = _features(config.benchmark, config.data_dir, config.features)
+    check_features(config.surrogate, feats)
     dev, test = dev_test_split(config)
     check_usable(feats, dev)
     if config.train_size < 3 or config.train_size >= len(dev) - 2:

@@ -195,6 +195,7 @@ class Searcher(ABC):
         model = make_surrogate(
             self.surrogate or "ensemble",
             random_state=int(rng.integers(2**31 - 1)),
+            features=problem.preprocessor_spec,
             **self.surrogate_params,
         )
         predictor = Predictor(make_preprocessor(problem.preprocessor_spec), model)

@@ -21,6 +21,9 @@ from nas_surrogate.surrogates.factory import (
     SurrogateSpec,
     make_surrogate,
 )
+from nas_surrogate.surrogates.gnn import TUNE_SPACE as GNN_SPACE
+from nas_surrogate.surrogates.gnn import GNNSurrogate
+from nas_surrogate.surrogates.gnn import layout_params as gnn_layout
 from nas_surrogate.surrogates.gp import TUNE_SPACE as GP_SPACE
 from nas_surrogate.surrogates.gp import GPSurrogate
 from nas_surrogate.surrogates.mlp import TUNE_SPACE as MLP_SPACE
@@ -51,6 +54,15 @@ SURROGATES.register(
 )
 SURROGATES.register(
     "mlp", SurrogateEntry(MLPSurrogate, "torch MLP, early stopping", tune_space=MLP_SPACE)
+)
+SURROGATES.register(
+    "gnn",
+    SurrogateEntry(
+        GNNSurrogate,
+        "torch GIN over the cell graph (-f graph+zc)",
+        tune_space=GNN_SPACE,
+        from_features=gnn_layout,
+    ),  # fmt: skip
 )
 SURROGATES.register("ensemble", SurrogateEntry(EnsembleSurrogate, "bootstrap ensemble (BANANAS)"))
 SURROGATES.register(
@@ -96,6 +108,17 @@ def check_params(name: str, params: dict) -> None:
     check_sizes(name, params)
     if params and not SURROGATES.get(base).fixed_features:
         probe_fit(name, params)
+
+
+def check_features(name: str, features: object) -> None:
+    """BadInputError when a surrogate that reads its layout from the feature matrix
+    (``gnn``: the graph block) is given one without it, before any work."""
+    entry = SURROGATES.get(SurrogateSpec.parse(name).name)
+    if entry.from_features is not None:
+        try:
+            entry.from_features(features)
+        except ValueError as e:
+            raise BadInputError(f"--surrogate {name}", str(e)) from None
 
 
 #: largest value of a hyperparameter that sets how much a library allocates or computes
@@ -152,6 +175,7 @@ __all__ = [
     "SURROGATES",
     "SurrogateEntry",
     "Predictor",
+    "check_features",
     "check_params",
     "fixed_features",
     "has_dist",

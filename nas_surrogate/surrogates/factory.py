@@ -25,6 +25,9 @@ class SurrogateEntry:
     seeded: bool = True  # takes random_state
     #: Optuna search space {param: (kind, ...)}; None: nothing to tune
     tune_space: dict[str, tuple] | None = None
+    #: parameters read from the feature matrix it is given (``encodings.Features``:
+    #: the graph layout of ``gnn``), or None; ValueError when the features do not suit
+    from_features: Callable[[object], dict] | None = None
 
 
 #: every surrogate, by name (filled by ``nas_surrogate.surrogates``)
@@ -52,11 +55,17 @@ class SurrogateSpec:
         return f"{self.name}:{self.proxy}" if self.proxy else self.name
 
 
-def make_surrogate(name: str, random_state: int | None = None, **params: object) -> BaseEstimator:
-    """An unfitted surrogate. ``random_state`` seeds every random choice inside it."""
+def make_surrogate(
+    name: str, random_state: int | None = None, features: object = None, **params: object
+) -> BaseEstimator:
+    """An unfitted surrogate. ``random_state`` seeds every random choice inside it;
+    ``features`` (``encodings.Features``): the matrix it will be fit on, for a surrogate
+    that reads its layout (``gnn``); ValueError if that matrix does not suit it."""
     entry = SURROGATES.get(SurrogateSpec.parse(name).name)
     if entry.seeded and random_state is not None:
         params = {**params, "random_state": random_state}
+    if entry.from_features is not None and features is not None:
+        params = {**entry.from_features(features), **params}
     return entry.factory(**params)
 
 
@@ -75,4 +84,6 @@ def learning_member(name: object, composite: str) -> SurrogateEntry:
         raise ValueError(f"{role} {name!r}: a {composite} cannot contain itself")
     if entry.fixed_features is not None:
         raise ValueError(f"{role} {name!r}: must be a learning surrogate")
+    if entry.from_features is not None:
+        raise ValueError(f"{role} {name!r}: reads its layout from the feature spec; use it alone")
     return entry

@@ -12,7 +12,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from nas_surrogate.surrogates.base import torch_threads
@@ -36,6 +36,7 @@ class MLPSurrogate(RegressorMixin, BaseEstimator):
         "max_epochs": [Interval(Integral, 1, 100_000, closed="both")],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "val_fraction": [Interval(Real, 0, 1, closed="left")],
+        "loss": [StrOptions({"mse", "pairwise"})],
         "device": [str],
         "n_threads": [Interval(Integral, 1, None, closed="left")],
         "random_state": [Interval(Integral, 0, 2**32 - 1, closed="both")],
@@ -50,6 +51,7 @@ class MLPSurrogate(RegressorMixin, BaseEstimator):
         max_epochs: int = 200,
         patience: int = 20,
         val_fraction: float = 0.15,
+        loss: str = "mse",
         device: str = "cpu",
         n_threads: int = 1,
         random_state: int = 0,
@@ -61,6 +63,7 @@ class MLPSurrogate(RegressorMixin, BaseEstimator):
         self.max_epochs = max_epochs
         self.patience = patience
         self.val_fraction = val_fraction
+        self.loss = loss
         self.device = device
         self.n_threads = n_threads
         self.random_state = random_state
@@ -76,13 +79,17 @@ class MLPSurrogate(RegressorMixin, BaseEstimator):
         layers.append(torch.nn.Linear(width, 1))
         return torch.nn.Sequential(*layers)
 
+    def _scales(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, std) each input column is standardised with, from the training rows."""
+        return X.mean(0), X.std(0) + 1e-8
+
     def fit(self, X: np.ndarray, y: np.ndarray) -> MLPSurrogate:
         import torch
 
         self._validate_params()
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float32)
         y = np.asarray(y, dtype=np.float32)
-        self.x_mean_, self.x_std_ = X.mean(0), X.std(0) + 1e-8
+        self.x_mean_, self.x_std_ = self._scales(X)
         self.y_mean_, self.y_std_ = float(y.mean()), float(y.std() + 1e-8)
         rng = np.random.default_rng(self.random_state)
         order = rng.permutation(len(X))
@@ -94,30 +101,49 @@ class MLPSurrogate(RegressorMixin, BaseEstimator):
                 net = self._network(X.shape[1]).to(self.device)
             xs = torch.as_tensor((X - self.x_mean_) / self.x_std_, device=self.device)
             ys = torch.as_tensor((y - self.y_mean_) / self.y_std_, device=self.device)
-            opt = torch.optim.AdamW(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
-            best, best_state, waited = np.inf, None, 0
-            for _ in range(self.max_epochs):
-                net.train()
-                opt.zero_grad()
-                loss = torch.mean((net(xs[train]).squeeze(1) - ys[train]) ** 2)
-                loss.backward()
-                opt.step()
-                if n_val:
-                    net.eval()
-                    with torch.no_grad():
-                        score = float(torch.mean((net(xs[val]).squeeze(1) - ys[val]) ** 2))
-                    if score < best - 1e-6:
-                        best, waited = score, 0
-                        best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
-                    else:
-                        waited += 1
-                        if waited >= self.patience:
-                            break
-            if best_state is not None:
-                net.load_state_dict(best_state)
+            self._train(net, xs, ys, train, val)
         # predictions in float64: a row's value must not depend on the batch it is in
         self.net_ = net.eval().double()
         return self
+
+    def _loss(self, pred, target):
+        """Mean squared error, or (``loss="pairwise"``) the logistic loss of every pair
+        of rows with different targets ranked the wrong way (a ranking objective: only
+        the order of the predictions is fit)."""
+        import torch
+
+        if self.loss == "mse":
+            return torch.mean((pred - target) ** 2)
+        sign = torch.sign(target[:, None] - target[None, :])
+        margin = (pred[:, None] - pred[None, :]) * sign
+        return torch.nn.functional.softplus(-margin)[sign != 0].mean()
+
+    def _train(self, net, xs, ys, train: np.ndarray, val: np.ndarray) -> None:
+        """Full-batch AdamW with early stopping on the ``val`` rows (kept best state)."""
+        import torch
+
+        opt = torch.optim.AdamW(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        best, best_state, waited = np.inf, None, 0
+        for _ in range(self.max_epochs):
+            net.train()
+            opt.zero_grad()
+            loss = self._loss(net(xs[train]).squeeze(1), ys[train])
+            loss.backward()
+            opt.step()
+            if len(val) < 2:
+                continue
+            net.eval()
+            with torch.no_grad():
+                score = float(self._loss(net(xs[val]).squeeze(1), ys[val]))
+            if score < best - 1e-6:
+                best, waited = score, 0
+                best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+            else:
+                waited += 1
+                if waited >= self.patience:
+                    break
+        if best_state is not None:
+            net.load_state_dict(best_state)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         import torch
