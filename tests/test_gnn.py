@@ -55,7 +55,7 @@ def test_graph_features_follow_the_benchmark_on_every_graph_space(data_dir):
     for bench_id in ("nasbench201/cifar10", "nasbench101/cifar10", "transbench101_micro/jigsaw"):
         bench = load_benchmark(bench_id, data_dir)
         feats = build_features("graph+zc", bench)
-        params = layout_params(feats)
+        params = layout_params(feats, {})
         n, k = params["n_nodes"], params["n_node_types"]
         assert feats.X.shape[1] == n * k + n * (n - 1) // 2 + len(bench.proxy_names)
         block = feats.X[:, : n * k].reshape(len(bench.archs), n, k)
@@ -152,3 +152,42 @@ def test_guided_search_with_the_graph_surrogate(capsys, tmp_path, data_dir):
                  "--budget", "20", "--seeds", "1", "--out", str(tmp_path / "o")])  # fmt: skip
     assert code == 0, capsys.readouterr().err
     assert "local_search:guided (gnn, graph+zc)" in capsys.readouterr().out
+
+
+def test_an_ensemble_of_gnns_gives_bo_a_predictive_distribution(capsys, tmp_path, data_dir):
+    """`-s ensemble` with `base: gnn`: every member gets the graph layout, the spread of
+    the members is the distribution bo's acquisition reads."""
+    bench = load_benchmark("nasbench201/cifar10", data_dir)
+    feats = build_features("graph+zc", bench)
+    model = make_surrogate("ensemble", random_state=0, features=feats, base="gnn",
+                           n_members=3)  # fmt: skip
+    assert model.base_params["n_nodes"] == 8
+    predictor = Predictor(make_preprocessor(feats, "quantile"), model)
+    predictor.fit(feats.X[:100], bench.val_accuracy[:100])
+    mean, std = predictor.predict_dist(feats.X[100:])
+    assert (std > 0).all() and kendalltau(bench.val_accuracy[100:], mean)[0] > 0.4
+    with pytest.raises(ValueError, match="needs the graph layout"):
+        make_surrogate("ensemble", base="gnn").fit(feats.X[:50], bench.val_accuracy[:50])
+    config = tmp_path / "ens.yaml"
+    config.write_text("ensemble:\n  base: gnn\n  n_members: 2\n")
+    code = main(["search", "-b", "nasbench201/cifar10", "--data-dir", str(data_dir),
+                 "--searcher", "bo", "-s", "ensemble", "-f", "graph+zc", "--surrogate-config",
+                 str(config), "--budget", "14", "--seeds", "1",
+                 "--out", str(tmp_path / "o")])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("base", ["mlp", "gp", "gnn"])
+def test_ensemble_members_take_the_wide_seeds_an_ensemble_gives_them(base, data_dir):
+    """Member i of an ensemble is seeded random_state * 1000 + i; searchers draw
+    random_state below 2**31, so members see seeds above 2**32 (mlp and gp refused them:
+    `bo -s ensemble` with `base: mlp` failed at its first fit)."""
+    bench = load_benchmark("nasbench201/cifar10", data_dir)
+    feats = build_features("graph+zc" if base == "gnn" else "onehot+zc", bench)
+    model = Predictor(
+        make_preprocessor(feats),
+        make_surrogate("ensemble", random_state=2**31 - 2, features=feats, base=base,
+                       n_members=2),
+    )  # fmt: skip
+    mean, std = model.fit(feats.X[:40], bench.val_accuracy[:40]).predict_dist(feats.X[40:])
+    assert np.isfinite(mean).all() and (std >= 0).all()

@@ -8,6 +8,9 @@ bound to one proxy column.
 from __future__ import annotations
 
 from inspect import signature
+from types import SimpleNamespace
+
+import numpy as np
 
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.proxy_names import ProxySource
@@ -15,6 +18,7 @@ from nas_surrogate.surrogates.auto import AutoSurrogate
 from nas_surrogate.surrogates.base import Predictor, has_dist
 from nas_surrogate.surrogates.baselines import ProxySurrogate, VoteSurrogate
 from nas_surrogate.surrogates.ensemble import EnsembleSurrogate
+from nas_surrogate.surrogates.ensemble import member_layout as ensemble_layout
 from nas_surrogate.surrogates.factory import (
     SURROGATES,
     SurrogateEntry,
@@ -64,7 +68,12 @@ SURROGATES.register(
         from_features=gnn_layout,
     ),  # fmt: skip
 )
-SURROGATES.register("ensemble", SurrogateEntry(EnsembleSurrogate, "bootstrap ensemble (BANANAS)"))
+SURROGATES.register(
+    "ensemble",
+    SurrogateEntry(
+        EnsembleSurrogate, "bootstrap ensemble (BANANAS)", from_features=ensemble_layout
+    ),
+)
 SURROGATES.register(
     "stack", SurrogateEntry(StackSurrogate, "rank average of xgb and rf (30 % features)")
 )
@@ -116,7 +125,7 @@ def check_features(name: str, features: object) -> None:
     entry = SURROGATES.get(SurrogateSpec.parse(name).name)
     if entry.from_features is not None:
         try:
-            entry.from_features(features)
+            entry.from_features(features, {})
         except ValueError as e:
             raise BadInputError(f"--surrogate {name}", str(e)) from None
 
@@ -151,20 +160,28 @@ def check_sizes(name: str, params: dict) -> None:
             )
 
 
+#: the probe's feature matrix as a surrogate that reads its layout sees it: one global
+#: column, then a graph of two nodes of one type and the edge between them
+_PROBE_FEATURES = SimpleNamespace(
+    names=["zc:a", "graph:node0=t", "graph:node1=t", "graph:edge0->1"],
+    zc_columns=np.array([0]),
+    spec=SimpleNamespace(text="probe"),
+)
+
+
 def probe_fit(name: str, params: dict) -> None:
     """Fit the surrogate once on a tiny seeded problem, so a value of the wrong type or
     range (``max_depth: "deep"``, ``-3``, ``.nan``) is bad input before any real work,
     whichever library would have rejected it."""
     import warnings
 
-    import numpy as np
-
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(12, 4)), rng.normal(size=12)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            make_surrogate(name, random_state=0, **params).fit(X, y).predict(X[:2])
+            model = make_surrogate(name, random_state=0, features=_PROBE_FEATURES, **params)
+            model.fit(X, y).predict(X[:2])
     except Exception as e:  # the library's own check, whatever it raises
         shown = ", ".join(f"{k}={v!r}" for k, v in params.items())
         why = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__

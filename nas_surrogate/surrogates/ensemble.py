@@ -47,7 +47,12 @@ class EnsembleSurrogate(RegressorMixin, BaseEstimator):
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> EnsembleSurrogate:
         self._validate_params()
-        learning_member(self.base, "ensemble")
+        entry = learning_member(self.base, "ensemble")
+        if entry.from_features is not None and "n_nodes" not in (self.base_params or {}):
+            raise ValueError(
+                f"ensemble base {self.base!r}: needs the graph layout; make the ensemble "
+                "with make_surrogate(..., features=...) (the CLI does)"
+            )
         X, y = validate_data(self, X, y, y_numeric=True)
         rng = np.random.default_rng(self.random_state)
         self.members_ = []
@@ -71,3 +76,16 @@ class EnsembleSurrogate(RegressorMixin, BaseEstimator):
     def predict_dist(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         preds = self._all(X)
         return preds.mean(axis=0), preds.std(axis=0)
+
+
+def member_layout(features, params: dict) -> dict:
+    """An ensemble's parameters with its base's completed from the feature matrix (a
+    ``gnn`` base gets its graph layout); unchanged for a base that reads nothing."""
+    from nas_surrogate.surrogates.factory import SURROGATES
+
+    base = params.get("base", "xgb")
+    entry = SURROGATES.get(base) if isinstance(base, str) and base in SURROGATES else None
+    if entry is None or entry.from_features is None:
+        return params
+    base_params = params.get("base_params") or MEMBER_DEFAULTS.get(base, {})
+    return {**params, "base_params": entry.from_features(features, dict(base_params))}

@@ -25,9 +25,10 @@ class SurrogateEntry:
     seeded: bool = True  # takes random_state
     #: Optuna search space {param: (kind, ...)}; None: nothing to tune
     tune_space: dict[str, tuple] | None = None
-    #: parameters read from the feature matrix it is given (``encodings.Features``:
-    #: the graph layout of ``gnn``), or None; ValueError when the features do not suit
-    from_features: Callable[[object], dict] | None = None
+    #: ``(features, params) -> params`` completed from the feature matrix it is given
+    #: (``encodings.Features``: the graph layout of ``gnn``, passed on to an ensemble's
+    #: members), or None; ValueError when the features do not suit
+    from_features: Callable[[object, dict], dict] | None = None
 
 
 #: every surrogate, by name (filled by ``nas_surrogate.surrogates``)
@@ -65,7 +66,7 @@ def make_surrogate(
     if entry.seeded and random_state is not None:
         params = {**params, "random_state": random_state}
     if entry.from_features is not None and features is not None:
-        params = {**entry.from_features(features), **params}
+        params = entry.from_features(features, params)
     return entry.factory(**params)
 
 
@@ -84,6 +85,9 @@ def learning_member(name: object, composite: str) -> SurrogateEntry:
         raise ValueError(f"{role} {name!r}: a {composite} cannot contain itself")
     if entry.fixed_features is not None:
         raise ValueError(f"{role} {name!r}: must be a learning surrogate")
-    if entry.from_features is not None:
-        raise ValueError(f"{role} {name!r}: reads its layout from the feature spec; use it alone")
+    if entry.from_features is not None and composite != "ensemble":
+        raise ValueError(
+            f"{role} {name!r}: reads its layout from the feature spec; use it alone or as "
+            "the base of an ensemble"
+        )
     return entry

@@ -102,9 +102,9 @@ def _network(n_global: int, n_nodes: int, n_types: int, width: int, depth: int):
     return GIN(n_global, n_nodes, n_types, width, depth)
 
 
-def layout_params(features) -> dict:
-    """``n_nodes`` / ``n_node_types`` of the ``graph`` block of a feature matrix
-    (``encodings.Features``); ValueError when it has none or it is not the last
+def layout_params(features, params: dict) -> dict:
+    """``params`` with ``n_nodes`` / ``n_node_types`` of the ``graph`` block of a feature
+    matrix (``encodings.Features``); ValueError when it has none or it is not the last
     encoding (the CLI turns it into one line and exit 2)."""
     from nas_surrogate.encodings.graph import graph_layout
 
@@ -114,4 +114,4 @@ def layout_params(features) -> dict:
             f"gnn reads the cell graph: feature spec {features.spec.text!r} has no graph "
             "encoding (use e.g. -f graph+zc)"
         )
-    return {"n_nodes": layout[0], "n_node_types": layout[1]}
+    return {"n_nodes": layout[0], "n_node_types": layout[1], **params}

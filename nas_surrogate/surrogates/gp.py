@@ -36,7 +36,8 @@ class GPSurrogate(RegressorMixin, BaseEstimator):
         "length_scale": [Interval(Real, 0, None, closed="neither")],
         "noise": [Interval(Real, 0, None, closed="left")],
         "n_restarts_optimizer": [Interval(Integral, 0, 1_000, closed="both")],
-        "random_state": [Interval(Integral, 0, 2**32 - 1, closed="both")],
+        # an ensemble seeds member i with random_state * 1000 + i: wider than 32 bits
+        "random_state": [Interval(Integral, 0, 2**63 - 1, closed="both")],
     }
 
     def __init__(
@@ -72,7 +73,7 @@ class GPSurrogate(RegressorMixin, BaseEstimator):
             kernel=self._kernel(X.shape[1]),
             normalize_y=True,
             n_restarts_optimizer=self.n_restarts_optimizer,
-            random_state=self.random_state,
+            random_state=self.random_state % 2**32,  # numpy's RandomState range
         )
         with warnings.catch_warnings():  # a bound reached is not an error at this scale
             warnings.simplefilter("ignore", ConvergenceWarning)

@@ -39,7 +39,8 @@ class MLPSurrogate(RegressorMixin, BaseEstimator):
         "loss": [StrOptions({"mse", "pairwise"})],
         "device": [str],
         "n_threads": [Interval(Integral, 1, None, closed="left")],
-        "random_state": [Interval(Integral, 0, 2**32 - 1, closed="both")],
+        # an ensemble seeds member i with random_state * 1000 + i: wider than 32 bits
+        "random_state": [Interval(Integral, 0, 2**63 - 1, closed="both")],
     }
 
     def __init__(
