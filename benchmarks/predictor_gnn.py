@@ -4,12 +4,14 @@
         --full-data-dir ../shared/data/nbsz_full
 
 On every task whose cells are graphs (the whole NB201 CIFAR-10 table; the 725-cell NB201
-files, NB101 CIFAR-10, two TransNAS micro tasks), n = 100 and 400 (and 1000 on the whole
-table), the same paired splits for every model, Kendall tau on all untrained networks,
-mean ± std over seeds, fit + predict seconds per model:
+files, NB101 CIFAR-10, NB301 CIFAR-10, two TransNAS micro tasks), n = 100 and 400 (and
+1000 on the whole table), the same paired splits for every model, Kendall tau on all
+untrained networks, mean ± std over seeds, fit + predict seconds per model:
 
 - the published peer recipe, GRAF + ZC with a random forest at scikit-learn's defaults
-  on raw ZC scores; the project's default ``stack`` on graf+zc; XGBoost on graf+zc;
+  on raw ZC scores; the project's default ``stack`` on graf+zc; XGBoost on graf+zc,
+  with its regression loss and with its pairwise ranking objective (``rank:pairwise``,
+  every network in one query group);
 - ``mlp`` on the space's natural encoding + ZC (a network without the graph);
 - ``gnn`` on ``graph`` and on ``graph+zc``, with MSE and with the pairwise ranking loss.
 
@@ -38,13 +40,20 @@ MODELS = [
     ("peer rf graf+zc", "rf", "graf+zc", "none", {"rf": PEER_RF}),
     ("stack graf+zc", "stack", "graf+zc", "quantile", {}),
     ("xgb graf+zc", "xgb", "graf+zc", "quantile", {}),
+    (
+        "xgb graf+zc rank:pairwise",
+        "xgb",
+        "graf+zc",
+        "quantile",
+        {"xgb": {"objective": "rank:pairwise"}},
+    ),  # fmt: skip
     ("mlp enc+zc", "mlp", "enc+zc", "quantile", {}),
     ("gnn graph", "gnn", "graph", "quantile", {}),
     ("gnn graph+zc", "gnn", "graph+zc", "quantile", {}),
     ("gnn graph+zc pairwise", "gnn", "graph+zc", "quantile", {"gnn": {"loss": "pairwise"}}),
 ]
 TASKS = ["nasbench201/cifar10", "nasbench201/cifar100", "nasbench201/ImageNet16-120",
-         "nasbench101/cifar10", "transbench101_micro/jigsaw",
+         "nasbench101/cifar10", "nasbench301/cifar10", "transbench101_micro/jigsaw",
          "transbench101_micro/class_scene"]  # fmt: skip
 
 
@@ -108,7 +117,8 @@ def main() -> None:
         "",
         table(full),
         "",
-        "## NAS-Bench-Suite-Zero files (725 NB201 cells; 500 NB101; 4,096 TransNAS micro)",
+        "## NAS-Bench-Suite-Zero files (725 NB201 and NB301 cells; 500 NB101; 4,096 "
+        "TransNAS micro)",
         "",
         table(tasks),
     ]

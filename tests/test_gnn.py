@@ -52,7 +52,8 @@ def test_nb201_cells_become_their_effective_line_graph():
 
 
 def test_graph_features_follow_the_benchmark_on_every_graph_space(data_dir):
-    for bench_id in ("nasbench201/cifar10", "nasbench101/cifar10", "transbench101_micro/jigsaw"):
+    for bench_id in ("nasbench201/cifar10", "nasbench101/cifar10", "nasbench301/cifar10",
+                     "transbench101_micro/jigsaw"):  # fmt: skip
         bench = load_benchmark(bench_id, data_dir)
         feats = build_features("graph+zc", bench)
         params = layout_params(feats, {})
@@ -120,8 +121,8 @@ def test_pairwise_loss_trains_mlp_and_gnn_to_rank(data_dir):
     [
         (["-s", "gnn", "-f", "onehot+zc"], "gnn reads the cell graph"),
         (["-s", "gnn", "-f", "graph+onehot+zc"], "must be the last encoding"),
-        (["-b", "nasbench301/cifar10", "-s", "gnn", "-f", "graph+zc"],
-         "encoding 'graph' does not apply to space nasbench301"),
+        (["-b", "transbench101_macro/jigsaw", "-s", "gnn", "-f", "graph+zc"],
+         "encoding 'graph' does not apply to space transbench101_macro"),
     ],
 )  # fmt: skip
 def test_gnn_without_its_graph_is_one_line_before_any_work(argv, fragment, capsys, tmp_path,

@@ -11,10 +11,14 @@ and K; the column names say which node and edge each column is):
   edges are removed: their node has no type and no edges, so two cells that compute the
   same network have the same graph.
 - NB101 cells already carry ops on nodes; nodes on no input-output path are removed.
+- NB301 genotypes (a normal and a reduce DARTS cell) become one graph of two components:
+  per cell its two inputs, each of the 8 (input, op) edges as a node carrying its op, a
+  node summing each intermediate node's two edges, and the output reading all four sums;
+  node types are per cell (``normal:sep_conv_3x3``), so the readout tells the cells apart.
 
-A removed node is all zeros, which the surrogate reads as "absent". Spaces whose cells
-are not such graphs (NB301's two DARTS cells, TransNAS macro's stage sequence) have no
-``graph`` encoding (yet): ``-f graph`` there is refused with the encodings that apply.
+A removed node is all zeros, which the surrogate reads as "absent". TransNAS macro's
+stage sequence is not a cell graph: it has no ``graph`` encoding, and ``-f graph`` there
+is refused with the encodings that apply.
 """
 
 from __future__ import annotations
@@ -27,6 +31,12 @@ from nas_surrogate.spaces import SearchSpace
 from nas_surrogate.spaces.nb101 import N_NODES as NB101_NODES
 from nas_surrogate.spaces.nb101 import NB101_OPS, NB101Space, live_nodes, split
 from nas_surrogate.spaces.nb201 import effective_cells
+from nas_surrogate.spaces.nb301 import N_CELLS, N_EDGES, NB301_OPS, NB301Space, as_pairs
+
+#: NB301: nodes of one cell (2 inputs, per intermediate node its 2 edges and their sum,
+#: the output) and the node types of one cell
+_DARTS_NODES = 2 + 3 * (N_EDGES // 2) + 1
+_DARTS_TYPES = ("input", "output", "sum", *NB301_OPS)
 
 #: prefix of every column name: how the graph surrogate finds its block
 PREFIX = "graph:"
@@ -52,17 +62,47 @@ def _line_graph(space: SearchSpace) -> tuple[list[str], np.ndarray]:
     return ["input", "output", *ops], adj
 
 
+def _darts_graphs(archs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(node types (n, 30), adjacency (n, 30, 30)) of NB301 genotypes: cell c's nodes
+    start at 15 c: inputs 0, 1; intermediate node i's two edges at 2 + 3i, 3 + 3i and
+    their sum at 4 + 3i; the output at 14."""
+    pairs = as_pairs(archs)  # (n, cell, edge, [input, op])
+    n = len(pairs)
+    kind = np.zeros((n, N_CELLS * _DARTS_NODES), dtype=int)
+    a = np.zeros((n, N_CELLS * _DARTS_NODES, N_CELLS * _DARTS_NODES), dtype=bool)
+    rows = np.arange(n)
+    for c in range(N_CELLS):
+        base, types = c * _DARTS_NODES, c * len(_DARTS_TYPES)
+        kind[:, base : base + 2] = types  # input
+        kind[:, base + _DARTS_NODES - 1] = types + 1  # output
+        for i in range(N_EDGES // 2):
+            total = base + 4 + 3 * i
+            kind[:, total] = types + 2  # sum
+            a[:, total, base + _DARTS_NODES - 1] = True
+            for e in (2 * i, 2 * i + 1):
+                node = base + 2 + 3 * i + (e - 2 * i)
+                kind[:, node] = types + 3 + pairs[:, c, e, 1]
+                src = pairs[:, c, e, 0]  # 0, 1: the cell inputs; j >= 2: node j - 2's sum
+                src_node = np.where(src < 2, base + src, base + 4 + 3 * (src - 2))
+                a[rows, src_node, node] = True
+                a[:, node, total] = True
+    return kind, a
+
+
 class GraphEncoding(Encoding):
     name = "graph"
 
     def applies_to(self, space: SearchSpace) -> bool:
-        return _edge_cell(space) or isinstance(space, NB101Space)
+        return _edge_cell(space) or isinstance(space, (NB101Space, NB301Space))
 
     @staticmethod
     def layout(space: SearchSpace) -> tuple[int, list[str]]:
         """(number of nodes N, node type names: K of them) of the space's graphs."""
         if isinstance(space, NB101Space):
             return NB101_NODES, list(NB101_OPS)
+        if isinstance(space, NB301Space):
+            cells = ("normal", "reduce")
+            return N_CELLS * _DARTS_NODES, [f"{c}:{t}" for c in cells for t in _DARTS_TYPES]
         types, adj = _line_graph(space)
         return len(adj), types
 
@@ -74,6 +114,8 @@ class GraphEncoding(Encoding):
             live = live_nodes(adj)
             kind = np.where(live, ops, -1)  # NB101_OPS indices; -1: removed
             a = adj.astype(bool) & live[:, :, None] & live[:, None, :]
+        elif isinstance(space, NB301Space):
+            kind, a = _darts_graphs(archs)
         else:
             _, full = _line_graph(space)
             none_op = list(space.ops).index("none")  # type: ignore[attr-defined]
