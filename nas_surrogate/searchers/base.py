@@ -30,7 +30,7 @@ import numpy as np
 from nas_surrogate.encodings import make_preprocessor
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.searchers.problem import SearchProblem
-from nas_surrogate.surrogates import Predictor, has_dist, make_surrogate
+from nas_surrogate.surrogates import Predictor, dist_surrogates, has_dist, make_surrogate
 
 #: what ``propose`` is: yields candidate ids, receives their values and the next ``want``
 Proposals = Generator[np.ndarray, tuple[np.ndarray, int], None]
@@ -101,7 +101,8 @@ class Searcher(ABC):
         ):
             raise BadInputError(
                 f"--surrogate {self.surrogate}",
-                f"{where}'s acquisition needs a predictive distribution: use ensemble, gp or rf",
+                f"{where}'s acquisition needs a predictive distribution: use "
+                f"{', '.join(dist_surrogates())}",
             )
 
     def run(self, problem: SearchProblem, rng: np.random.Generator) -> None:

@@ -32,6 +32,8 @@ from nas_surrogate.surrogates.gp import TUNE_SPACE as GP_SPACE
 from nas_surrogate.surrogates.gp import GPSurrogate
 from nas_surrogate.surrogates.mlp import TUNE_SPACE as MLP_SPACE
 from nas_surrogate.surrogates.mlp import MLPSurrogate
+from nas_surrogate.surrogates.quantile import TUNE_SPACE as QLGBM_SPACE
+from nas_surrogate.surrogates.quantile import QuantileBoostSurrogate
 from nas_surrogate.surrogates.stack import StackSurrogate
 from nas_surrogate.surrogates.trees import (
     LGBM_SPACE,
@@ -58,6 +60,14 @@ SURROGATES.register(
 )
 SURROGATES.register(
     "mlp", SurrogateEntry(MLPSurrogate, "torch MLP, early stopping", tune_space=MLP_SPACE)
+)
+SURROGATES.register(
+    "qlgbm",
+    SurrogateEntry(
+        QuantileBoostSurrogate,
+        "LightGBM at 3 quantiles (a distribution for bo)",
+        tune_space=QLGBM_SPACE,
+    ),  # fmt: skip
 )
 SURROGATES.register(
     "gnn",
@@ -117,6 +127,12 @@ def check_params(name: str, params: dict) -> None:
     check_sizes(name, params)
     if params and not SURROGATES.get(base).fixed_features:
         probe_fit(name, params)
+
+
+def dist_surrogates() -> list[str]:
+    """The learning surrogates with a predictive distribution (what bo and mobo take)."""
+    learning = [n for n, e in SURROGATES.items() if e.fixed_features is None]
+    return [n for n in learning if has_dist(make_surrogate(n))]
 
 
 def check_features(name: str, features: object) -> None:
@@ -193,6 +209,7 @@ __all__ = [
     "SurrogateEntry",
     "Predictor",
     "check_features",
+    "dist_surrogates",
     "check_params",
     "fixed_features",
     "has_dist",
