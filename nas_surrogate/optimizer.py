@@ -231,7 +231,8 @@ class Optimizer:
         if self.problem.view is not None:
             check_objectives([searcher], self.problem.view)
         if surrogate is not None and self.problem.feature_spec is not None:
-            check_features(surrogate, self.problem.preprocessor_spec)
+            params = self.config["surrogate_params"]
+            check_features(surrogate, self.problem.preprocessor_spec, params)
 
     def _candidates(self, proxies, spec, objectives: Sequence[str], constraints: Sequence[str]):
         """(the table searched, the live proxy function or None); with ``source:TASK``

@@ -42,3 +42,29 @@ def test_evaluate_records_what_auto_chose(capsys, tmp_path, data_dir):
     frame = pd.read_csv(tmp_path / "e" / "results.csv", keep_default_na=False)
     assert set(frame[frame.surrogate == "auto"].chosen) <= {"xgb", "rf", "lgbm"}
     assert set(frame[frame.surrogate == "xgb"].chosen) == {""}
+
+
+def test_auto_chooses_among_feature_sets_by_cv_on_the_training_rows(tmp_path, capsys, data_dir):
+    """Candidates that name parts of the spec (`stack@graf+zc`, `gnn@graph+zc` from
+    `-f graf+graph+zc`): on NB301, whose DARTS cells GRAF's counts describe poorly, the
+    graph surrogate wins the training-row CV in every split; on NB201 the trees do."""
+    config = tmp_path / "auto.yaml"
+    config.write_text('auto:\n  candidates: ["stack@graf+zc", "gnn@graph+zc"]\n'
+                      "  member_params: {gnn: {loss: pairwise}}\n")  # fmt: skip
+    chosen = {}
+    for bench in ("nasbench301/cifar10", "nasbench201/cifar10"):
+        out = tmp_path / bench.replace("/", "_")
+        code = main(["evaluate", "-b", bench, "--data-dir", str(data_dir), "-s", "auto",
+                     "-f", "graf+graph+zc", "-n", "100", "--seeds", "2",
+                     "--surrogate-config", str(config), "--out", str(out)])  # fmt: skip
+        assert code == 0, capsys.readouterr().err
+        chosen[bench] = set(pd.read_csv(out / "results.csv").chosen)
+    assert chosen == {"nasbench301/cifar10": {"gnn@graph+zc"},
+                      "nasbench201/cifar10": {"stack@graf+zc"}}  # fmt: skip
+    config.write_text('auto:\n  candidates: ["xgb@path+zc"]\n')
+    code = main(["evaluate", "-b", "nasbench201/cifar10", "--data-dir", str(data_dir), "-s",
+                 "auto", "-f", "graf+zc", "-n", "20", "--surrogate-config", str(config),
+                 "--out", str(tmp_path / "bad")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "has no 'path'" in err and err.count("\n") == 1, err
+    assert not (tmp_path / "bad").exists()

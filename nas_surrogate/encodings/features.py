@@ -134,6 +134,9 @@ class Features:
     zc_columns: np.ndarray
     proxies: tuple[str, ...] = ()
     proxy_columns: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    #: the columns of each part of the spec, by its name in the spec: an encoding (also
+    #: under its own name when written ``enc``), ``zc``, ``evolved:FILE``, ``source:TASK``
+    blocks: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def build_features(
@@ -142,9 +145,14 @@ def build_features(
     if isinstance(spec, str):
         spec = parse_feature_spec(spec, encodings)
     blocks, names = [], []
-    for name in spec.encodings:
-        if name == DEFAULT_ENC:
-            name = bench.space.default_encoding
+    parts: dict[str, np.ndarray] = {}
+
+    def part(keys: list[str], width: int) -> None:
+        for k in keys:
+            parts[k] = np.arange(len(names) - width, len(names))
+
+    for written in spec.encodings:
+        name = bench.space.default_encoding if written == DEFAULT_ENC else written
         enc = encodings.get(name)
         if not enc.applies_to(bench.space):
             usable = [n for n, e in encodings.items() if e.applies_to(bench.space)]
@@ -155,6 +163,7 @@ def build_features(
             )
         blocks.append(enc.encode(bench.space, bench.archs))
         names += enc.feature_names(bench.space)
+        part(list(dict.fromkeys([written, name])), blocks[-1].shape[1])
     n_enc = len(names)
     proxies: list[str] = []
     if spec.uses_zc:
@@ -165,12 +174,14 @@ def build_features(
             )
         blocks.append(bench.proxy_columns(proxies))
         names += [f"zc:{p}" for p in proxies]
+        part([ZC], len(proxies))
     for path in spec.evolved:
         from nas_surrogate.proxies.evolved import EvolvedProxy
 
         column = EvolvedProxy.load(path).score(bench)
         blocks.append(np.where(np.isfinite(column), column, np.nan)[:, None])
         names.append(f"evolved:{path}")
+        part([names[-1]], 1)
     for source in spec.sources:
         key = f"{SOURCE}:{source}"
         if key not in bench.extras:
@@ -180,10 +191,12 @@ def build_features(
             )
         blocks.append(np.asarray(bench.extras[key], dtype=float)[:, None])
         names.append(key)
+        part([key], 1)
     X = np.concatenate(blocks, axis=1) if blocks else np.empty((bench.n_archs, 0))
     return Features(
         spec=spec, X=X, names=names, zc_columns=np.arange(n_enc, len(names)),
         proxies=tuple(proxies), proxy_columns=np.arange(n_enc, n_enc + len(proxies)),
+        blocks=parts,
     )  # fmt: skip
 
 

@@ -171,9 +171,9 @@ def plan_units(config: EvaluateConfig) -> list[Unit]:
         for spec in {spec for _, spec in pairs}:
             check_usable(_features(bench_id, config.data_dir, spec, config.proxy_table), pool)
         for surrogate, spec in pairs:
-            check_features(
-                surrogate, _features(bench_id, config.data_dir, spec, config.proxy_table)
-            )
+            feats = _features(bench_id, config.data_dir, spec, config.proxy_table)
+            params = config.surrogate_params.get(SurrogateSpec.parse(surrogate).name, {})
+            check_features(surrogate, feats, params)
         for n in config.train_sizes:
             for seed in range(config.seeds):
                 units += [Unit(bench_id, s, spec, n, seed) for s, spec in pairs]

@@ -238,7 +238,8 @@ def plan_units(config: SearchConfig) -> list[SearchUnit]:
             check_searchers([name for name, _, _ in variants], view)
         for _, surrogate_name, spec in variants:
             if spec != NONE:  # raises if the spec cannot encode this space or not suit
-                check_features(surrogate_name, build_features(spec, bench))
+                params = config.surrogate_params.get(SurrogateSpec.parse(surrogate_name).name)
+                check_features(surrogate_name, build_features(spec, bench), params)
         if config.zc_warmup:
             _check_warmup(config.zc_warmup, bench)
         for seed in range(config.seeds):

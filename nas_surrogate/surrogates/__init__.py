@@ -15,6 +15,7 @@ import numpy as np
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.proxy_names import ProxySource
 from nas_surrogate.surrogates.auto import AutoSurrogate
+from nas_surrogate.surrogates.auto import candidate_layouts as auto_layouts
 from nas_surrogate.surrogates.base import Predictor, has_dist
 from nas_surrogate.surrogates.baselines import ProxySurrogate, VoteSurrogate
 from nas_surrogate.surrogates.ensemble import EnsembleSurrogate
@@ -89,7 +90,11 @@ SURROGATES.register(
 )
 SURROGATES.register(
     "auto",
-    SurrogateEntry(AutoSurrogate, "best of xgb, rf, lgbm by 3-fold CV on the training rows"),
+    SurrogateEntry(
+        AutoSurrogate,
+        "best of xgb, rf, lgbm by 3-fold CV on the training rows",
+        from_features=auto_layouts,
+    ),  # fmt: skip
 )
 SURROGATES.register(
     "proxy",
@@ -135,13 +140,14 @@ def dist_surrogates() -> list[str]:
     return [n for n in learning if has_dist(make_surrogate(n))]
 
 
-def check_features(name: str, features: object) -> None:
+def check_features(name: str, features: object, params: dict | None = None) -> None:
     """BadInputError when a surrogate that reads its layout from the feature matrix
-    (``gnn``: the graph block) is given one without it, before any work."""
+    (``gnn``: the graph block; ``auto``: the parts its candidates name), with these
+    hyperparameters, is given one without it, before any work."""
     entry = SURROGATES.get(SurrogateSpec.parse(name).name)
     if entry.from_features is not None:
         try:
-            entry.from_features(features, {})
+            entry.from_features(features, dict(params or {}))
         except ValueError as e:
             raise BadInputError(f"--surrogate {name}", str(e)) from None
 
@@ -182,6 +188,7 @@ _PROBE_FEATURES = SimpleNamespace(
     names=["zc:a", "graph:node0=t", "graph:node1=t", "graph:edge0->1"],
     zc_columns=np.array([0]),
     spec=SimpleNamespace(text="probe"),
+    blocks={"zc": np.array([0]), "graph": np.array([1, 2, 3])},
 )
 
 
@@ -196,7 +203,12 @@ def probe_fit(name: str, params: dict) -> None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model = make_surrogate(name, random_state=0, features=_PROBE_FEATURES, **params)
+            try:
+                model = make_surrogate(name, random_state=0, features=_PROBE_FEATURES, **params)
+            except ValueError:  # it names parts of a feature spec the probe lacks: the
+                # declared ranges now, the parts once the real spec is known (check_features)
+                make_surrogate(name, random_state=0, **params)._validate_params()
+                return
             model.fit(X, y).predict(X[:2])
     except Exception as e:  # the library's own check, whatever it raises
         shown = ", ".join(f"{k}={v!r}" for k, v in params.items())

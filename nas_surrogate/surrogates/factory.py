@@ -85,9 +85,9 @@ def learning_member(name: object, composite: str) -> SurrogateEntry:
         raise ValueError(f"{role} {name!r}: a {composite} cannot contain itself")
     if entry.fixed_features is not None:
         raise ValueError(f"{role} {name!r}: must be a learning surrogate")
-    if entry.from_features is not None and composite != "ensemble":
+    if entry.from_features is not None and composite == "stack":
         raise ValueError(
-            f"{role} {name!r}: reads its layout from the feature spec; use it alone or as "
-            "the base of an ensemble"
+            f"{role} {name!r}: reads its layout from the feature spec; use it alone, as "
+            "the base of an ensemble or as an auto candidate"
         )
     return entry
