@@ -4,10 +4,11 @@
 
 Runs load_time.py, proxy_costs.py, evaluate_quality.py --full-grid, tune_quality.py,
 evolve_quality.py and proxies_quality.py on the NB-Suite-Zero files, then
-full_table_predictors.py, full_table_search.py, predictor_sota.py and optuna_sampler.py on
-the whole NB201 table, nas_digits.py (real training on digits), and multi_objective.py,
-mobo_selection.py and multi_objective_plots.py (hardware-aware search): about 3 hours on
-2 cores, after `proxies compute --archs all --proxies params,flops,synflow` into
+full_table_predictors.py, full_table_search.py, predictor_sota.py, predictor_gnn.py,
+bo_surrogates.py and optuna_sampler.py on the whole NB201 table, nas_digits.py (real
+training on digits), and multi_objective.py, mobo_selection.py and
+multi_objective_plots.py (hardware-aware search): about 3 hours on 2 cores, after
+`proxies compute --archs all --proxies params,flops,synflow` into
 benchmarks/out/proxies/nb201_full_params_flops_synflow.csv (--quick skips the evaluate
 full grid and runs fewer seeds). Then writes docs/cli.md from the commands' own --help
 (`--cli-only`: that page alone).
@@ -75,6 +76,8 @@ def main() -> None:
         ["full_table_search.py", "--data-dir", args.full_data_dir]
         + (["--seeds", "10"] if args.quick else []),
         ["predictor_sota.py", "--data-dir", args.data_dir, *full],
+        ["predictor_gnn.py", "--data-dir", args.data_dir, *full],
+        ["bo_surrogates.py", *full],
         ["optuna_sampler.py", "--data-dir", args.full_data_dir]
         + (["--seeds", "5"] if args.quick else []),
         ["nas_digits.py"] + (["--seeds", "2"] if args.quick else []),
