@@ -68,3 +68,21 @@ def test_auto_chooses_among_feature_sets_by_cv_on_the_training_rows(tmp_path, ca
     err = capsys.readouterr().err
     assert code == 2 and "has no 'path'" in err and err.count("\n") == 1, err
     assert not (tmp_path / "bad").exists()
+
+
+def test_a_bad_hyperparameter_of_a_part_reading_candidate_is_refused_up_front(
+    tmp_path, capsys, data_dir
+):
+    """`xgb@graf+zc` with `max_depth: deep`: the probe fit reaches the candidate (it
+    escaped to the first unit, after the results folder was made)."""
+    config = tmp_path / "auto.yaml"
+    config.write_text(
+        'auto: {candidates: ["xgb@graf+zc"], member_params: {xgb: {max_depth: deep}}}\n'
+    )
+    out = tmp_path / "o"
+    code = main(["evaluate", "-b", "nasbench201/cifar10", "--data-dir", str(data_dir), "-s",
+                 "auto", "-f", "graf+zc", "-n", "20", "--surrogate-config", str(config),
+                 "--out", str(out)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "max_depth" in err and err.count("\n") == 1, err
+    assert not out.exists()
