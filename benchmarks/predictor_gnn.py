@@ -29,6 +29,7 @@ import argparse
 import datetime
 import os
 import platform
+import re
 import time
 from pathlib import Path
 
@@ -70,7 +71,7 @@ TASKS = ["nasbench201/cifar10", "nasbench201/cifar100", "nasbench201/ImageNet16-
 def run(ids, data_dir: str, sizes, seeds: int, out: Path, jobs: int) -> pd.DataFrame:
     frames = []
     for label, surrogate, spec, transform, params in MODELS:
-        where = out / label.replace(" ", "_").replace("+", "_")
+        where = out / re.sub(r"[^A-Za-z0-9]+", "_", label)  # a plain folder name
         config = EvaluateConfig(
             benchmarks=list(ids), surrogates=[surrogate], features=[spec], train_sizes=sizes,
             seeds=seeds, zc_transform=transform, surrogate_params=params, data_dir=data_dir,
