@@ -200,6 +200,15 @@ def build_features(
     )  # fmt: skip
 
 
+def preprocessed_order(n_columns: int, zc_columns: np.ndarray) -> list[int]:
+    """The raw column behind each column ``make_preprocessor`` outputs: the ZC columns
+    first (imputed, transformed), then the others in their order (passed through). What
+    a surrogate that reads parts of its input by position (``gnn``, ``auto``) sees."""
+    zc = [int(c) for c in zc_columns]
+    kept = set(zc)
+    return zc + [c for c in range(n_columns) if c not in kept]
+
+
 def make_preprocessor(features: Features, zc_transform: str = "none") -> ColumnTransformer:
     """Median-impute (and optionally quantile-transform) the ZC columns; pass the rest."""
     if zc_transform not in ZC_TRANSFORMS:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from nas_surrogate.encodings.base import Encoding
+from nas_surrogate.encodings.features import preprocessed_order
 from nas_surrogate.encodings.graf import _edge_cell
 from nas_surrogate.spaces import SearchSpace
 from nas_surrogate.spaces.nb101 import N_NODES as NB101_NODES
@@ -147,7 +148,7 @@ def graph_layout(names: list[str], zc_columns: np.ndarray) -> tuple[int, int] | 
     these column names (where the graph surrogate finds it after preprocessing: the ZC
     columns first, then the encodings in order); None if there is no graph block.
     ValueError if there is one but another encoding follows it."""
-    encoding = [n for i, n in enumerate(names) if i not in set(zc_columns.tolist())]
+    encoding = [names[c] for c in preprocessed_order(len(names), zc_columns)[len(zc_columns) :]]
     graph = [i for i, n in enumerate(encoding) if n.startswith(PREFIX)]
     if not graph:
         return None

@@ -120,10 +120,11 @@ def candidate_layouts(features, params: dict) -> dict:
     from the matching sub-matrix. ValueError for a part the spec does not have."""
     from types import SimpleNamespace
 
+    from nas_surrogate.encodings.features import preprocessed_order
     from nas_surrogate.surrogates.factory import SURROGATES
 
-    zc = [int(c) for c in features.zc_columns]
-    order = zc + [c for c in range(len(features.names)) if c not in set(zc)]
+    zc = {int(c) for c in features.zc_columns}
+    order = preprocessed_order(len(features.names), features.zc_columns)
     position = {c: i for i, c in enumerate(order)}
     layouts = {}
     for text in params.get("candidates", DEFAULT_CANDIDATES):
@@ -142,7 +143,7 @@ def candidate_layouts(features, params: dict) -> dict:
         picked = [order[i] for i in cols]
         sub = SimpleNamespace(
             names=[features.names[c] for c in picked], spec=features.spec,
-            zc_columns=np.array([i for i, c in enumerate(picked) if c in set(zc)], dtype=int),
+            zc_columns=np.array([i for i, c in enumerate(picked) if c in zc], dtype=int),
         )  # fmt: skip
         own = entry.from_features(sub, {}) if entry and entry.from_features else {}
         layouts[text] = {"columns": cols, "params": own}

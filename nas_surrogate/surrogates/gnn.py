@@ -24,10 +24,10 @@ on other tables.
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 
 from nas_surrogate.surrogates.mlp import MLPSurrogate
 
@@ -45,8 +45,6 @@ class GNNSurrogate(MLPSurrogate):
         **MLPSurrogate._parameter_constraints,
         "n_nodes": [Interval(Integral, 0, 1_000, closed="both")],
         "n_node_types": [Interval(Integral, 0, 1_000, closed="both")],
-        "loss": [StrOptions({"mse", "pairwise"})],
-        "lr": [Interval(Real, 0, None, closed="neither")],
     }
 
     def __init__(
