@@ -11,7 +11,7 @@ Kendall tau on all untrained networks, mean ± std over seeds, fit + predict sec
 - the published peer, GRAF + ZC: ``graf+zc`` with a random forest at scikit-learn's
   defaults (100 trees, all features per split) on raw ZC scores, run here;
 - every learning surrogate (xgb, lgbm, rf, gp, mlp, qlgbm, ensemble, stack) and ``auto``
-  (xgb, rf or lgbm chosen per split by 3-fold CV on the training networks only) on
+  (xgb, rf, lgbm or gp chosen per split by 3-fold CV on the training networks only) on
   ``graf+zc`` and on ``enc+zc`` (the space's natural encoding: onehot on NB201 and
   TransNAS micro, adjacency / categorical elsewhere);
 - ``gnn`` on ``graph+zc`` where the cells are graphs (all but TransNAS macro);

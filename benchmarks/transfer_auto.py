@@ -8,7 +8,7 @@ untrained network, mean ± std over seeds, paired wins:
 
 - the peer recipe run here (GRAF + ZC, random forest at scikit-learn's defaults);
 - ``stack`` on graf+zc (the default predictor);
-- ``auto`` on graf+zc (xgb, rf or lgbm, chosen by 3-fold CV on the training networks);
+- ``auto`` on graf+zc (xgb, rf, lgbm or gp, chosen by 3-fold CV on the training networks);
 - transfer, its own setting: ``stack`` on graf+zc+source:nasbench201/cifar10@FULL (each
   network's accuracy on the full CIFAR-10 table as one more feature), on the 725-network
   ImageNet16-120 and CIFAR-100 files, whose networks are all in the full table;

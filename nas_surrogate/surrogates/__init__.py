@@ -92,7 +92,7 @@ SURROGATES.register(
     "auto",
     SurrogateEntry(
         AutoSurrogate,
-        "best of xgb, rf, lgbm by 3-fold CV on the training rows",
+        "best of xgb, rf, lgbm, gp by 3-fold CV on the training rows",
         from_features=auto_layouts,
     ),  # fmt: skip
 )
