@@ -47,7 +47,7 @@ def test_evaluate_records_what_auto_chose(capsys, tmp_path, data_dir):
 
 def test_auto_takes_the_gaussian_process_on_nb301_and_a_tree_on_nb201(tmp_path, data_dir):
     """The reason gp is a default candidate: on NB301's DARTS cells it wins the training-row
-    CV in every split (and beats every tree on the untrained networks); on NB201 it does not."""
+    CV in every split (and beats XGBoost on the untrained networks); on NB201 it does not."""
     chosen = {}
     for bench in ("nasbench301/cifar10", "nasbench201/cifar10"):
         out = tmp_path / bench.replace("/", "_")
