@@ -27,6 +27,9 @@ _LAZY = {
     "SPACES": "nas_surrogate.spaces",
     "get_space": "nas_surrogate.spaces",
     "Optimizer": "nas_surrogate.optimizer",
+    "Space": "nas_surrogate.spaces.space",
+    "ModelProxies": "nas_surrogate.proxies.model",
+    "model_batch": "nas_surrogate.proxies.model",
 }
 
 
@@ -51,6 +54,9 @@ __all__ = [
     "Optimizer",
     "SPACES",
     "BadInputError",
+    "ModelProxies",
+    "Space",
+    "model_batch",
     "Benchmark",
     "available_benchmarks",
     "benchmark_ids",

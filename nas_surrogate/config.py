@@ -73,6 +73,21 @@ class _NoAliasLoader(yaml.SafeLoader):
             )
         return super().compose_node(parent, index)
 
+    def construct_mapping(self, node, deep=False):  # type: ignore[override]
+        """A key written twice is refused: YAML would keep the last one silently."""
+        if isinstance(node, yaml.MappingNode):
+            seen: set = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                if not isinstance(key, str | int | float | bool):
+                    continue
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"key {key!r} appears twice", key_node.start_mark
+                    )
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
 
 def load_yaml(path: Path) -> dict[str, Any]:
     """A YAML mapping from ``path``, read safely: size-capped, no aliases, no tags."""
@@ -96,7 +111,8 @@ def load_yaml(path: Path) -> dict[str, Any]:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         problem = getattr(e, "problem", None)
-        why = f": {problem}" if problem == "aliases are not allowed" else ""
+        known = problem == "aliases are not allowed" or "appears twice" in str(problem)
+        why = f": {problem}" if known else ""
         raise BadInputError(str(path), f"not valid YAML{where}{why}") from None
     if not isinstance(doc, dict):
         raise BadInputError(str(path), "expected a mapping of option: value")

@@ -33,7 +33,6 @@ Policies, stated once:
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -43,11 +42,21 @@ from typing import Any
 
 import numpy as np
 
+from nas_surrogate.ask_tell import (
+    MAX_ASK,
+    MAX_STATE_BYTES,
+    STATE_FORMAT,
+    AskTell,
+    _decode,
+    _encode,
+    _int,
+    read_state,
+    state_digest,
+)
 from nas_surrogate.benchmarks.base import Benchmark
 from nas_surrogate.config import MAX_SEED
 from nas_surrogate.encodings import parse_feature_spec
 from nas_surrogate.errors import BadInputError
-from nas_surrogate.io import write_text_atomic
 from nas_surrogate.objectives.spec import parse_objectives
 from nas_surrogate.proxy_names import COST_COLUMNS, PROXY_NAMES
 from nas_surrogate.searchers import SearcherSpec, check_objectives, make_searcher
@@ -57,14 +66,9 @@ from nas_surrogate.spaces import SPACES, SearchSpace, get_space
 from nas_surrogate.spaces.base import EnumerableSpace
 from nas_surrogate.surrogates import check_features
 
-STATE_FORMAT = "nas-surrogate-optimizer/3"
 #: formats of earlier versions (/1: no digest; /2: a log replayed on load), refused
 #: with what to do
 OLD_FORMATS = ("nas-surrogate-optimizer/1", "nas-surrogate-optimizer/2")
-#: largest state file read back (bounds what a file can make us allocate)
-MAX_STATE_BYTES = 64 * 2**20
-#: most proposals one ask may request
-MAX_ASK = 10_000
 ProxyFn = Callable[[str], dict[str, float]]
 
 
@@ -117,14 +121,6 @@ def _per_arch(fn: ProxyFn, space: SearchSpace, names: Sequence[str]):
     return compute
 
 
-def _int(value: Any, name: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise BadInputError(name, f"must be an integer, got {value!r}")
-    if not low <= int(value) <= high:
-        raise BadInputError(name, f"must be in [{low}, {high}], got {value}")
-    return int(value)
-
-
 @dataclass(frozen=True)
 class ProxiesSource:
     """What ``proxies=`` was, as a state file records it (``config.proxies``): none, a
@@ -160,13 +156,24 @@ class ProxiesSource:
         return f"table:{self.benchmark}:{self.n_archs}{extra}"
 
 
-class Optimizer:
+class Optimizer(AskTell):
     """A searcher of the registry driven by ``ask``/``tell``; maximises unless
     ``maximize=False``. ``budget``: the evaluations planned, if known: ``ask`` proposes no
     more, and searchers that plan for it (random search with a ZC warm-up ranks a pool
     of the budget's size, training-free evolution) use it; None: the space's size.
     ``max_new_proxies``: with a proxy function, at most this many networks get new proxy
     scores per surrogate step (bo scores mutants of the best first)."""
+
+    def __new__(cls, space: object = "nasbench201", *args: Any, **kwargs: Any) -> Any:
+        """A user ``Space`` (or a mapping, or a ``.yaml`` path) makes a ``SpaceOptimizer``:
+        the same ask/tell, with configurations as dicts."""
+        if cls is Optimizer and not (isinstance(space, str) and space in SPACES):
+            from nas_surrogate.space_optimizer import SpaceOptimizer, as_space
+
+            named = isinstance(space, str) and not space.endswith((".yaml", ".yml"))
+            if not named and as_space(space) is not None:  # an unknown name: __init__ says
+                return SpaceOptimizer(space, *args, **kwargs)  # type: ignore[return-value]
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -298,13 +305,6 @@ class Optimizer:
         objs = parse_objectives(config["objectives"]) if config["objectives"] else []
         return objs, [parse_constraint(c) for c in config["constraints"]]
 
-    @property
-    def evaluated(self) -> list[str]:
-        """What ``tell`` takes per architecture: one value per evaluated objective and
-        evaluated constraint column, in this order (a dict by name works too)."""
-        view = self.problem.view
-        return list(view.evaluated) if view is not None else ["value"]
-
     @staticmethod
     def _describe(proxies: object) -> str:
         return str(ProxiesSource.of(proxies))
@@ -339,134 +339,6 @@ class Optimizer:
             raise BadInputError(name, "lists an architecture twice")
         return out
 
-    def _vectors(self, values: Sequence, n: int) -> list:
-        """One value per evaluated column and architecture (a sequence or a dict by name
-        each); a single column takes plain numbers as before."""
-        names = self.evaluated
-        if len(names) == 1:
-            flat = [v[names[0]] if isinstance(v, dict) and names[0] in v else v for v in values]
-            return self._values(flat, n)
-        if isinstance(values, (str, bytes)) or len(values) != n:
-            raise BadInputError("values", f"{len(values)} results for {n} archs")
-        out = []
-        for i, v in enumerate(values):
-            if isinstance(v, dict):
-                missing = [k for k in names if k not in v]
-                extra = [k for k in v if k not in names]
-                if missing or extra:
-                    raise BadInputError(
-                        f"values[{i}]", f"needs exactly {', '.join(names)} "
-                        f"(missing {missing}, unknown {extra})",
-                    )  # fmt: skip
-                v = [v[k] for k in names]
-            if isinstance(v, (str, bytes)) or not isinstance(v, (Sequence, np.ndarray)):
-                raise BadInputError(
-                    f"values[{i}]", f"expected {len(names)} values ({', '.join(names)})"
-                )
-            vals = self._values(list(v), len(names), f"values[{i}]")
-            out.append(vals)
-        return out
-
-    @staticmethod
-    def _values(values: Sequence, n: int, where: str = "values") -> list[float]:
-        values = list(np.asarray(values, dtype=object).reshape(-1)) if len(values) else []
-        if len(values) != n:
-            what = "archs" if where == "values" else "evaluated columns"
-            raise BadInputError(where, f"{len(values)} values for {n} {what}")
-        out = []
-        for i, v in enumerate(values):
-            if isinstance(v, bool) or not isinstance(v, (int, float, np.number)):
-                raise BadInputError(f"{where}[{i}]", f"not a number: {v!r}")
-            if not math.isfinite(float(v)):
-                raise BadInputError(
-                    f"{where}[{i}]", f"{v} is not finite (report a crashed evaluation with fail)"
-                )
-            out.append(float(v))
-        return out
-
-    # -- the interface ---------------------------------------------------------------
-    def ask(self, k: int = 1) -> list[str]:
-        """``k`` architectures to evaluate next (fewer only when the space runs out)."""
-        k = _int(k, "k", 1, MAX_ASK)
-        left = self.problem.budget - len(self._pending) - len(self._told)
-        ids = self._driver.ask(min(k, left)) if left > 0 else np.empty(0, dtype=np.int64)
-        self._pending.update(dict.fromkeys(ids.tolist()))
-        return self._format(ids)
-
-    def _check_pending(self, ids: list[int], archs: Sequence) -> None:
-        for i, cand in enumerate(ids):
-            if cand not in self._pending:
-                why = "was already told" if cand in self._told else "was never asked"
-                raise BadInputError(f"archs[{i}]", f"{archs[i]!r} {why} (results of other "
-                                    "archs go in with add)")  # fmt: skip
-
-    def tell(self, archs: Sequence, values: Sequence[float]) -> None:
-        """Results of asked architectures (higher is better unless ``maximize=False``)."""
-        ids = self._ids(archs)
-        vals = self._vectors(values, len(ids))
-        self._check_pending(ids, archs)
-        self._finish(ids, [self._signed(v) for v in vals])
-
-    def fail(self, archs: Sequence) -> None:
-        """Asked architectures whose evaluation crashed (no value)."""
-        ids = self._ids(archs)
-        self._check_pending(ids, archs)
-        self._finish(ids, [-math.inf] * len(ids))
-
-    def reserve(self, archs: Sequence) -> None:
-        """Architectures another worker is evaluating now (a RUNNING trial of another
-        process): never proposed here; their results come later with ``tell`` or
-        ``fail`` like those of asked ones."""
-        ids = [i for i in self._ids(archs) if i not in self._pending and i not in self._told]
-        ids = [i for i in ids if not self.problem.queried(np.array([i]))[0]]
-        if not ids:
-            return
-        self.problem.take(np.array(ids))
-        self._pending.update(dict.fromkeys(ids))
-
-    def add(self, archs: Sequence, values: Sequence[float]) -> None:
-        """Results obtained without asking; never proposed afterwards."""
-        ids = self._ids(archs)
-        vals = self._vectors(values, len(ids))
-        for i, cand in enumerate(ids):
-            if cand in self._pending or self.problem.queried(np.array([cand]))[0]:
-                raise BadInputError(f"archs[{i}]", f"{archs[i]!r} was asked: tell its result")
-        self.problem.take(np.array(ids))
-        self._finish(ids, [self._signed(v) for v in vals])
-
-    def _signed(self, value):
-        """A told value as the searcher sees it: the sign of ``maximize`` for one value;
-        a vector of raw values with objectives (their directions live in the view)."""
-        return self._sign * value if np.ndim(value) == 0 else np.asarray(value, dtype=float)
-
-    def _finish(self, ids: list[int], values: list) -> None:
-        self._driver.tell(ids, values)
-        for cand in ids:
-            self._pending.pop(cand, None)
-            self._told.add(cand)
-
-    # -- what it knows ----------------------------------------------------------------
-    @property
-    def pending(self) -> list[str]:
-        """Architectures asked and not told yet (after ``load``: evaluate them again)."""
-        return self._format(np.array(list(self._pending), dtype=np.int64))
-
-    @property
-    def history(self) -> list[tuple[str, float]] | list[tuple[str, dict[str, float]]]:
-        """(arch, value) of every result told or added, in order; with objectives
-        (arch, {objective or constraint column: value}), known ones included."""
-        if self.problem.view is not None:
-            return list(zip(*self._results()))
-        ids, values = self.problem.history()
-        return list(zip(self._format(ids), (self._sign * values).tolist()))
-
-    def _results(self) -> tuple[list[str], list[dict[str, float]]]:
-        ids, values = self.problem.evaluated_history()
-        self.problem.objectives_ready(ids)
-        cols = self.problem.view.values(ids, values)
-        rows = [{k: float(v[i]) for k, v in cols.items()} for i in range(len(ids))]
-        return self._format(ids), rows
-
     def known_values(self, arch: str) -> dict[str, float]:
         """The known objectives of one architecture (latency, params, a hardware look-up),
         computed by the proxy source if need be; {} without objectives."""
@@ -476,35 +348,6 @@ class Optimizer:
         ids = np.array(self._ids([arch]), dtype=np.int64)
         self.problem.objectives_ready(ids)
         return {n: float(view.column(n)[ids[0]]) for n in view.known}
-
-    @property
-    def best(self) -> tuple[str, float] | list[tuple[str, dict[str, float]]] | None:
-        """The best (arch, value) so far, or None before the first result. With several
-        objectives: the Pareto set of the feasible results, [(arch, {name: value})]."""
-        if not self.problem.n_queried:
-            return (
-                None if self.problem.view is None or len(self.problem.view.objectives) == 1 else []
-            )
-        view = self.problem.view
-        if view is not None:
-            from nas_surrogate.objectives import non_dominated
-
-            ids, values = self.problem.evaluated_history()
-            archs, rows = self._results()
-            ok = view.feasible(ids, values)
-            keep = np.flatnonzero(ok)
-            keep = keep[non_dominated(view.minimisation(ids[keep], values[keep]))]
-            front = [(archs[i], rows[i]) for i in keep]
-            if len(view.objectives) > 1:
-                return front
-            return front[0] if front else None
-        cand, value = self.problem.best()
-        return self._format(np.array([cand]))[0], self._sign * value
-
-    @property
-    def proxy_seconds(self) -> float:
-        """Seconds spent computing ZC proxies (measured for live proxies)."""
-        return float(self.problem.sim_seconds)
 
     # -- state --------------------------------------------------------------------------
     def state(self) -> dict:
@@ -528,11 +371,6 @@ class Optimizer:
             "driver": _encode(self._driver.snapshot()),
         }
         return {**doc, "digest": state_digest(doc)}
-
-    def save(self, path: str | Path) -> None:
-        """Write the state atomically (a reader never sees half a file), compact: it is
-        rewritten after every result."""
-        write_text_atomic(Path(path), json.dumps(self.state(), separators=(",", ":")) + "\n")
 
     @classmethod
     def load(cls, path: str | Path, proxies: ProxyFn | Benchmark | None = None) -> Optimizer:
@@ -621,52 +459,6 @@ class Optimizer:
         self._told = told
 
 
-def state_digest(doc: dict) -> str:
-    """SHA-256 of a state's every field (settings, the searcher's state, the told values, stored
-    proxy scores), canonical JSON: an edit anywhere changes it. A guard against edits and
-    mixing, not a signature: whoever can write the file can write a digest."""
-    import hashlib
-
-    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), allow_nan=True)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def read_state(path: Path) -> Any:
-    """The JSON document of a state file, size-capped; BadInputError if unreadable, or
-    not a regular file (a FIFO, a device, a link to ``/dev/zero``)."""
-    from nas_surrogate.io import read_regular
-
-    raw = read_regular(Path(path), MAX_STATE_BYTES, "an optimiser state")
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as e:
-        raise BadInputError(str(path), f"not an optimiser state ({e})") from None
-
-
-_NON_FINITE = {"-inf": -math.inf, "inf": math.inf, "nan": math.nan}
-
-
-def _encode(obj: Any) -> Any:
-    """JSON values with each non-finite float written as the text ``-inf``/``inf``/``nan``."""
-    if isinstance(obj, dict):
-        return {k: _encode(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_encode(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return "nan" if obj != obj else ("inf" if obj > 0 else "-inf")
-    return obj
-
-
-def _decode(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {k: _decode(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_decode(v) for v in obj]
-    if isinstance(obj, str) and obj in _NON_FINITE:
-        return _NON_FINITE[obj]
-    return obj
-
-
 class _StoredOnly:
     """Proxy source of a loaded optimiser whose function was not passed again: the
     stored scores serve; a network never scored before cannot be."""
@@ -675,3 +467,6 @@ class _StoredOnly:
         raise BadInputError(
             "proxies", "this state was made with a proxy function: pass it to load()"
         )
+
+
+__all__ = ["MAX_ASK", "MAX_STATE_BYTES", "Optimizer", "read_state", "state_digest"]
