@@ -13,6 +13,7 @@ other command's; the optimiser's defaults are ``Optimizer``'s own.
 from __future__ import annotations
 
 import inspect
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -49,7 +50,10 @@ class AskConfig:
 
     state: Path = setting(help=STATE_HELP, cli_type=Path)
     k: int = setting(1, "Proposals wanted.", flags=("-k",), low=1, high=10_000)
-    space: str | None = _given("Search space (default nasbench201).")
+    space: str | None = _given(
+        "Search space: a benchmark space's name (default nasbench201) or your own space's "
+        "YAML file (then each proposal prints as one JSON object per line)."
+    )
     searcher: str | None = _given("random, evolution, local_search, bo, ... (default bo)")
     features: str | None = _given("Surrogate features (default enc, or enc+zc with --benchmark).")
     surrogate: str | None = _given("Surrogate of bo / guided searchers.")
@@ -97,7 +101,7 @@ class AskConfig:
             from nas_surrogate.spaces.nb201 import format_nb201_string
 
             archs = [format_nb201_string(opt.space.parse(a)) for a in archs]
-        return archs, opt
+        return [a if isinstance(a, str) else json.dumps(a) for a in archs], opt
 
 
 @dataclass
@@ -105,7 +109,14 @@ class TellConfig:
     """Settings of ``tell``: results (or failures) of architectures, into ``state``."""
 
     state: Path = setting(help=STATE_HELP, cli_type=Path)
-    arch: list[str] = setting(help="An arch string (repeat).", cli_type=list[str])
+    arch: list[str] = setting(
+        help="An arch string (repeat).", cli_type=Optional[list[str]],  # noqa: UP045
+        default_factory=list,
+    )  # fmt: skip
+    config: list[str] = setting(
+        help="On your own space: a configuration as a JSON object (repeat), as ask prints it.",
+        cli_type=Optional[list[str]], default_factory=list,  # noqa: UP045
+    )  # fmt: skip
     value: list[float] | None = setting(
         None, "Its result (repeat, in order); with objectives, one per evaluated objective "
         "of each arch, arch by arch.", cli_type=Optional[list[float]],  # noqa: UP045
@@ -123,17 +134,36 @@ class TellConfig:
             raise BadInputError(f"--state {self.state}", "does not exist; start with ask")
         if self.fail and self.value:
             raise BadInputError("--fail", "takes no --value")
+        if bool(self.arch) == bool(self.config):
+            raise BadInputError("tell", "give --arch (benchmark spaces) or --config (your "
+                                "own space), one of the two")  # fmt: skip
+        archs = self.arch or [_json_config(c, i) for i, c in enumerate(self.config)]
         with exclusive(self.state):  # concurrent tells of one state keep every result
             opt = _open(self.state, self.data_dir, dict.fromkeys(OPTIMIZER_SETTINGS))
-            values = _per_arch(list(self.value or []), self.arch, opt.evaluated, self.fail)
+            if isinstance(opt.config["space"], dict) != bool(self.config):
+                flag = "--config" if self.config else "--arch"
+                raise BadInputError(flag, f"does not fit {self.state}: use --arch for a "
+                                    "benchmark space, --config for your own")  # fmt: skip
+            values = _per_arch(list(self.value or []), archs, opt.evaluated, self.fail)
             if self.fail:
-                opt.fail(self.arch)
+                opt.fail(archs)
             elif self.add:
-                opt.add(self.arch, values)
+                opt.add(archs, values)
             else:
-                opt.tell(self.arch, values)
+                opt.tell(archs, values)
             opt.save(self.state)
         return opt
+
+
+def _json_config(text: str, i: int) -> dict:
+    """One ``--config`` value: a JSON object (data, never evaluated)."""
+    try:
+        doc = json.loads(text)
+    except ValueError as e:
+        raise BadInputError(f"--config[{i}] {text!r}", f"not JSON ({e})") from None
+    if not isinstance(doc, dict):
+        raise BadInputError(f"--config[{i}] {text!r}", "must be a JSON object")
+    return doc
 
 
 def _per_arch(values: list[float], archs: list[str], evaluated: list[str], fail: bool) -> list:
@@ -192,6 +222,9 @@ def _open(state: Path, data_dir: str | None, given: dict[str, Any]):
         defaults = optimizer_defaults()
         settings = {k: (defaults[k] if v is None else v) for k, v in given.items()}
         tables = settings.pop("objective_data")
+        if _is_space_file(settings["space"]) and settings["benchmark"] is not None:
+            raise BadInputError("--benchmark", "reads a benchmark table; your own space "
+                                f"{settings['space']} has none")  # fmt: skip
         bench = _table(settings.pop("benchmark"), data_dir, tables)
         return Optimizer(**settings, proxies=bench)
     doc = read_state(state)  # size-capped, one line on a bad file
@@ -203,6 +236,8 @@ def _open(state: Path, data_dir: str | None, given: dict[str, Any]):
     stored = {k: config.get(k) for k in given if k not in ("benchmark", "objective_data")}
     stored["benchmark"], tables = _stored_tables(kind)
     stored["objective_data"] = tables
+    if _is_space_file(given.get("space")) and isinstance(stored.get("space"), dict):
+        _same_space(given.pop("space"), stored["space"], state)
     for name, value in given.items():
         if name == "objective_data" and value is not None:
             value = sorted(str(Path(v).resolve()) for v in value)
@@ -213,6 +248,20 @@ def _open(state: Path, data_dir: str | None, given: dict[str, Any]):
             )
     bench = _table(stored["benchmark"], data_dir, tables)
     return Optimizer.from_state(doc, bench, where=str(state))
+
+
+def _is_space_file(space: object) -> bool:
+    return isinstance(space, str) and space.endswith((".yaml", ".yml"))
+
+
+def _same_space(path: str, stored: dict, state: Path) -> None:
+    """BadInputError unless the space file declares the space the state was made with."""
+    from nas_surrogate.spaces.space import Space
+
+    if Space.from_yaml(path) != Space.from_dict(stored, where=f"{state} config.space"):
+        raise BadInputError(
+            f"--space {path}", f"differs from the space stored in {state}; use a new --state"
+        )
 
 
 def ask_cmd(**values: Any) -> None:
@@ -247,4 +296,6 @@ def tell_cmd(**values: Any) -> None:
         return
     if isinstance(best, tuple) and isinstance(best[1], dict):
         best = (best[0], next(iter(best[1].values())))
+    if best and isinstance(best[0], dict):
+        best = (json.dumps(best[0]), best[1])
     typer.echo(f"{n} results; best {best[1]:g} {best[0]}" if best else "no results")

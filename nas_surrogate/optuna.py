@@ -53,8 +53,11 @@ from nas_surrogate.config import MAX_SEED
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.objectives.spec import parse_objectives
 from nas_surrogate.optimizer import Optimizer
+from nas_surrogate.optuna_space import SpaceSampling
+from nas_surrogate.space_optimizer import SpaceOptimizer, as_space
 from nas_surrogate.spaces import SearchSpace, get_space
 from nas_surrogate.spaces.product import ProductSpace
+from nas_surrogate.spaces.space import Space
 
 MAXIMIZE = StudyDirection.MAXIMIZE
 
@@ -118,6 +121,26 @@ def suggest_arch(trial: optuna.Trial, space: str = "nasbench201") -> str:
     return arch
 
 
+#: a one-dimension space on which a define-by-run sampler's settings are checked up front
+_PROBE_SPACE = {"dimensions": {"x": {"type": "int", "low": 0, "high": 1}}}
+
+
+def _user_sampling(space, searcher, objectives, constraints_func, optimizer) -> SpaceSampling:
+    """The engine of a sampler on a user space (declared, or the study's own parameters);
+    its settings are checked now, not at the first trial."""
+    if objectives or constraints_func is not None:
+        raise BadInputError(
+            "objectives" if objectives else "constraints_func",
+            "several objectives and constraints run on benchmark spaces only (for now)",
+        )
+    declared = None if space is None else as_space(space)
+    if space is not None and declared is None:
+        raise BadInputError(f"space {space!r}", "not a Space, a mapping or a .yaml file")
+    settings = {"searcher": searcher, **optimizer}
+    SpaceOptimizer(declared or _PROBE_SPACE, **settings)
+    return SpaceSampling(declared, settings)
+
+
 #: tries to claim a network no other running trial holds, per trial
 MAX_CLAIMS = 8
 
@@ -137,7 +160,7 @@ class NASSampler(BaseSampler):
 
     def __init__(
         self,
-        space: str = "nasbench201",
+        space: str | Space | dict | None = None,
         searcher: str = "bo",
         *,
         objectives: list[str] | None = None,
@@ -147,6 +170,14 @@ class NASSampler(BaseSampler):
     ):
         if "maximize" in optimizer:
             raise BadInputError("maximize", "comes from the study's direction")
+        self._seed = int(optimizer.get("seed", 0))
+        self._random = RandomSampler(seed=self._seed)
+        self._user: SpaceSampling | None = None
+        self._constraints_func = constraints_func
+        self._lock = threading.Lock()
+        if space is None or not isinstance(space, str) or space.endswith((".yaml", ".yml")):
+            self._user = _user_sampling(space, searcher, objectives, constraints_func, optimizer)
+            return
         if n_constraints is None:
             n_constraints = 1 if constraints_func is not None else 0
         if isinstance(n_constraints, bool) or not isinstance(n_constraints, int):
@@ -163,8 +194,6 @@ class NASSampler(BaseSampler):
         self._n_constraints = n_constraints
         self._kwargs = {"space": space, "searcher": searcher, **optimizer}
         Optimizer(**self._settings(None))  # bad settings fail here, not at the first trial
-        self._seed = int(optimizer.get("seed", 0))
-        self._random = RandomSampler(seed=self._seed)
         self._opt: Optimizer | None = None
         self._synced: set[int] = set()  # trial numbers already told / added
         self._lock = threading.Lock()
@@ -196,7 +225,7 @@ class NASSampler(BaseSampler):
     @property
     def optimizer(self) -> Optimizer | None:
         """The ``Optimizer`` behind the sampler (None before the first trial)."""
-        return self._opt
+        return self._user.opt if self._user is not None else self._opt
 
     def reseed_rng(self) -> None:  # Optuna calls this in each worker process
         self._random.reseed_rng()
@@ -204,6 +233,8 @@ class NASSampler(BaseSampler):
     def infer_relative_search_space(
         self, study: Study, trial: FrozenTrial
     ) -> dict[str, BaseDistribution]:
+        if self._user is not None:
+            return self._user.search_space(study)
         return dict(arch_distributions(self._space))
 
     def sample_relative(
@@ -214,6 +245,10 @@ class NASSampler(BaseSampler):
         fixed = trial.system_attrs.get("fixed_params", {})
         if all(name in fixed for name in search_space):
             return {}  # an enqueued architecture: added when it finishes
+        if self._user is not None:
+            with self._lock:
+                self._user.settings["maximize"] = study.direction == MAXIMIZE
+                return self._user.sample(study, trial, lambda t: t.value)
         with self._lock:
             opt = self._optimizer(study, trial)
             self._sync(study, opt)
