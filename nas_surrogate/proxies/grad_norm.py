@@ -8,4 +8,5 @@ from nas_surrogate.proxies.base import loss_backward, weighted_layers
 
 def score(net, batch) -> float:
     loss_backward(net, batch)
-    return float(sum(m.weight.grad.norm() for m in weighted_layers(net)))
+    layers = [m for m in weighted_layers(net) if m.weight.grad is not None]  # unused: none
+    return float(sum(m.weight.grad.norm() for m in layers))

@@ -10,12 +10,12 @@ import math
 import torch
 from torch import nn
 
-from nas_surrogate.proxies.base import weighted_layers
+from nas_surrogate.proxies.base import BATCH_NORMS, weighted_layers
 
 
 def _drop_batchnorm(module: nn.Module) -> None:
     for name, child in module.named_children():
-        if isinstance(child, nn.BatchNorm2d):
+        if isinstance(child, BATCH_NORMS):
             setattr(module, name, nn.Identity())
         else:
             _drop_batchnorm(child)
@@ -32,6 +32,8 @@ def score(net, batch) -> float:
     x = torch.ones((1, *batch.images.shape[1:]), dtype=torch.float64, device=batch.images.device)
     net(x).sum().backward()
     total = sum(
-        float((m.weight.detach() * m.weight.grad).abs().sum()) for m in weighted_layers(net)
+        float((m.weight.detach() * m.weight.grad).abs().sum())
+        for m in weighted_layers(net)
+        if m.weight.grad is not None  # a layer the forward pass does not use
     )
     return math.log1p(total)
