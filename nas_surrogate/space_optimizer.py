@@ -139,7 +139,9 @@ class SpaceOptimizer(AskTell):
         doc = {
             "format": STATE_FORMAT,
             "config": self.config,
-            "proxies": _encode({"ids": ids, "scores": scores, "seconds": seconds}),
+            "proxies": _encode(
+                {"ids": ids.tolist(), "scores": scores.tolist(), "seconds": seconds.tolist()}
+            ),
             "pending": list(self._pending),
             "told": sorted(self._told),
             "problem": _encode(self.problem.snapshot()),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -58,8 +59,9 @@ def _from_arrays(name: str, x: np.ndarray, y: np.ndarray) -> Dataset:
     rest, test = train_test_split(idx, test_size=0.2, stratify=y, random_state=SPLIT_SEED)
     train, val = train_test_split(rest, test_size=0.25, stratify=y[rest], random_state=SPLIT_SEED)
     x = x.astype(np.float32)
-    mean = x[train].mean(axis=(0, 2, 3), keepdims=True)
-    std = x[train].std(axis=(0, 2, 3), keepdims=True) + 1e-6
+    axes = (0, *range(2, x.ndim))  # per channel (images, sequences) or per feature (tables)
+    mean = x[train].mean(axis=axes, keepdims=True)
+    std = x[train].std(axis=axes, keepdims=True) + 1e-6
     x = (x - mean) / std  # standardised with training statistics only
 
     def t(a: np.ndarray, rows: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
@@ -71,8 +73,10 @@ def _from_arrays(name: str, x: np.ndarray, y: np.ndarray) -> Dataset:
     )  # fmt: skip
 
 
-def load_dataset(spec: str) -> Dataset:
-    """``digits`` or a path to an ``.npz`` with ``x`` (N, C, H, W) and ``y`` (N,)."""
+def load_dataset(spec: str, any_shape: bool = False) -> Dataset:
+    """``digits`` or a path to an ``.npz`` with ``x`` (N, C, H, W) and ``y`` (N,);
+    ``any_shape``: ``x`` may be (N, ...) of any rank >= 2 (a user's own model: images,
+    sequences (N, C, L), tables (N, F))."""
     if spec == "digits":
         from sklearn.datasets import load_digits
 
@@ -94,15 +98,22 @@ def load_dataset(spec: str) -> Dataset:
         raise
     except (OSError, ValueError, EOFError) as e:
         raise BadInputError(where, f"not a readable .npz ({e})") from None
-    if x.ndim != 4 or not np.issubdtype(x.dtype, np.floating):
-        raise BadInputError(where, f"x must be float (N, C, H, W), got {x.dtype} {x.shape}")
+    if not np.issubdtype(x.dtype, np.floating) or x.ndim < 2 or (x.ndim != 4 and not any_shape):
+        shape = "(N, ...)" if any_shape else "(N, C, H, W)"
+        raise BadInputError(where, f"x must be float {shape}, got {x.dtype} {x.shape}")
     if not np.isfinite(x).all():
         raise BadInputError(where, "x holds NaN or infinite values")
     if y.shape != (len(x),) or not np.issubdtype(y.dtype, np.integer):
         raise BadInputError(where, f"y must be {len(x)} integer labels, got {y.dtype} {y.shape}")
-    if min(x.shape[2:]) < 4 or x.shape[1] > 64:
+    if not any_shape and (min(x.shape[2:]) < 4 or x.shape[1] > 64):
         raise BadInputError(where, f"images must be at least 4x4 with <= 64 channels: {x.shape}")
     return _from_arrays(path.name, x, y)
+
+
+@lru_cache(maxsize=2)
+def cached_dataset(spec: str, any_shape: bool = False) -> Dataset:
+    """``load_dataset``, once per process (a Dask worker trains many networks)."""
+    return load_dataset(spec, any_shape)
 
 
 @dataclass(frozen=True)
@@ -138,13 +149,44 @@ def train_network(
     from nas_surrogate.proxies.network import build
 
     t = time.perf_counter()
-    gen = torch.Generator().manual_seed(seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         net = build(arch, data.n_classes, data.in_channels, **(network or {}))
+    return train_model(net, data, epochs, seed, batch_size, lr, device, started=t)
+
+
+#: optimisers the default trainer offers (``--optimizer``)
+OPTIMIZERS = ("sgd", "adam", "adamw")
+
+
+def train_model(
+    net: torch.nn.Module,
+    data: Dataset,
+    epochs: int,
+    seed: int,
+    batch_size: int = 64,
+    lr: float = 0.1,
+    device: str = "cpu",
+    optimizer: str = "sgd",
+    weight_decay: float = 5e-4,
+    started: float | None = None,
+) -> TrainResult:
+    """Train ``net`` (any classifier: logits (B, n_classes)) with the default trainer:
+    ``optimizer`` (SGD with Nesterov momentum, Adam or AdamW) and a cosine schedule;
+    the batch order comes from ``seed`` on the CPU."""
+    t = time.perf_counter() if started is None else started
+    gen = torch.Generator().manual_seed(seed)
     net = net.to(device)
     x_train, y_train = data.x_train.to(device), data.y_train.to(device)
-    opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    params = net.parameters()
+    if optimizer == "sgd":
+        opt = torch.optim.SGD(params, lr=lr, momentum=0.9, nesterov=True, weight_decay=weight_decay)
+    elif optimizer == "adam":
+        opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    elif optimizer == "adamw":
+        opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    else:
+        raise BadInputError("--optimizer", f"{optimizer!r} is not one of {', '.join(OPTIMIZERS)}")
     steps = epochs * -(-len(data.x_train) // batch_size)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(steps, 1))
     for _ in range(epochs):

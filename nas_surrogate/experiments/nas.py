@@ -43,12 +43,23 @@ class NasConfig:
     out: str = setting(
         help="Results folder (resumed when rerun with the same settings).", flags=("--out", "-o")
     )
-    space: str = setting("nasbench201", "Search space (its networks are built and trained).")
+    space: str = setting(
+        "nasbench201", "Search space: nasbench201 (its cells are built and trained) or your "
+        "own space's YAML file (with --model)."
+    )  # fmt: skip
+    model: str | None = setting(
+        None, "Your model family on your own --space: package.module:function or "
+        "file.py:function, called build(config, input_shape, n_classes) -> nn.Module.",
+        cli_type=Optional[str],  # noqa: UP045
+    )  # fmt: skip
     dataset: str = setting(
         "digits", "'digits' (scikit-learn, 1,797 8x8 images) or an .npz with x (N,C,H,W), y."
     )
     searcher: str = setting("bo", "random, evolution, local_search, bo (':guided' variants).")
-    features: str = setting("onehot+zc", "Surrogate features; zc proxies are computed live.")
+    features: str | None = setting(
+        None, "Surrogate features; zc proxies are computed live (default onehot+zc on "
+        "nasbench201, enc+zc on your own space).", cli_type=Optional[str],  # noqa: UP045
+    )  # fmt: skip
     surrogate: str | None = setting(
         None,
         "Surrogate (default: bo's ensemble).",
@@ -56,6 +67,13 @@ class NasConfig:
     )
     budget: int = setting(NAS_BUDGET, "Networks to train.", low=1, high=100_000)
     epochs: int = setting(5, "Training epochs per network.", low=1, high=10_000)
+    lr: float = setting(0.1, "Learning rate of the default trainer (cosine schedule).",
+                        low=1e-8, high=10.0)  # fmt: skip
+    batch_size: int = setting(64, "Training batch size.", low=1, high=65_536)
+    optimizer: str = setting("sgd", "Optimiser of the default trainer.",
+                             choices=("sgd", "adam", "adamw"))  # fmt: skip
+    weight_decay: float = setting(5e-4, "Weight decay of the default trainer.", low=0.0,
+                                  high=1.0)  # fmt: skip
     seed: int = setting(0, "Seed of every random choice.", low=0, high=MAX_SEED)
     channels: int = setting(
         16, "Channels of the first stage of the NB201 skeleton.", low=1, high=512
@@ -90,10 +108,23 @@ class NasConfig:
         default_factory=list,
     )
 
+    def __post_init__(self) -> None:
+        from nas_surrogate.experiments.nas_space import is_space_file
+
+        if self.features is None:
+            self.features = "enc+zc" if is_space_file(self.space) else "onehot+zc"
+
     def validate(self, source: str | None = None) -> None:
         """BadInputError for a setting of the wrong type or out of range, before any work;
         it names the CLI option, or ``FILE: key`` for a YAML ``source``."""
+        from nas_surrogate.experiments.nas_space import is_space_file
+
         validate(self, source)
+        if self.model is not None and not is_space_file(self.space):
+            raise BadInputError(
+                f"{source}: model" if source else "--model",
+                f"builds your own --space's configurations, not {self.space}'s",
+            )
         if not self.out:
             raise BadInputError(
                 f"{source}: out" if source else "--out", "a results folder is required"
@@ -118,7 +149,25 @@ class NasConfig:
             data = {"digits": f"scikit-learn {sklearn.__version__}"}
         else:
             data = file_digests([self.dataset])
+        from nas_surrogate.experiments.nas_space import is_space_file
+
+        if is_space_file(self.space):  # the space file and the model's source are inputs too
+            data["space"] = file_digests([self.space])
+            data["model"] = _model_digest(self.model)
         return {**settings, "results_format": RESULTS_FORMAT, "data": data}
+
+
+def _model_digest(spec: str | None) -> dict:
+    """Digest of the file that defines the user's builder (a changed model is a new run)."""
+    import inspect
+
+    from nas_surrogate.experiments.fingerprint import file_digests
+    from nas_surrogate.models import load_builder
+
+    if not spec:
+        return {}
+    source = inspect.getsourcefile(load_builder(spec))
+    return file_digests([source]) if source else {}
 
 
 def resolve_device(device: str, where: str = "--device") -> str:
@@ -158,12 +207,18 @@ def run_nas(config: NasConfig, progress: bool = True, source: str | None = None)
     parallel = config.workers > 1 or config.scheduler is not None
     cluster = Cluster(config.workers, config.scheduler) if parallel else None  # reachable?
     job = TrainJob(config.space, config.dataset, config.epochs, config.seed,
-                   config.channels, config.cells, device)  # fmt: skip
+                   config.channels, config.cells, device, model=config.model or "",
+                   lr=config.lr, batch_size=config.batch_size, optimizer=config.optimizer,
+                   weight_decay=config.weight_decay)  # fmt: skip
     try:
         out = Path(config.out)
         prepare_out_dir(out, "nas", config.fingerprint())
         state = out / "optimizer.json"
         opt = Optimizer.load(state, proxies) if state.exists() else fresh
+        if state.exists() and fresh is not opt and hasattr(fresh, "opt"):
+            from nas_surrogate.experiments.nas_space import JsonArchs
+
+            opt = JsonArchs(opt)
         store = ResultsStore(out / "results.csv", ["arch"], order_by=["step"])  # as finished
         t0 = time.perf_counter()
         try:
@@ -196,6 +251,16 @@ def _optimizer(config: NasConfig, device: str):
     from nas_surrogate.searchers import SearcherSpec
     from nas_surrogate.training import load_dataset
 
+    settings = dict(
+        searcher=config.searcher, features=config.features,
+        surrogate=config.surrogate if SearcherSpec.parse(config.searcher).uses_surrogate else None,
+        seed=config.seed, budget=config.budget, max_new_proxies=config.max_new_proxies,
+        objectives=config.objectives or None,
+    )  # fmt: skip
+    from nas_surrogate.experiments.nas_space import is_space_file, user_optimizer
+
+    if is_space_file(config.space):
+        return user_optimizer(config, device, settings)
     data = load_dataset(config.dataset)
     network = {"channels": config.channels, "n_cells": config.cells}
     gen = torch.Generator().manual_seed(config.seed)
@@ -205,13 +270,7 @@ def _optimizer(config: NasConfig, device: str):
         batch, space=config.space, seed=config.seed, network=network,
         n_jobs=1 if device != "cpu" else config.n_jobs,  # one process owns the GPU
     )  # fmt: skip
-    settings = dict(
-        space=config.space, searcher=config.searcher, features=config.features,
-        surrogate=config.surrogate if SearcherSpec.parse(config.searcher).uses_surrogate else None,
-        seed=config.seed, budget=config.budget, max_new_proxies=config.max_new_proxies,
-        objectives=config.objectives or None,
-    )  # fmt: skip
-    return Optimizer(**settings, proxies=proxies), proxies
+    return Optimizer(space=config.space, **settings, proxies=proxies), proxies
 
 
 class _Run:

@@ -23,7 +23,6 @@ import uuid
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
 from nas_surrogate.errors import BadInputError
 
@@ -47,13 +46,17 @@ class TrainJob:
     device: str
     threads: int = 1  # torch threads per training
     topic: str = ""  # the run's event topic on the cluster (counts started trainings)
+    model: str = ""  # the user's builder (package.module:function) on a user space
+    lr: float = 0.1
+    batch_size: int = 64
+    optimizer: str = "sgd"
+    weight_decay: float = 5e-4
 
 
-@lru_cache(maxsize=2)
-def _dataset(spec: str):
-    from nas_surrogate.training import load_dataset
+def _dataset(spec: str, any_shape: bool = False):
+    from nas_surrogate.training import cached_dataset
 
-    return load_dataset(spec)
+    return cached_dataset(spec, any_shape)
 
 
 def arch_seed(seed: int, arch: str) -> int:
@@ -81,9 +84,14 @@ def train_one(arch: str, job: TrainJob) -> dict:
         threads = torch.get_num_threads()
         torch.set_num_threads(job.threads)
         try:
+            if job.model:  # the user's own model family
+                from nas_surrogate.experiments.nas_space import train_config
+
+                return train_config(arch, job, arch_seed(job.seed, arch))
             r = train_network(
                 get_space(job.space).parse(arch), _dataset(job.dataset), job.epochs,
-                arch_seed(job.seed, arch), network, device=job.device,
+                arch_seed(job.seed, arch), network, batch_size=job.batch_size, lr=job.lr,
+                device=job.device,
             )  # fmt: skip
         finally:
             torch.set_num_threads(threads)

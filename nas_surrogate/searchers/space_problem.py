@@ -244,6 +244,16 @@ class SpaceProblem:
     def _enc_width(self) -> int:
         return len(self.space.feature_names)
 
+    def _known_names(self) -> list[str]:
+        """The source's proxy names: declared (``zc:a,b``, a source's ``names``) or, for a
+        plain function, those its first answer gives (computed for a told configuration,
+        which the surrogate's fit needs anyway)."""
+        if self.proxy_names is None and hasattr(self._source, "names"):
+            self.proxy_names = list(self._source.names)
+        if self.proxy_names is None and self.trajectory.rows:
+            self._compute([self.trajectory.rows[0]])
+        return list(self.proxy_names or [])
+
     @property
     def preprocessor_spec(self) -> Features:
         """Column layout for the surrogate's preprocessor (ZC columns imputed)."""
@@ -251,7 +261,7 @@ class SpaceProblem:
         names = list(self.space.feature_names)
         n_zc = 0
         if self.uses_zc:
-            wanted = list(self._spec.proxies or self.proxy_names or [])  # type: ignore[union-attr]
+            wanted = list(self._spec.proxies or self._known_names())  # type: ignore[union-attr]
             n_zc = len(wanted)
             names += [f"zc:{p}" for p in wanted]
         zc = np.arange(enc, enc + n_zc)
@@ -286,13 +296,13 @@ class SpaceProblem:
         keep = np.concatenate([ids[known], fresh[:limit]])
         return ids[np.isin(ids, keep)]
 
-    def known_proxies(self) -> tuple[list[int], list[list[float]], list[list[float]]]:
-        ids = sorted(self._scores)
-        return (
-            ids,
-            [self._scores[i][0].tolist() for i in ids],
-            [self._scores[i][1].tolist() for i in ids],
-        )
+    def known_proxies(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(ids, scores, seconds) of the configurations whose proxies are known."""
+        ids = np.array(sorted(self._scores), dtype=np.int64)
+        width = len(self.proxy_names or [])
+        scores = np.array([self._scores[i][0] for i in ids.tolist()]).reshape(len(ids), width)
+        seconds = np.array([self._scores[i][1] for i in ids.tolist()]).reshape(len(ids), width)
+        return ids, scores, seconds
 
     def set_proxies(self, ids: Sequence[int], scores: Sequence, seconds: Sequence) -> None:
         width = len(self.proxy_names or [])
