@@ -1,12 +1,25 @@
-"""Proxies per network and training seconds per epoch on a device: one command for a
-GPU run.
+"""Training and proxy speed of a user's own model family on CPU vs GPU: one command for
+a GPU run.
 
-    python benchmarks/device_speed.py --device cpu|cuda|auto [--archs 20 --epochs 2]
+    python benchmarks/device_speed.py --devices cpu,cuda [--configs 6 --images 20000]
+        [--workers 1,2,4] [--out docs/device_speed.md]
 
-Scores ``--archs`` random NB201 cells with the 13 proxies plus ``latency`` (the skeleton
-``nas`` trains: 16 channels, 1 cell per stage, a 64-image digits batch) and trains
-``--archs`` // 4 of them for ``--epochs`` on digits; prints the median seconds per
-network and per proxy, and per training epoch.
+The task is CIFAR-sized and synthetic (3x32x32 inputs, 10 classes, ``--images`` of them,
+seeded; a speed test, not an accuracy test). The model family is the user-model path of
+``nas``: ``examples/digits_cnn/space.yaml`` (1-8 conv blocks, per-block width, kernel and
+pooling) built by ``examples/digits_cnn/model.py:build``, on ``--configs`` configurations
+drawn with seed 0, the same on every device. Per device it measures:
+
+- training: images per second of ``training.train_model`` (the default trainer, batch
+  ``--batch-size``), one epoch per configuration over the training split; on the CPU
+  with every core as torch threads (the strongest CPU baseline: one training at a time
+  on all cores);
+- proxies: ``ModelProxies`` (the 13 proxies and latency) per configuration;
+- ``nas --workers N`` on the device for each N of ``--workers``: random search, one
+  epoch per network, ``4 N`` networks, wall time and training images per second of the
+  whole run (Dask local cluster; on one GPU the N workers share it).
+
+Writes a markdown page (``--out``) and prints it.
 """
 
 from __future__ import annotations
@@ -15,49 +28,169 @@ import argparse
 import datetime
 import os
 import platform
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SPACE = ROOT / "examples" / "digits_cnn" / "space.yaml"
+MODEL = f"{ROOT / 'examples' / 'digits_cnn' / 'model.py'}:build"
+
+
+def synthetic_task(path: Path, images: int) -> None:
+    """A seeded CIFAR-sized classification set: class-dependent means plus noise."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 10, images)
+    centres = rng.normal(size=(10, 3, 32, 32)).astype(np.float32)
+    x = centres[y] + rng.normal(size=(images, 3, 32, 32)).astype(np.float32) * 2.0
+    np.savez(path, x=x.astype(np.float32), y=y.astype(np.int64))
+
+
+def _sync(device: str) -> None:
+    import torch
+
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def train_speed(configs: list[dict], data, device: str, batch_size: int) -> dict:
+    """Images per second of one epoch per configuration (after a warm-up one)."""
+    import torch
+
+    from nas_surrogate.models import build_model, load_builder
+    from nas_surrogate.training import train_model
+
+    build = load_builder(MODEL)
+    shape, n = tuple(data.x_train.shape[1:]), data.n_classes
+    warm = build_model(build, configs[0], shape, n, "model")
+    train_model(warm, data, 1, 0, batch_size=batch_size, lr=1e-3, device=device,
+                optimizer="adam")  # fmt: skip
+    _sync(device)
+    seconds = []
+    for i, config in enumerate(configs):
+        torch.manual_seed(i)
+        net = build_model(build, config, shape, n, "model")
+        t = time.perf_counter()
+        train_model(net, data, 1, i, batch_size=batch_size, lr=1e-3, device=device,
+                    optimizer="adam")  # fmt: skip
+        _sync(device)
+        seconds.append(time.perf_counter() - t)
+    return {"images_per_s": len(configs) * len(data.x_train) / sum(seconds),
+            "s_per_epoch": float(np.median(seconds))}  # fmt: skip
+
+
+def proxy_speed(configs: list[dict], data, device: str) -> dict:
+    from nas_surrogate.models import load_builder
+    from nas_surrogate.proxies.base import Batch
+    from nas_surrogate.proxies.model import ModelProxies
+
+    batch = Batch(data.x_train[:64], data.y_train[:64], data.n_classes)
+    proxies = ModelProxies(load_builder(MODEL), batch, device=device)
+    proxies.compute(configs[:1])  # warm-up (CUDA context, kernels)
+    t = time.perf_counter()
+    scores, _ = proxies.compute(configs[1:])
+    _sync(device)
+    wall = time.perf_counter() - t
+    finite = float(np.isfinite(scores).mean())
+    return {"s_per_config": wall / max(len(configs) - 1, 1), "finite": finite}
+
+
+def nas_speed(dataset: Path, device: str, workers: int, batch_size: int, out: Path) -> dict:
+    from nas_surrogate.experiments.nas import NasConfig, run_nas
+
+    budget = 4 * workers
+    config = NasConfig(out=str(out), space=str(SPACE), model=MODEL, dataset=str(dataset),
+                       searcher="random", features="enc", budget=budget, epochs=1,
+                       device=device, workers=workers, batch_size=batch_size,
+                       optimizer="adam", lr=1e-3)  # fmt: skip
+    t = time.perf_counter()
+    summary = run_nas(config, progress=False)
+    wall = time.perf_counter() - t
+    from nas_surrogate.training import cached_dataset
+
+    n_train = len(cached_dataset(str(dataset), True).x_train)
+    return {"networks": summary["trained"], "wall_s": wall,
+            "images_per_s": summary["trained"] * n_train / wall}  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--archs", type=int, default=20)
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--devices", default="cpu")
+    parser.add_argument("--configs", type=int, default=6)
+    parser.add_argument("--images", type=int, default=20_000)
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--nas-devices", default="", help="devices for the --workers runs")
+    parser.add_argument("--out", default=None)
     args = parser.parse_args()
     import torch
 
     from nas_surrogate.experiments.nas import resolve_device
-    from nas_surrogate.proxies import PROXIES, Batch, compute_proxies
-    from nas_surrogate.spaces import get_space
-    from nas_surrogate.training import load_dataset, train_network
+    from nas_surrogate.spaces.space import Space
+    from nas_surrogate.training import cached_dataset
 
-    device = resolve_device(args.device)
-    torch.set_num_threads(1)
-    space = get_space("nasbench201")
-    archs = space.sample(args.archs, np.random.default_rng(0))
-    data = load_dataset("digits")
-    batch = Batch(data.x_train[:64].to(device), data.y_train[:64].to(device), data.n_classes)
-    names = [*PROXIES.names(), "latency"]
-    network = {"channels": 16, "n_cells": 1}
-    t = time.perf_counter()
-    _, seconds = compute_proxies(archs, names, batch=batch, network=network, device=device)
-    wall = time.perf_counter() - t
-    per_epoch = []
-    for arch in archs[: max(1, args.archs // 4)]:
-        r = train_network(arch, data, args.epochs, 0, network, device=device)
-        per_epoch.append(r.seconds / args.epochs)
-    print(f"Printed by `python benchmarks/device_speed.py --device {args.device}` on "
-          f"{datetime.date.today()}, {platform.machine()}, {os.cpu_count()} cores, device "
-          f"{device}{' (' + torch.cuda.get_device_name() + ')' if device != 'cpu' else ''}, "
-          "one torch thread.\n")  # fmt: skip
-    print(f"proxies: {wall / len(archs):.3f} s per network for all {len(names)} "
-          f"({len(archs)} networks)")  # fmt: skip
-    for j, name in enumerate(names):
-        print(f"  {name:10s} {np.nanmedian(seconds[:, j]):.4f} s")
-    print(f"training: {np.median(per_epoch):.2f} s per epoch on digits ({len(data.x_train)} "
-          f"training images; {len(per_epoch)} networks)")  # fmt: skip
+    t0 = time.perf_counter()
+    tmp = Path(tempfile.mkdtemp())
+    dataset = tmp / "cifar_sized.npz"
+    synthetic_task(dataset, args.images)
+    data = cached_dataset(str(dataset), True)
+    configs = Space.from_yaml(SPACE).sample(args.configs, np.random.default_rng(0))
+    cores = os.cpu_count() or 1
+    rows, nas_rows = [], []
+    for name in args.devices.split(","):
+        device = resolve_device(name)
+        torch.set_num_threads(cores if device == "cpu" else 1)
+        if device.startswith("cuda"):
+            torch.backends.cudnn.benchmark = True
+        rows.append((device, train_speed(configs, data, device, args.batch_size),
+                     proxy_speed(configs, data, device)))  # fmt: skip
+        print(rows[-1], flush=True)
+    for name in [d for d in args.nas_devices.split(",") if d]:
+        device = resolve_device(name)
+        for workers in (int(w) for w in args.workers.split(",")):
+            r = nas_speed(dataset, device, workers, args.batch_size, tmp / f"nas-{name}-{workers}")
+            nas_rows.append((device, workers, r))
+            print(nas_rows[-1], flush=True)
+    gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else "none"
+    lines = [
+        "# Training and proxy speed of your own model on CPU and GPU",
+        "",
+        f"Printed by `python benchmarks/device_speed.py --devices {args.devices} --configs "
+        f"{args.configs} --images {args.images} --batch-size {args.batch_size}"
+        + (f" --nas-devices {args.nas_devices} --workers {args.workers}" if nas_rows else "")
+        + f"` on {datetime.date.today()}: {platform.machine()}, {cores} CPU cores, GPU {gpu}, "
+        f"torch {torch.__version__}; {time.perf_counter() - t0:.0f} s in all.",
+        "",
+        f"Task: synthetic, CIFAR-sized (3x32x32, 10 classes, {args.images} images, "
+        f"{len(data.x_train)} in the training split). Models: {args.configs} configurations "
+        "of `examples/digits_cnn/space.yaml` (seed 0), built by its `model.py`. Training: "
+        f"one epoch each, Adam, batch {args.batch_size}; the CPU uses all {cores} cores as "
+        "torch threads. Proxies: `ModelProxies`, the 13 proxies and latency, a 64-image batch.",
+        "",
+        "| device | training images/s | s per epoch (median) | proxies s per config |",
+        "|---|---|---|---|",
+    ]
+    for device, tr, px in rows:
+        lines.append(f"| {device} | {tr['images_per_s']:,.0f} | {tr['s_per_epoch']:.2f} | "
+                     f"{px['s_per_config']:.3f} |")  # fmt: skip
+    if len(rows) > 1:
+        base_t, base_p = rows[0][1]["images_per_s"], rows[0][2]["s_per_config"]
+        for device, tr, px in rows[1:]:
+            lines += ["", f"{device} vs {rows[0][0]}: training {tr['images_per_s'] / base_t:.1f}x, "
+                      f"proxies {base_p / px['s_per_config']:.1f}x."]  # fmt: skip
+    if nas_rows:
+        lines += ["", "`nas --workers N` (random search, 4N networks, one epoch each, Dask "
+                  "local cluster):", "", "| device | workers | networks | wall s | "
+                  "training images/s |", "|---|---|---|---|---|"]  # fmt: skip
+        for device, workers, r in nas_rows:
+            lines.append(f"| {device} | {workers} | {r['networks']} | {r['wall_s']:.1f} | "
+                         f"{r['images_per_s']:,.0f} |")  # fmt: skip
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text)
 
 
 if __name__ == "__main__":
