@@ -55,7 +55,7 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def train_speed(configs: list[dict], data, device: str, batch_size: int) -> dict:
+def train_speed(configs: list[dict], data, device: str, batch_size: int, precision: str) -> dict:
     """Images per second of one epoch per configuration (after a warm-up one)."""
     import torch
 
@@ -66,7 +66,7 @@ def train_speed(configs: list[dict], data, device: str, batch_size: int) -> dict
     shape, n = tuple(data.x_train.shape[1:]), data.n_classes
     warm = build_model(build, configs[0], shape, n, "model")
     train_model(warm, data, 1, 0, batch_size=batch_size, lr=1e-3, device=device,
-                optimizer="adam")  # fmt: skip
+                optimizer="adam", precision=precision)  # fmt: skip
     _sync(device)
     seconds = []
     for i, config in enumerate(configs):
@@ -74,7 +74,7 @@ def train_speed(configs: list[dict], data, device: str, batch_size: int) -> dict
         net = build_model(build, config, shape, n, "model")
         t = time.perf_counter()
         train_model(net, data, 1, i, batch_size=batch_size, lr=1e-3, device=device,
-                    optimizer="adam")  # fmt: skip
+                    optimizer="adam", precision=precision)  # fmt: skip
         _sync(device)
         seconds.append(time.perf_counter() - t)
     return {"images_per_s": len(configs) * len(data.x_train) / sum(seconds),
@@ -142,11 +142,12 @@ def main() -> None:
     for name in args.devices.split(","):
         device = resolve_device(name)
         torch.set_num_threads(cores if device == "cpu" else 1)
-        if device.startswith("cuda"):
-            torch.backends.cudnn.benchmark = True
-        rows.append((device, train_speed(configs, data, device, args.batch_size),
-                     proxy_speed(configs, data, device)))  # fmt: skip
-        print(rows[-1], flush=True)
+        proxies = proxy_speed(configs, data, device)
+        for precision in ("auto", "fp32") if device != "cpu" else ("fp32",):
+            label = f"{device} ({'bf16 autocast' if precision == 'auto' else 'fp32'})"
+            rows.append((label, train_speed(configs, data, device, args.batch_size, precision),
+                         proxies))  # fmt: skip
+            print(rows[-1], flush=True)
     for name in [d for d in args.nas_devices.split(",") if d]:
         device = resolve_device(name)
         for workers in (int(w) for w in args.workers.split(",")):
@@ -167,7 +168,9 @@ def main() -> None:
         f"{len(data.x_train)} in the training split). Models: {args.configs} configurations "
         "of `examples/digits_cnn/space.yaml` (seed 0), built by its `model.py`. Training: "
         f"one epoch each, Adam, batch {args.batch_size}; the CPU uses all {cores} cores as "
-        "torch threads. Proxies: `ModelProxies`, the 13 proxies and latency, a 64-image batch.",
+        "torch threads; on CUDA with the default `--precision auto` (bf16 autocast, "
+        "channels-last images) and with fp32. Proxies: `ModelProxies`, the 13 proxies and "
+        "latency, a 64-image batch, fp32, measured once per device.",
         "",
         "| device | training images/s | s per epoch (median) | proxies s per config |",
         "|---|---|---|---|",

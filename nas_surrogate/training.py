@@ -123,9 +123,10 @@ class TrainResult:
     seconds: float
 
 
-def _accuracy(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+def _accuracy(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, bf16: bool = False) -> float:
     net.eval()
-    with torch.no_grad():
+    kind = x.device.type
+    with torch.no_grad(), torch.autocast(kind, torch.bfloat16, enabled=bf16):
         correct = sum(
             int((net(x[i : i + 512]).argmax(1) == y[i : i + 512]).sum())
             for i in range(0, len(x), 512)
@@ -142,6 +143,7 @@ def train_network(
     batch_size: int = 64,
     lr: float = 0.1,
     device: str = "cpu",
+    precision: str = "auto",
 ) -> TrainResult:
     """Train one network from scratch on ``device``; validation and test accuracy (%) at
     the end. The initial weights and the batch order come from ``seed`` on the CPU, so a
@@ -152,11 +154,15 @@ def train_network(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         net = build(arch, data.n_classes, data.in_channels, **(network or {}))
-    return train_model(net, data, epochs, seed, batch_size, lr, device, started=t)
+    return train_model(
+        net, data, epochs, seed, batch_size, lr, device, started=t, precision=precision
+    )
 
 
 #: optimisers the default trainer offers (``--optimizer``)
 OPTIMIZERS = ("sgd", "adam", "adamw")
+#: arithmetic of the default trainer (``--precision``)
+PRECISIONS = ("auto", "fp32", "bf16")
 
 
 def train_model(
@@ -170,14 +176,24 @@ def train_model(
     optimizer: str = "sgd",
     weight_decay: float = 5e-4,
     started: float | None = None,
+    precision: str = "auto",
 ) -> TrainResult:
     """Train ``net`` (any classifier: logits (B, n_classes)) with the default trainer:
     ``optimizer`` (SGD with Nesterov momentum, Adam or AdamW) and a cosine schedule;
-    the batch order comes from ``seed`` on the CPU."""
+    the batch order comes from ``seed`` on the CPU. ``precision``: ``fp32``, ``bf16``
+    (autocast) or ``auto``: bf16 autocast and channels-last images on CUDA, where small
+    convolutional networks otherwise leave the GPU mostly idle, fp32 on the CPU."""
+    if precision not in PRECISIONS:
+        raise BadInputError("--precision", f"{precision!r} is not one of {', '.join(PRECISIONS)}")
     t = time.perf_counter() if started is None else started
     gen = torch.Generator().manual_seed(seed)
+    cuda = str(device).startswith("cuda")
+    bf16 = precision == "bf16" or (precision == "auto" and cuda)
     net = net.to(device)
     x_train, y_train = data.x_train.to(device), data.y_train.to(device)
+    if cuda and precision == "auto" and x_train.ndim == 4:
+        net = net.to(memory_format=torch.channels_last)
+        x_train = x_train.contiguous(memory_format=torch.channels_last)
     params = net.parameters()
     if optimizer == "sgd":
         opt = torch.optim.SGD(params, lr=lr, momentum=0.9, nesterov=True, weight_decay=weight_decay)
@@ -191,15 +207,15 @@ def train_model(
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(steps, 1))
     for _ in range(epochs):
         net.train()
-        order = torch.randperm(len(data.x_train), generator=gen)
+        order = torch.randperm(len(data.x_train), generator=gen).to(device)
         for i in range(0, len(order), batch_size):
             rows = order[i : i + batch_size]
             opt.zero_grad()
-            rows = rows.to(device)
-            loss = torch.nn.functional.cross_entropy(net(x_train[rows]), y_train[rows])
+            with torch.autocast(torch.device(device).type, torch.bfloat16, enabled=bf16):
+                loss = torch.nn.functional.cross_entropy(net(x_train[rows]), y_train[rows])
             loss.backward()
             opt.step()
             schedule.step()
-    val = _accuracy(net, data.x_val.to(device), data.y_val.to(device))
-    test = _accuracy(net, data.x_test.to(device), data.y_test.to(device))
+    val = _accuracy(net, data.x_val.to(device), data.y_val.to(device), bf16)
+    test = _accuracy(net, data.x_test.to(device), data.y_test.to(device), bf16)
     return TrainResult(val, test, time.perf_counter() - t)

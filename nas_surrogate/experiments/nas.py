@@ -74,6 +74,10 @@ class NasConfig:
                              choices=("sgd", "adam", "adamw"))  # fmt: skip
     weight_decay: float = setting(5e-4, "Weight decay of the default trainer.", low=0.0,
                                   high=1.0)  # fmt: skip
+    precision: str = setting(
+        "auto", "Arithmetic of the default trainer: auto is bf16 autocast (and channels-last "
+        "images) on CUDA, fp32 on the CPU.", choices=("auto", "fp32", "bf16"),
+    )  # fmt: skip
     seed: int = setting(0, "Seed of every random choice.", low=0, high=MAX_SEED)
     channels: int = setting(
         16, "Channels of the first stage of the NB201 skeleton.", low=1, high=512
@@ -209,7 +213,7 @@ def run_nas(config: NasConfig, progress: bool = True, source: str | None = None)
     job = TrainJob(config.space, config.dataset, config.epochs, config.seed,
                    config.channels, config.cells, device, model=config.model or "",
                    lr=config.lr, batch_size=config.batch_size, optimizer=config.optimizer,
-                   weight_decay=config.weight_decay)  # fmt: skip
+                   weight_decay=config.weight_decay, precision=config.precision)  # fmt: skip
     try:
         out = Path(config.out)
         prepare_out_dir(out, "nas", config.fingerprint())

@@ -183,7 +183,7 @@ def train_config(arch: str, job, seed: int) -> dict:
     r = train_model(
         net, data, job.epochs, seed, batch_size=int(settings["batch_size"]),
         lr=float(settings["lr"]), device=job.device, optimizer=str(settings["optimizer"]),
-        weight_decay=float(settings["weight_decay"]),
+        weight_decay=float(settings["weight_decay"]), precision=job.precision,
     )  # fmt: skip
     return {"val_accuracy": r.val_accuracy, "test_accuracy": r.test_accuracy,
             "train_seconds": r.seconds}  # fmt: skip

@@ -51,6 +51,7 @@ class TrainJob:
     batch_size: int = 64
     optimizer: str = "sgd"
     weight_decay: float = 5e-4
+    precision: str = "auto"
 
 
 def _dataset(spec: str, any_shape: bool = False):
@@ -91,7 +92,7 @@ def train_one(arch: str, job: TrainJob) -> dict:
             r = train_network(
                 get_space(job.space).parse(arch), _dataset(job.dataset), job.epochs,
                 arch_seed(job.seed, arch), network, batch_size=job.batch_size, lr=job.lr,
-                device=job.device,
+                device=job.device, precision=job.precision,
             )  # fmt: skip
         finally:
             torch.set_num_threads(threads)
