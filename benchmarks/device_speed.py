@@ -15,9 +15,10 @@ drawn with seed 0, the same on every device. Per device it measures:
   with every core as torch threads (the strongest CPU baseline: one training at a time
   on all cores);
 - proxies: ``ModelProxies`` (the 13 proxies and latency) per configuration;
-- ``nas --workers N`` on the device for each N of ``--workers``: random search, one
-  epoch per network, ``4 N`` networks, wall time and training images per second of the
-  whole run (Dask local cluster; on one GPU the N workers share it).
+- ``nas --workers N`` on the device for each N of ``--workers``: random search, two
+  epochs per network, ``8 N`` networks, wall time (the Dask local cluster's start
+  included) and training images per second of the whole run (on one GPU the N workers
+  share it).
 
 Writes a markdown page (``--out``) and prints it.
 """
@@ -100,9 +101,9 @@ def proxy_speed(configs: list[dict], data, device: str) -> dict:
 def nas_speed(dataset: Path, device: str, workers: int, batch_size: int, out: Path) -> dict:
     from nas_surrogate.experiments.nas import NasConfig, run_nas
 
-    budget = 4 * workers
+    budget = 8 * workers
     config = NasConfig(out=str(out), space=str(SPACE), model=MODEL, dataset=str(dataset),
-                       searcher="random", features="enc", budget=budget, epochs=1,
+                       searcher="random", features="enc", budget=budget, epochs=2,
                        device=device, workers=workers, batch_size=batch_size,
                        optimizer="adam", lr=1e-3)  # fmt: skip
     t = time.perf_counter()
@@ -112,7 +113,7 @@ def nas_speed(dataset: Path, device: str, workers: int, batch_size: int, out: Pa
 
     n_train = len(cached_dataset(str(dataset), True).x_train)
     return {"networks": summary["trained"], "wall_s": wall,
-            "images_per_s": summary["trained"] * n_train / wall}  # fmt: skip
+            "images_per_s": summary["trained"] * 2 * n_train / wall}  # fmt: skip
 
 
 def main() -> None:
@@ -143,8 +144,8 @@ def main() -> None:
         device = resolve_device(name)
         torch.set_num_threads(cores if device == "cpu" else 1)
         proxies = proxy_speed(configs, data, device)
-        for precision in ("auto", "fp32") if device != "cpu" else ("fp32",):
-            label = f"{device} ({'bf16 autocast' if precision == 'auto' else 'fp32'})"
+        for precision in ("fp32", "bf16") if device != "cpu" else ("fp32",):
+            label = f"{device} ({'bf16 autocast' if precision == 'bf16' else 'fp32'})"
             rows.append((label, train_speed(configs, data, device, args.batch_size, precision),
                          proxies))  # fmt: skip
             print(rows[-1], flush=True)
@@ -168,8 +169,8 @@ def main() -> None:
         f"{len(data.x_train)} in the training split). Models: {args.configs} configurations "
         "of `examples/digits_cnn/space.yaml` (seed 0), built by its `model.py`. Training: "
         f"one epoch each, Adam, batch {args.batch_size}; the CPU uses all {cores} cores as "
-        "torch threads; on CUDA with the default `--precision auto` (bf16 autocast, "
-        "channels-last images) and with fp32. Proxies: `ModelProxies`, the 13 proxies and "
+        "torch threads; on CUDA with the default fp32 and with `--precision bf16` (autocast, "
+        "channels-last images). Proxies: `ModelProxies`, the 13 proxies and "
         "latency, a 64-image batch, fp32, measured once per device.",
         "",
         "| device | training images/s | s per epoch (median) | proxies s per config |",
@@ -184,7 +185,7 @@ def main() -> None:
             lines += ["", f"{device} vs {rows[0][0]}: training {tr['images_per_s'] / base_t:.1f}x, "
                       f"proxies {base_p / px['s_per_config']:.1f}x."]  # fmt: skip
     if nas_rows:
-        lines += ["", "`nas --workers N` (random search, 4N networks, one epoch each, Dask "
+        lines += ["", "`nas --workers N` (random search, 8N networks, two epochs each, Dask "
                   "local cluster):", "", "| device | workers | networks | wall s | "
                   "training images/s |", "|---|---|---|---|---|"]  # fmt: skip
         for device, workers, r in nas_rows:

@@ -75,8 +75,8 @@ class NasConfig:
     weight_decay: float = setting(5e-4, "Weight decay of the default trainer.", low=0.0,
                                   high=1.0)  # fmt: skip
     precision: str = setting(
-        "auto", "Arithmetic of the default trainer: auto is bf16 autocast (and channels-last "
-        "images) on CUDA, fp32 on the CPU.", choices=("auto", "fp32", "bf16"),
+        "fp32", "Arithmetic of the default trainer: fp32, or bf16 autocast (with "
+        "channels-last images on CUDA).", choices=("fp32", "bf16"),
     )  # fmt: skip
     seed: int = setting(0, "Seed of every random choice.", low=0, high=MAX_SEED)
     channels: int = setting(

@@ -51,7 +51,7 @@ class TrainJob:
     batch_size: int = 64
     optimizer: str = "sgd"
     weight_decay: float = 5e-4
-    precision: str = "auto"
+    precision: str = "fp32"
 
 
 def _dataset(spec: str, any_shape: bool = False):
