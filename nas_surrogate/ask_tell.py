@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from nas_surrogate.config import MAX_SEED
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.io import write_text_atomic
 
@@ -33,6 +34,42 @@ def _int(value: Any, name: str, low: int, high: int) -> int:
     if not low <= int(value) <= high:
         raise BadInputError(name, f"must be in [{low}, {high}], got {value}")
     return int(value)
+
+
+def settings_record(
+    space: object, searcher: str, features: str, proxies: str, **given: Any
+) -> dict:
+    """The settings a state file records (``config``), checked: every optimiser's the same
+    keys, so ``from_state`` rebuilds either kind from them."""
+    counts = {k: given[k] for k in ("budget", "max_new_proxies")}
+    return {
+        "space": space,
+        "searcher": searcher,
+        "features": features,
+        "surrogate": given["surrogate"],
+        "seed": _int(given["seed"], "seed", 0, MAX_SEED),
+        "searcher_params": dict(given["searcher_params"] or {}),
+        "surrogate_params": dict(given["surrogate_params"] or {}),
+        "zc_warmup": given["zc_warmup"],
+        "maximize": bool(given["maximize"]),
+        **{k: None if v is None else _int(v, k, 1, 10**9) for k, v in counts.items()},
+        "proxies": proxies,
+        "objectives": [str(o) for o in given["objectives"] or []],
+        "constraints": [str(c) for c in given["constraints"] or []],
+    }
+
+
+def searcher_of(config: dict):
+    """The registry's searcher a ``settings_record`` names, with its surrogate only where
+    it uses one (bo, mobo, ``:guided``)."""
+    from nas_surrogate.searchers import SearcherSpec, make_searcher
+
+    guided = SearcherSpec.parse(config["searcher"]).uses_surrogate
+    return make_searcher(
+        config["searcher"], surrogate=config["surrogate"] if guided else None,
+        zc_warmup=config["zc_warmup"], surrogate_params=dict(config["surrogate_params"]),
+        **dict(config["searcher_params"]),
+    )  # fmt: skip
 
 
 class AskTell:

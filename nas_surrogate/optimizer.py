@@ -49,17 +49,17 @@ from nas_surrogate.ask_tell import (
     AskTell,
     _decode,
     _encode,
-    _int,
     read_state,
+    searcher_of,
+    settings_record,
     state_digest,
 )
 from nas_surrogate.benchmarks.base import Benchmark
-from nas_surrogate.config import MAX_SEED
 from nas_surrogate.encodings import parse_feature_spec
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.objectives.spec import parse_objectives
 from nas_surrogate.proxy_names import COST_COLUMNS, PROXY_NAMES
-from nas_surrogate.searchers import SearcherSpec, check_objectives, make_searcher
+from nas_surrogate.searchers import SearcherSpec, check_objectives
 from nas_surrogate.searchers.driver import Driver
 from nas_surrogate.searchers.problem import SearchProblem
 from nas_surrogate.spaces import SPACES, SearchSpace, get_space
@@ -195,32 +195,19 @@ class Optimizer(AskTell):
     ) -> None:
         if space not in SPACES:
             raise BadInputError(f"space {space!r}", f"unknown (use {', '.join(SPACES.names())})")
-        self.seed = _int(seed, "seed", 0, MAX_SEED)
         if features is None:
             features = "enc" if proxies is None else "enc+zc"
         spec = parse_feature_spec(features)
-        counts = {"budget": budget, "max_new_proxies": max_new_proxies}
-        self.config = {
-            "space": space,
-            "searcher": searcher,
-            "features": features,
-            "surrogate": surrogate,
-            "seed": self.seed,
-            "searcher_params": dict(searcher_params or {}),
-            "surrogate_params": dict(surrogate_params or {}),
-            "zc_warmup": zc_warmup,
-            "maximize": bool(maximize),
-            **{k: None if v is None else _int(v, k, 1, 10**9) for k, v in counts.items()},
-            "proxies": self._describe(proxies),
-            "objectives": [str(o) for o in objectives or []],
-            "constraints": [str(c) for c in constraints or []],
-        }
+        self.config = settings_record(
+            space, searcher, features, self._describe(proxies), surrogate=surrogate, seed=seed,
+            searcher_params=searcher_params, surrogate_params=surrogate_params,
+            zc_warmup=zc_warmup, maximize=maximize, budget=budget,
+            max_new_proxies=max_new_proxies, objectives=objectives, constraints=constraints,
+        )  # fmt: skip
+        self.seed = self.config["seed"]
         objs, cons = self._objectives(self.config, maximize)
         guided = SearcherSpec.parse(searcher).uses_surrogate
-        self._searcher = make_searcher(
-            searcher, surrogate=surrogate if guided else None, zc_warmup=zc_warmup,
-            surrogate_params=dict(surrogate_params or {}), **dict(searcher_params or {}),
-        )  # fmt: skip
+        self._searcher = searcher_of(self.config)
         bench, live = self._candidates(proxies, spec, objectives or [], constraints or [])
         self.problem = SearchProblem(
             bench, budget=budget, train_seconds=0.0, live_proxies=live, objectives=objs,

@@ -21,10 +21,18 @@ from typing import Any
 
 import numpy as np
 
-from nas_surrogate.ask_tell import STATE_FORMAT, AskTell, _decode, _encode, _int, state_digest
+from nas_surrogate.ask_tell import (
+    STATE_FORMAT,
+    AskTell,
+    _decode,
+    _encode,
+    searcher_of,
+    settings_record,
+    state_digest,
+)
 from nas_surrogate.encodings import parse_feature_spec
 from nas_surrogate.errors import BadInputError
-from nas_surrogate.searchers import SearcherSpec, make_searcher
+from nas_surrogate.searchers import SearcherSpec
 from nas_surrogate.searchers.driver import Driver
 from nas_surrogate.searchers.space_problem import SpaceProblem
 from nas_surrogate.spaces.space import Config, Space
@@ -70,30 +78,17 @@ class SpaceOptimizer(AskTell):
         constraints: Sequence[str] | None = None,
     ) -> None:
         user_space = _space(space)
-        self.seed = _int(seed, "seed", 0, 2**32 - 1)
         features = _check_settings(searcher, features, proxies, zc_warmup, objectives, constraints)
         spec = parse_feature_spec(features)
-        counts = {"budget": budget, "max_new_proxies": max_new_proxies}
-        self.config = {
-            "space": user_space.to_dict(),
-            "searcher": searcher,
-            "features": features,
-            "surrogate": surrogate,
-            "seed": self.seed,
-            "searcher_params": dict(searcher_params or {}),
-            "surrogate_params": dict(surrogate_params or {}),
-            "zc_warmup": zc_warmup,
-            "maximize": bool(maximize),
-            **{k: None if v is None else _int(v, k, 1, 10**9) for k, v in counts.items()},
-            "proxies": "none" if proxies is None else "function",
-            "objectives": [],
-            "constraints": [],
-        }
-        guided = SearcherSpec.parse(searcher).uses_surrogate
-        self._searcher = make_searcher(
-            searcher, surrogate=surrogate if guided else None, zc_warmup=zc_warmup,
-            surrogate_params=dict(surrogate_params or {}), **dict(searcher_params or {}),
+        self.config = settings_record(
+            user_space.to_dict(), searcher, features, "none" if proxies is None else "function",
+            surrogate=surrogate, seed=seed, searcher_params=searcher_params,
+            surrogate_params=surrogate_params, zc_warmup=zc_warmup, maximize=maximize,
+            budget=budget, max_new_proxies=max_new_proxies, objectives=[], constraints=[],
         )  # fmt: skip
+        self.seed = self.config["seed"]
+        guided = SearcherSpec.parse(searcher).uses_surrogate
+        self._searcher = searcher_of(self.config)
         names = list(spec.proxies) if spec.proxies else None
         if zc_warmup and names is not None and zc_warmup not in names:
             names.append(zc_warmup)

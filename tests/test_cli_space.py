@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from nas_surrogate.cli import main
 
-SPACE = """\
-dimensions:
-  depth:   {type: int, low: 1, high: 8}
-  width_1: {type: choice, values: [8, 16, 32, 64]}
-  width_5: {type: choice, values: [8, 16, 32, 64], when: "depth >= 5"}
-  act:     {type: choice, values: [relu, gelu, silu]}
-  lr:      {type: float, low: 1.0e-4, high: 1.0e-1, log: true}
-forbidden: ["act == gelu and depth == 1"]
-"""
+#: the contract's example space (docs/own_space.md)
+SPACE = (Path(__file__).resolve().parents[1] / "examples" / "my_space.yaml").read_text()
 
 
 def test_ask_prints_json_configs_and_tell_takes_them_back(tmp_path, capsys):

@@ -1,7 +1,7 @@
 """Every shell command shown in the README and in docs/ runs as written.
 
 Each page's ```bash blocks run in order in a fresh folder of their own, laid out as a
-clone is (a copy of `configs/`, `../shared` beside it), with no `NAS_SURROGATE_*`
+clone is (a copy of `configs/` and `examples/`, `../shared` beside it), with no `NAS_SURROGATE_*`
 variable set. A command whose output the page shows (`<!-- output -->` right after its
 block names the block's last command, `<!-- output of: COMMAND -->` any one, before a
 ```text block) must print that text on stdout, digit for digit (wall-clock seconds
@@ -148,6 +148,7 @@ def _small_config(path: Path) -> None:
 def _fresh_clone(tmp: Path, shared: Path) -> Path:
     clone = tmp / "clone"
     shutil.copytree(REPO / "configs", clone / "configs")
+    shutil.copytree(REPO / "examples", clone / "examples")
     (tmp / "shared").symlink_to(shared, target_is_directory=True)
     for config in (clone / "configs").glob("*.yaml"):
         _small_config(config)

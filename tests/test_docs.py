@@ -102,3 +102,32 @@ def test_extending_searcher_example_runs_and_resumes(data_dir, full_data_dir, tm
         opt.tell([arch], [float(full.val_accuracy[full.index_of(opt.space.parse(arch)[None])[0]])])
     opt.save(tmp_path / "s.json")
     assert Optimizer.load(tmp_path / "s.json", proxies=full).ask(3) == opt.ask(3)
+
+
+def test_own_space_page_runs_in_python_and_optuna(tmp_path, monkeypatch):
+    """docs/own_space.md: ask/tell on the digits CNN family with live proxies, the best
+    network trained and saved, then the same family from an Optuna study's suggest_*."""
+    import shutil
+
+    doc = DOC.parent / "own_space.md"
+    blocks = re.findall(r"```python\n(.*?)```", doc.read_text(), re.S)
+    assert len(blocks) == 3
+    shutil.copytree(DOC.parents[1] / "examples", tmp_path / "examples")
+    monkeypatch.chdir(tmp_path)
+    small = [
+        blocks[0].replace("range(5)", "range(4)").replace("epochs=3", "epochs=1"),
+        blocks[1].replace("epochs=10", "epochs=1"),
+        blocks[2].replace("n_trials=20", "n_trials=12"),
+    ]
+    namespace: dict = {}
+    exec(small[0], namespace)
+    opt = namespace["opt"]
+    assert len(opt.history) == 16 and opt.problem.known_proxies()[0].size > 0
+    config, value = opt.best
+    assert opt.space.check(config) == config and value > 20  # 10 classes: chance is 10 %
+    exec(small[1], namespace)
+    assert (tmp_path / "best_digits_cnn.pt").stat().st_size > 0
+    exec(small[2], namespace)
+    study = namespace["study"]
+    assert len(study.trials) == 12 and study.sampler.optimizer is not None
+    assert len(study.sampler.optimizer.history) == 11  # every trial after the first

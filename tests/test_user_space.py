@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,15 +25,8 @@ SPEC = {
     "forbidden": ["act == gelu and depth == 1"],
 }
 
-YAML = """\
-dimensions:
-  depth:   {type: int, low: 1, high: 8}
-  width_1: {type: choice, values: [8, 16, 32, 64]}
-  width_5: {type: choice, values: [8, 16, 32, 64], when: "depth >= 5"}
-  act:     {type: choice, values: [relu, gelu, silu]}
-  lr:      {type: float, low: 1.0e-4, high: 1.0e-1, log: true}
-forbidden: ["act == gelu and depth == 1"]
-"""
+#: the contract's example space (docs/own_space.md), as a file
+YAML = (Path(__file__).resolve().parents[1] / "examples" / "my_space.yaml").read_text()
 
 
 def score(config: dict) -> float:

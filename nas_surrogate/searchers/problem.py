@@ -63,6 +63,18 @@ def distinct_networks(bench: Benchmark) -> Benchmark:
     return replace(bench.subset(rows), full_space=bench.full_space)
 
 
+def within_allowance(
+    ids: np.ndarray, known: np.ndarray, first: np.ndarray | None, limit: int
+) -> np.ndarray:
+    """``ids`` whose proxies are ``known``, plus the first ``limit`` others (those in
+    ``first`` before the rest), in the order given: what a surrogate step may score."""
+    fresh = ids[~known]
+    if first is not None:
+        fresh = np.concatenate([fresh[np.isin(fresh, first)], fresh[~np.isin(fresh, first)]])
+    keep = np.concatenate([ids[known], fresh[:limit]])
+    return ids[np.isin(ids, keep)]
+
+
 #: ``live_proxies(archs) -> (scores, seconds)``, both (len(archs), n_proxies) in the order
 #: of the table's ``proxy_names``; NaN for a proxy that could not be computed
 LiveProxies = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -193,12 +205,7 @@ class SearchProblem:
         limit = self.max_new_proxies if new is None else new
         if self.live_proxies is None or limit is None or not needs:
             return ids
-        known = self._has_zc[self.row_of(ids)]
-        fresh = ids[~known]
-        if first is not None:
-            fresh = np.concatenate([fresh[np.isin(fresh, first)], fresh[~np.isin(fresh, first)]])
-        keep = np.concatenate([ids[known], fresh[:limit]])
-        return ids[np.isin(ids, keep)]
+        return within_allowance(ids, self._has_zc[self.row_of(ids)], first, limit)
 
     def set_proxies(self, rows: np.ndarray, scores: np.ndarray, seconds: np.ndarray) -> None:
         """Live proxies known from elsewhere (a saved state): as if computed now."""

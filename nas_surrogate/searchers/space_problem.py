@@ -28,7 +28,7 @@ import numpy as np
 
 from nas_surrogate.encodings.features import DEFAULT_ENC, Features, FeatureSpec
 from nas_surrogate.errors import BadInputError
-from nas_surrogate.searchers.problem import Trajectory
+from nas_surrogate.searchers.problem import Trajectory, within_allowance
 from nas_surrogate.spaces.space import Config, Space
 
 #: a budget for "no budget": ask stops at the user's will, not at the space's size
@@ -290,11 +290,7 @@ class SpaceProblem:
         if not self.uses_zc or limit is None:
             return ids
         known = np.array([int(i) in self._scores for i in ids], dtype=bool)
-        fresh = ids[~known]
-        if first is not None:
-            fresh = np.concatenate([fresh[np.isin(fresh, first)], fresh[~np.isin(fresh, first)]])
-        keep = np.concatenate([ids[known], fresh[:limit]])
-        return ids[np.isin(ids, keep)]
+        return within_allowance(ids, known, first, limit)
 
     def known_proxies(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(ids, scores, seconds) of the configurations whose proxies are known."""
