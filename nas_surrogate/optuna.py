@@ -311,6 +311,10 @@ class NASSampler(BaseSampler):
     ) -> None:
         if self._constraints_func is not None:
             _process_constraints_after_trial(self._constraints_func, study, trial, state)
+        if self._user is not None:  # told now: the optimiser's best is the study's
+            with self._lock:
+                value = values[0] if state == TrialState.COMPLETE and values else None
+                self._user.finished(trial, value)
 
     def _result(self, t: FrozenTrial, opt: Optimizer) -> Any:
         """What ``opt.tell`` takes for a finished trial (None: no usable result)."""

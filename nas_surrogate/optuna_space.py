@@ -194,6 +194,22 @@ class SpaceSampling:
         rest = {n: d.sample(rng) for n, d in self._space.dimensions.items() if n not in config}  # type: ignore[union-attr]
         return {**config, **rest}
 
+    def finished(self, trial: FrozenTrial, value: float | None) -> None:
+        """A trial this sampler proposed has just ended (``after_trial``): told (or
+        failed) at once rather than at the next sample."""
+        asked = trial.system_attrs.get(CONFIG_ATTR)
+        if self.opt is None or not isinstance(asked, str) or trial.number in self._synced:
+            return
+        key = self._space.key(json.loads(asked))  # type: ignore[union-attr]
+        pending = {self._space.key(c): c for c in self.opt.pending}  # type: ignore[union-attr]
+        if key not in pending:
+            return
+        self._synced.add(trial.number)
+        if value is None:
+            self.opt.fail([pending[key]])
+        else:
+            self.opt.tell([pending[key]], [value])
+
     def _sync(self, study, result) -> None:
         """Tell the optimiser every finished trial it has not seen: its own proposals
         (told or failed), others' (added as known results when they name a configuration)."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -119,6 +120,18 @@ class ModelProxySource:
         return out
 
 
+def source_digest(build) -> str:
+    """Digest of the file that defines the builder: the proxy cache's ``version`` (an
+    edited model never reads the scores of the old one)."""
+    import hashlib
+    import inspect
+
+    source = inspect.getsourcefile(build)
+    if not source:
+        return "0"
+    return hashlib.sha256(Path(source).read_bytes()).hexdigest()[:16]
+
+
 def check_space(space, where: str) -> None:
     clash = [n for n in space.dimensions if n in RESERVED]
     if clash:
@@ -158,8 +171,12 @@ def user_optimizer(config, device: str, settings: dict):
     from nas_surrogate.proxies.base import Batch
 
     batch = Batch(data.x_train[rows], data.y_train[rows], data.n_classes)
-    proxies = ModelProxySource(ModelProxies(build, batch, proxies=PROXY_NAMES, seed=config.seed,
-                                            device=device))  # fmt: skip
+    from nas_surrogate.cache import cache_dir
+
+    proxies = ModelProxySource(ModelProxies(
+        build, batch, proxies=PROXY_NAMES, seed=config.seed, device=device,
+        version=source_digest(build), cache_dir=cache_dir(),
+    ))  # fmt: skip
     settings = {**settings, "space": space}
     return JsonArchs(SpaceOptimizer(**settings, proxies=proxies)), proxies
 
