@@ -220,3 +220,15 @@ def test_a_state_of_another_space_is_refused(tmp_path):
     with pytest.raises(BadInputError, match="another space"):
         loaded.check_space(other, str(path))
     loaded.check_space(SPEC, str(path))
+
+
+def test_open_ended_searches_draw_a_bounded_number_of_candidates():
+    """Training-free evolution asks for "the budget" of random networks after its ranked
+    ones: with no budget on a 10^14 space that was 10^9 draws."""
+    space = Space.from_yaml(Path(__file__).resolve().parents[1] / "examples/digits_cnn/space.yaml")
+    params = {"objective": "depth", "proxy_steps": 20}
+    opt = ns.Optimizer(
+        space, "evolution", proxies=lambda c: {"depth": c["depth"]}, searcher_params=params
+    )
+    configs = opt.ask(30)
+    assert len(configs) == 30 and len(opt.problem.configs) <= 10_100

@@ -36,6 +36,9 @@ NO_BUDGET = 10**9
 #: draws per requested configuration before ``sample`` settles for fewer (a space almost
 #: exhausted by the search)
 DRAW_FACTOR = 20
+#: most configurations one ``sample`` makes (a searcher asking for "the budget" of an
+#: open-ended search gets this many, more later: memory stays bounded)
+MAX_SAMPLE = 10_000
 
 
 class SpaceProblem:
@@ -129,7 +132,9 @@ class SpaceProblem:
 
     # -- making candidates ----------------------------------------------------------------
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Up to ``n`` distinct unqueried configurations, drawn from the space."""
+        """Up to ``n`` (at most ``MAX_SAMPLE``) distinct unqueried configurations, drawn
+        from the space."""
+        n = min(int(n), MAX_SAMPLE)
         out: dict[int, None] = {}
         for _ in range(DRAW_FACTOR):
             need = n - len(out)
