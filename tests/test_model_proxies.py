@@ -223,3 +223,13 @@ def test_the_names_load_lazily_without_torch_at_import():
             "assert 'torch' not in sys.modules; p.ModelProxies, p.model_batch; "
             "assert 'torch' in sys.modules")  # fmt: skip
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_compute_proxies_refuses_what_is_not_an_nb201_cell():
+    """A user's configurations used to fail deep inside with a raw IndexError."""
+    from nas_surrogate.errors import BadInputError
+    from nas_surrogate.proxies import compute_proxies
+
+    for archs in ([{"depth": 3}], np.array([[0, 1, 2, 3, 4, 9]]), np.zeros((1, 4), dtype=int)):
+        with pytest.raises(BadInputError, match="ModelProxies"):
+            compute_proxies(archs, ["params"])

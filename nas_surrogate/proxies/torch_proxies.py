@@ -78,6 +78,23 @@ def load_batch(
     )
 
 
+def _check_nb201(archs: object) -> None:
+    """BadInputError unless ``archs`` are NB201 cells (rows of six op indices 0..4)."""
+    from nas_surrogate.errors import BadInputError
+
+    try:
+        cells = np.atleast_2d(np.asarray(archs))
+        ok = cells.ndim == 2 and cells.shape[1] == 6 and np.issubdtype(cells.dtype, np.integer)
+        ok = ok and bool(((cells >= 0) & (cells < 5)).all())
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise BadInputError(
+            "compute_proxies archs", "builds NB201 cells (rows of six op indices 0..4); for "
+            "a model of your own use nas_surrogate.ModelProxies(build, batch)",
+        )  # fmt: skip
+
+
 def compute_proxies(
     archs: np.ndarray,
     proxies: Sequence[str],
@@ -88,7 +105,9 @@ def compute_proxies(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(scores, seconds), each (n_archs, n_proxies). Networks are seeded per arch;
     ``network``: ``build`` arguments (``channels``, ``n_cells``) for a smaller skeleton;
-    the input channels follow the batch."""
+    the input channels follow the batch. NB201 cells only: for a model of your own,
+    ``ModelProxies``."""
+    _check_nb201(archs)
     batch = batch or synthetic_batch(seed=seed, device=device)
     fns = [_measure(p) for p in proxies]
     scores = np.full((len(archs), len(proxies)), np.nan)
