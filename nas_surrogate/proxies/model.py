@@ -292,8 +292,14 @@ class ModelProxies:
         fn = _score_fn(name)
         net = self._build(config, key)
         t = time.perf_counter()
+        cuda = torch.device(self.device)
+        devices = [cuda.index or 0] if cuda.type == "cuda" else []
         try:
-            value = float(fn(net, self.batch))
+            # seeded like the build: dropout masks (and any other draw a proxy's forward
+            # makes) depend on the config and the seed only, not on what ran before
+            with torch.random.fork_rng(devices=devices):
+                torch.manual_seed(self.seed)
+                value = float(fn(net, self.batch))
         except NUMERIC_FAILURES:
             value = math.nan
         except ProxyNotApplicable as e:
