@@ -50,6 +50,30 @@ class Trajectory:
     #: several objectives: every evaluated value of each result (``ObjectiveView.evaluated``)
     vectors: list[np.ndarray] = field(default_factory=list)
 
+    def add(self, cand: int, value: float | np.ndarray, seconds: float) -> None:
+        """One result: its id, its vector of evaluated values (the first is the scalar
+        history) and the simulated seconds spent so far."""
+        vector = np.atleast_1d(np.asarray(value, dtype=float))
+        self.rows.append(int(cand))
+        self.values.append(float(vector[0]))
+        self.vectors.append(vector)
+        self.seconds.append(seconds)
+
+    def best(self) -> tuple[int, float]:
+        values = np.array(self.values)
+        i = int(values.argmax())
+        return self.rows[i], float(values[i])
+
+    def history(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.array(self.rows, dtype=int), np.array(self.values)
+
+    def evaluated(self, width: int) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, values): every result, one row of ``width`` evaluated values each."""
+        ids = np.array(self.rows, dtype=np.int64)
+        if not len(ids):
+            return ids, np.zeros((0, width))
+        return ids, np.vstack(self.vectors)
+
 
 def distinct_networks(bench: Benchmark) -> Benchmark:
     """The benchmark with one row per network (first row of each canonical key)."""
@@ -393,11 +417,7 @@ class SearchProblem:
         ``train_seconds``."""
         self.sim_seconds += self.train_seconds
         self._in_flight.pop(int(self.cell_row[int(cand)]), None)
-        vector = np.atleast_1d(np.asarray(value, dtype=float))
-        self.trajectory.rows.append(int(cand))
-        self.trajectory.values.append(float(vector[0]))
-        self.trajectory.vectors.append(vector)
-        self.trajectory.seconds.append(self.sim_seconds)
+        self.trajectory.add(cand, value, self.sim_seconds)
 
     def fail(self, cand: int) -> None:
         """A proposed ``cand`` whose evaluation failed: no value, charged all the same."""
@@ -427,10 +447,7 @@ class SearchProblem:
 
     def evaluated_history(self) -> tuple[np.ndarray, np.ndarray]:
         """(ids, values): every result so far, one row of ``view.evaluated`` values each."""
-        ids = np.array(self.trajectory.rows, dtype=np.int64)
-        if not len(ids):
-            return ids, np.zeros((0, len(self.view.evaluated) if self.view else 1))
-        return ids, np.vstack(self.trajectory.vectors)
+        return self.trajectory.evaluated(len(self.view.evaluated) if self.view else 1)
 
     def evaluated_points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(ids, minimisation objectives, feasible) of every proposable cell whose
@@ -467,12 +484,10 @@ class SearchProblem:
         return bool(self._queried.all())
 
     def best(self) -> tuple[int, float]:
-        values = np.array(self.trajectory.values)
-        i = int(values.argmax())
-        return self.trajectory.rows[i], float(values[i])
+        return self.trajectory.best()
 
     def history(self) -> tuple[np.ndarray, np.ndarray]:
-        return np.array(self.trajectory.rows, dtype=int), np.array(self.trajectory.values)
+        return self.trajectory.history()
 
     # -- neighbourhoods ---------------------------------------------------------------
     @cached_property

@@ -334,30 +334,20 @@ class SpaceProblem:
 
     def record(self, cand: int, value: Any) -> None:
         self._in_flight.pop(int(cand), None)
-        vector = np.atleast_1d(np.asarray(value, dtype=float))
-        t = self.trajectory
-        t.rows.append(int(cand))
-        t.values.append(float(vector[0]))
-        t.vectors.append(vector)
-        t.seconds.append(self.sim_seconds)
+        self.trajectory.add(cand, value, self.sim_seconds)
 
     def fail(self, cand: int) -> None:
         self._in_flight.pop(int(cand), None)
         self.failed.append(int(cand))
 
     def best(self) -> tuple[int, float]:
-        values = np.array(self.trajectory.values)
-        i = int(values.argmax())
-        return self.trajectory.rows[i], float(values[i])
+        return self.trajectory.best()
 
     def history(self) -> tuple[np.ndarray, np.ndarray]:
-        return np.array(self.trajectory.rows, dtype=int), np.array(self.trajectory.values)
+        return self.trajectory.history()
 
     def evaluated_history(self) -> tuple[np.ndarray, np.ndarray]:
-        ids = np.array(self.trajectory.rows, dtype=np.int64)
-        if not len(ids):
-            return ids, np.zeros((0, 1))
-        return ids, np.vstack(self.trajectory.vectors)
+        return self.trajectory.evaluated(1)
 
     def objectives_ready(self, ids: np.ndarray) -> None:
         return None
