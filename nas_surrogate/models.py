@@ -71,11 +71,6 @@ def _load_builder(spec: str, where: str) -> Builder:
     return func
 
 
-def builder_name(build: Builder) -> str:
-    """``module:qualname`` of a builder (what caches and fingerprints record)."""
-    return f"{getattr(build, '__module__', '?')}:{getattr(build, '__qualname__', repr(build))}"
-
-
 def build_model(build: Builder, config: dict, input_shape: tuple, n_classes: int, where: str):
     """``build(config, input_shape, n_classes)``, checked to be an ``nn.Module``."""
     from torch import nn

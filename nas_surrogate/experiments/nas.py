@@ -157,21 +157,11 @@ class NasConfig:
 
         if is_space_file(self.space):  # the space file and the model's source are inputs too
             data["space"] = file_digests([self.space])
-            data["model"] = _model_digest(self.model)
+            from nas_surrogate.experiments.nas_space import source_digest
+            from nas_surrogate.models import load_builder
+
+            data["model"] = source_digest(load_builder(self.model)) if self.model else None
         return {**settings, "results_format": RESULTS_FORMAT, "data": data}
-
-
-def _model_digest(spec: str | None) -> dict:
-    """Digest of the file that defines the user's builder (a changed model is a new run)."""
-    import inspect
-
-    from nas_surrogate.experiments.fingerprint import file_digests
-    from nas_surrogate.models import load_builder
-
-    if not spec:
-        return {}
-    source = inspect.getsourcefile(load_builder(spec))
-    return file_digests([source]) if source else {}
 
 
 def resolve_device(device: str, where: str = "--device") -> str:

@@ -122,7 +122,8 @@ class ModelProxySource:
 
 def source_digest(build) -> str:
     """Digest of the file that defines the builder: the proxy cache's ``version`` (an
-    edited model never reads the scores of the old one)."""
+    edited model never reads the scores of the old one) and part of the run's
+    fingerprint (an edited model is a new run)."""
     import hashlib
     import inspect
 
