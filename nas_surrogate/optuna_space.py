@@ -186,7 +186,9 @@ class SpaceSampling:
             self.opt = SpaceOptimizer(self._space, **self.settings)
         self._sync(study, result)
         configs = self.opt.ask(1)
-        if not configs:
+        if not configs:  # said once, never a silent switch to random sampling
+            self.inferred._warn("(every one)", "cannot be proposed: the searcher has nothing "
+                                "left (space exhausted or budget spent)")  # fmt: skip
             return {}
         config = configs[0]
         study._storage.set_trial_system_attr(trial._trial_id, CONFIG_ATTR, json.dumps(config))

@@ -101,3 +101,15 @@ def test_a_declared_space_drives_the_same_objective():
     assert len(told) == 20  # every trial came from the searcher and was told at its end
     for config, _ in told:
         assert ("width_5" in config) == (config["depth"] >= 5)
+
+
+def test_an_exhausted_space_is_said_not_silently_sampled_at_random():
+    def tiny(trial):
+        return trial.suggest_categorical("x", [1, 2])
+
+    study = optuna.create_study(direction="maximize", sampler=NASSampler(searcher="random"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        study.optimize(tiny, n_trials=5)
+    text = [str(w.message) for w in caught if "nothing left" in str(w.message)]
+    assert len(text) == 1 and "RandomSampler" in text[0]
