@@ -447,6 +447,10 @@ def _evolve_proxy_cmd(**values) -> None:
     if (ran := _run_settings(EvolveConfig, values)) is None:
         return
     summary, out = ran
+    if summary.get("from") == "primitives":
+        typer.echo(f"proxy: {summary['readable']}")
+        typer.echo(f"use it: --features enc+zc+lpz:{summary['proxy']}")
+        return
     pruned = summary["pruned_total"]
     typer.echo(
         f"{summary['runs']} GP runs ({summary['runs_resumed']} resumed), "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
@@ -298,20 +298,63 @@ class AnalyzeConfig:
 
 @dataclass
 class EvolveConfig:
-    """Every setting of ``evolve-proxy`` (CLI and API alike)."""
+    """Every setting of ``evolve-proxy`` (CLI and API alike). ``--from scores`` (default)
+    combines a table's finished proxy scores (Phan & Luong); ``--from primitives`` is
+    LPZero: expressions over primitive statistics of the networks themselves."""
 
-    benchmark: str = setting(help="Task(s) to evolve on.", flags=("--benchmark", "-b"))
     out: str = setting(help="Output folder.", flags=("--out", "-o"))
+    benchmark: str | None = setting(
+        None, "Task(s) to evolve on (--from primitives: a table whose networks NB201 builds).",
+        flags=("--benchmark", "-b"), cli_type=Optional[str],  # noqa: UP045
+    )  # fmt: skip
+    source: str = setting(
+        "scores", "What expressions combine: a table's proxy scores, or primitive statistics "
+        "of the networks (LPZero; writes OUT/proxy.json).", flags=("--from",),
+        choices=("scores", "primitives"),
+    )  # fmt: skip
     seeds: int = setting(1, "Independent GP runs per task.", low=1, high=MAX_SEEDS)
     seed: int = setting(0, "Seed of the first run (then +1, ...).", low=0, high=MAX_SEED)
-    sample: int = setting(50, "Labelled archs the GP sees.")
-    population: int = setting(200, "GP population size.")
-    generations: int = setting(30, "GP generations.")
+    sample: int | None = setting(
+        None, "Labelled networks the search sees (default 50 from scores, 100 from "
+        "primitives).", cli_type=Optional[int], low=3, high=10_000_000,  # noqa: UP045
+    )  # fmt: skip
+    population: int | None = setting(
+        None, "Population size (default 200 from scores, 80 from primitives: LPZero's).",
+        cli_type=Optional[int], low=2, high=100_000,  # noqa: UP045
+    )  # fmt: skip
+    generations: int = setting(30, "GP generations (--from scores).")
+    iterations: int = setting(
+        1000, "Steady-state iterations, one child each (--from primitives).", low=0,
+        high=1_000_000,
+    )  # fmt: skip
+    metric: str = setting("spearman", "Fitness (--from primitives).",
+                          choices=("spearman", "kendall"))  # fmt: skip
+    holdout: int = setting(
+        1000, "Networks never seen by the search that score the result (--from primitives).",
+        low=0, high=1_000_000,
+    )  # fmt: skip
+    results: str | None = setting(
+        None, "A nas results folder: its trained networks are the fitness set "
+        "(--from primitives).", cli_type=Optional[str],  # noqa: UP045
+    )  # fmt: skip
+    model: str | None = setting(
+        None, "package.module:function or file.py:function building the configurations of "
+        "--results on your own space.", cli_type=Optional[str],  # noqa: UP045
+    )  # fmt: skip
+    batch: str | None = setting(
+        None, "npz with images/labels or x/y for the primitives (else the run's data, else "
+        "synthetic).", cli_type=Optional[str],  # noqa: UP045
+    )  # fmt: skip
+    batch_size: int = setting(16, "Rows of the primitives' batch.", low=2, high=100_000)
+    max_bytes: int = setting(
+        262_144, "Bytes of primitive samples kept per network (--from primitives).",
+        low=64, high=2**34,
+    )  # fmt: skip
     ops: list[str] = setting(
-        help="Operators, comma separated.", cli_type=str, from_cli=comma_list,
+        help="Operators, comma separated (--from scores).", cli_type=str, from_cli=comma_list,
         default_factory=lambda: list(GP_OPS),
     )  # fmt: skip
-    parsimony: float = setting(0.002, "Fitness cost per node.")
+    parsimony: float = setting(0.002, "Fitness cost per node (--from scores).")
     transfer: str = setting("nbsz", "Tasks for the transfer table (ids or group).")
     common_terminals: bool = setting(
         True, "Use only proxies every transfer task has (so the result applies to all).",
@@ -323,18 +366,26 @@ class EvolveConfig:
     )  # fmt: skip
     data_dir: str | None = data_dir_setting()
     n_jobs: int = setting(
-        1, "Parallel workers, each running one GP run on one thread (-1: all cores).",
-        flags=("--n-jobs", "-j"),
+        1, "Parallel workers, each running one GP run (--from primitives: computing "
+        "primitives) on one thread (-1: all cores).", flags=("--n-jobs", "-j"),
     )  # fmt: skip
 
     def run(self) -> dict:
         validate(self)
+        if self.source == "primitives":
+            from nas_surrogate.experiments.evolve_primitives import evolve_from_primitives
+
+            primitives = replace(self, sample=self.sample or 100, population=self.population or 80)
+            return evolve_from_primitives(primitives)
+        if not self.benchmark:
+            raise BadInputError("--benchmark", "name the task(s) to evolve on (-b TASK)")
         return evolve_proxy(
             self.benchmark, Path(self.out), self.data_dir, seeds=self.seeds,
             base_seed=self.seed, transfer=self.transfer,
             common_terminals=self.common_terminals, n_jobs=self.n_jobs,
-            scheduler=self.scheduler, sample=self.sample, population=self.population,
-            generations=self.generations, ops=list(self.ops), parsimony=self.parsimony,
+            scheduler=self.scheduler, sample=self.sample or 50,
+            population=self.population or 200, generations=self.generations,
+            ops=list(self.ops), parsimony=self.parsimony,
         )  # fmt: skip
 
 

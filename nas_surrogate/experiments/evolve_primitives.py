@@ -1,0 +1,362 @@
+"""``evolve-proxy --from primitives``: LPZero's search on networks with known accuracy.
+
+Where the fitness networks come from (each has an accuracy and a network to build):
+
+- ``-b TASK`` a benchmark table of a space whose networks the project builds (NB201):
+  ``--sample`` networks drawn with the seed are the fitness set, ``--holdout`` others
+  (never seen by the search) score the result;
+- ``--results DIR`` a ``nas`` results folder: the networks it trained and their
+  validation accuracies. On NB201 the skeleton and data of the run are read from its
+  ``run.json``; on a space of the user's own, the model is imported only from
+  ``--model`` (never from a name in a file), and the folder's configurations are built
+  with it.
+
+The primitives are computed once per network (``primitives.primitive_pass``) on the
+batch the user names (``--batch``: an ``.npz`` with ``images``/``labels`` or ``x``/``y``),
+else on the run's own data (``--results``), else on a seeded synthetic batch, and kept
+in memory for the whole search. Writes ``DIR/proxy.json`` (the contract), a resumable
+``DIR/state.json``, ``results.md`` and ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nas_surrogate.errors import BadInputError
+from nas_surrogate.io import write_json_atomic, write_text_atomic
+
+#: fitness networks at least (LPZero used 50-100), and most networks read from a folder
+MIN_FITNESS = 10
+
+
+@dataclass
+class Networks:
+    """Networks with known accuracy: ``build(i)`` gives network ``i`` (seeded)."""
+
+    keys: list[str]
+    accuracy: np.ndarray
+    build: Any  # picklable callable: key -> nn.Module
+    batch: Any  # proxies.base.Batch
+    describe: str
+    batch_describe: str
+
+
+def _nb201_build(key: str, n_classes: int, in_channels: int, channels: int, n_cells: int):
+    from nas_surrogate.proxies.network import build
+    from nas_surrogate.spaces import get_space
+
+    arch = get_space("nasbench201").parse(key)
+    return build(arch, n_classes, in_channels, channels=channels, n_cells=n_cells)
+
+
+def _user_build(key: str, model: str, input_shape: tuple[int, ...], n_classes: int):
+    from nas_surrogate.models import load_builder
+
+    return load_builder(model)(json.loads(key), input_shape, n_classes)
+
+
+def read_batch(path: str, size: int, n_classes: int | None, seed: int):
+    """A batch from an ``.npz``: ``images``/``labels`` (``proxies compute``'s layout) or
+    ``x``/``y`` (``nas``'s); ``size`` rows drawn with ``seed``."""
+    from nas_surrogate.proxies.model import model_batch
+
+    where = f"--batch {path}"
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            for xk, yk in (("images", "labels"), ("x", "y")):
+                if xk in z.files and yk in z.files:
+                    x, y = z[xk], z[yk]
+                    break
+            else:
+                raise BadInputError(where, f"needs arrays images and labels (or x and y), "
+                                    f"has {sorted(z.files)[:10]}")  # fmt: skip
+    except BadInputError:
+        raise
+    except (OSError, ValueError, EOFError) as e:
+        raise BadInputError(where, f"not a readable .npz ({e})") from None
+    try:
+        return model_batch(x, y, n_classes, size=size, seed=seed)
+    except BadInputError as e:
+        raise BadInputError(f"{where}: {e.where}", e.why) from None
+
+
+def _synthetic(size: int, n_classes: int, seed: int, shape: tuple[int, ...]):
+    from nas_surrogate.proxies.base import synthetic_batch
+
+    return synthetic_batch(size, n_classes, seed, shape=shape)
+
+
+def from_benchmark(config) -> tuple[Networks, np.ndarray, np.ndarray, Any]:
+    """(networks, fitness rows, held-out rows, the benchmark) of ``-b TASK``."""
+    from nas_surrogate.benchmarks import load_benchmark
+
+    bench = load_benchmark(config.benchmark, config.data_dir)
+    if bench.space.name != "nasbench201":
+        raise BadInputError(
+            f"--benchmark {config.benchmark}", f"networks of space {bench.space.name} are not "
+            "built by the project (NB201 is); use --results with a nas run of your own space",
+        )  # fmt: skip
+    n_classes = {"cifar100": 100, "ImageNet16-120": 120}.get(bench.task, 10)
+    if config.batch:
+        batch = read_batch(config.batch, config.batch_size, n_classes, config.seed)
+        told = f"{config.batch} ({len(batch.images)} rows, seed {config.seed})"
+    else:
+        batch = _synthetic(config.batch_size, n_classes, config.seed, (3, 32, 32))
+        told = f"synthetic Gaussian 3x32x32, {config.batch_size} rows, seed {config.seed}"
+    in_channels = int(batch.images.shape[1])
+    build = functools.partial(_nb201_build, n_classes=batch.n_classes, in_channels=in_channels,
+                              channels=16, n_cells=5)  # fmt: skip
+    keys = [bench.space.format(a) for a in bench.archs]
+    ok = np.flatnonzero(np.isfinite(bench.val_accuracy))
+    rng = np.random.default_rng(config.seed)
+    if not MIN_FITNESS <= config.sample < len(ok):
+        raise BadInputError(f"--sample {config.sample}",
+                            f"must be in [{MIN_FITNESS}, {len(ok) - 1}] on {bench.id}")  # fmt: skip
+    order = rng.permutation(ok)
+    fit, rest = np.sort(order[: config.sample]), order[config.sample :]
+    held = np.sort(rest[: config.holdout])
+    nets = Networks(keys, bench.val_accuracy, build, batch, bench.id, told)
+    return nets, fit, held, bench
+
+
+def _results_frame(folder: Path):
+    import pandas as pd
+
+    csv, record = folder / "results.csv", folder / "run.json"
+    if not csv.is_file() or not record.is_file():
+        raise BadInputError(f"--results {folder}", "not a nas results folder (needs results.csv "
+                            "and run.json)")  # fmt: skip
+    try:
+        run = json.loads(record.read_text())
+        settings = run["settings"]
+        frame = pd.read_csv(csv)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise BadInputError(f"--results {folder}", f"cannot be read ({e})") from None
+    if run.get("command") != "nas" or not isinstance(settings, dict):
+        raise BadInputError(f"--results {folder}", "run.json is not a nas run's")
+    for col in ("arch", "val_accuracy"):
+        if col not in frame.columns:
+            raise BadInputError(f"--results {folder}/results.csv", f"has no {col!r} column")
+    return frame, settings
+
+
+def from_results(config) -> tuple[Networks, np.ndarray, np.ndarray, None]:
+    """(networks, fitness rows, held-out rows, None) of ``--results DIR``."""
+    import torch
+
+    from nas_surrogate.proxies.base import Batch
+    from nas_surrogate.training import load_dataset
+
+    folder = Path(config.results)
+    frame, settings = _results_frame(folder)
+    acc = frame["val_accuracy"].to_numpy(dtype=float)
+    keys = [str(a) for a in frame["arch"]]
+    own = str(settings.get("space", "")).endswith((".yaml", ".yml"))
+    if own and not config.model:
+        raise BadInputError("--model", f"{folder} is a run on your own space: name the model "
+                            "that builds its configurations (--model package.module:function)")  # fmt: skip
+    data = load_dataset(str(settings.get("dataset", "digits")), any_shape=own)
+    if config.batch:
+        batch = read_batch(config.batch, config.batch_size, data.n_classes, config.seed)
+        told = f"{config.batch} ({len(batch.images)} rows, seed {config.seed})"
+    else:
+        gen = torch.Generator().manual_seed(int(settings.get("seed", 0)))
+        rows = torch.randperm(len(data.x_train), generator=gen)[: config.batch_size]
+        batch = Batch(data.x_train[rows], data.y_train[rows], data.n_classes)
+        told = f"{len(rows)} training rows of {data.name} (the run's data)"
+    shape = tuple(int(s) for s in batch.images.shape[1:])
+    if own:
+        from nas_surrogate.models import load_builder
+
+        load_builder(config.model)  # a wrong name fails now, before any pass
+        build = functools.partial(_user_build, model=config.model, input_shape=shape,
+                                  n_classes=batch.n_classes)  # fmt: skip
+    else:
+        build = functools.partial(
+            _nb201_build, n_classes=batch.n_classes, in_channels=shape[0],
+            channels=int(settings.get("channels", 16)), n_cells=int(settings.get("cells", 5)),
+        )  # fmt: skip
+    ok = np.flatnonzero(np.isfinite(acc))
+    if len(ok) < MIN_FITNESS + 1:
+        raise BadInputError(f"--results {folder}", f"has {len(ok)} trained networks; the search "
+                            f"needs at least {MIN_FITNESS} plus held-out ones")  # fmt: skip
+    if not MIN_FITNESS <= config.sample < len(ok):
+        raise BadInputError(f"--sample {config.sample}",
+                            f"must be in [{MIN_FITNESS}, {len(ok) - 1}] for {folder}")  # fmt: skip
+    order = np.random.default_rng(config.seed).permutation(ok)
+    fit, held = np.sort(order[: config.sample]), np.sort(order[config.sample :][: config.holdout])
+    return Networks(keys, acc, build, batch, str(folder), told), fit, held, None
+
+
+def _passes(keys: list[str], build, batch, max_bytes: int, seed: int) -> list:
+    """Primitives of each network (one torch thread: the same numbers for any -j)."""
+    import torch
+
+    from nas_surrogate.proxies.primitives import primitive_pass
+
+    torch.set_num_threads(1)
+    out = []
+    for key in keys:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            net = build(key)
+        out.append(primitive_pass(net, batch, max_bytes=max_bytes, seed=seed))
+    return out
+
+
+def compute_primitives(nets: Networks, rows: np.ndarray, config, progress: bool = True) -> list:
+    """The primitives of networks ``rows``, in order, in ``n_jobs`` processes."""
+    from joblib import Parallel, delayed
+
+    keys = [nets.keys[i] for i in rows]
+    chunk = 16
+    parts = [keys[i : i + chunk] for i in range(0, len(keys), chunk)]
+    jobs = (delayed(_passes)(p, nets.build, nets.batch, config.max_bytes, config.seed)
+            for p in parts)  # fmt: skip
+    results = Parallel(n_jobs=config.n_jobs)(jobs) if config.n_jobs != 1 else [
+        _passes(p, nets.build, nets.batch, config.max_bytes, config.seed) for p in parts
+    ]  # fmt: skip
+    return [p for part in results for p in part]
+
+
+def _fingerprint(config, nets: Networks) -> dict:
+    from nas_surrogate.experiments.fingerprint import file_digests, input_fingerprint
+
+    files = [config.batch] if config.batch else []
+    if config.results:
+        files += [str(Path(config.results) / "results.csv"), str(Path(config.results) / "run.json")]
+    if config.model:
+        from nas_surrogate.experiments.nas_space import source_digest
+        from nas_surrogate.models import load_builder
+
+        files_model = {"model": config.model, "source": source_digest(load_builder(config.model))}
+    else:
+        files_model = {}
+    inputs = (input_fingerprint([config.benchmark], config.data_dir, files) if config.benchmark
+              else {"files": file_digests(files)})  # fmt: skip
+    settings = {k: getattr(config, k) for k in PRIMITIVE_SETTINGS}
+    return {"from": "primitives", **settings, "inputs": inputs, **files_model}
+
+
+#: the settings of ``evolve-proxy --from primitives`` that change its result
+PRIMITIVE_SETTINGS = ("benchmark", "results", "sample", "holdout", "population", "iterations",
+                      "metric", "seed", "batch", "batch_size", "max_bytes")  # fmt: skip
+
+
+def _table_baselines(bench, held: np.ndarray) -> list[dict]:
+    """Kendall tau of each published proxy of the table on the held-out networks."""
+    from nas_surrogate.analysis.lpzero_search import correlation
+
+    rows = []
+    for j, name in enumerate(bench.proxy_names):
+        x = bench.proxy_scores[held, j]
+        ok = np.isfinite(x)
+        if ok.sum() > 2:
+            y = bench.val_accuracy[held][ok]
+            rows.append({"proxy": name, "kendall": correlation(x[ok], y, "kendall"),
+                         "spearman": correlation(x[ok], y, "spearman")})  # fmt: skip
+    return sorted(rows, key=lambda r: -r["kendall"])
+
+
+def _heldout(genome, nets: Networks, held: np.ndarray, config) -> dict:
+    from nas_surrogate.analysis.lpzero_search import correlation
+    from nas_surrogate.proxies.lpzero import PrimitiveTable, evaluate
+
+    if not len(held):
+        return {"networks": 0}
+    scores = evaluate(genome, PrimitiveTable(compute_primitives(nets, held, config)))
+    ok = np.isfinite(scores)
+    y = nets.accuracy[held][ok]
+    return {"networks": int(len(held)), "scored": int(ok.sum()),
+            "kendall": correlation(scores[ok], y, "kendall"),
+            "spearman": correlation(scores[ok], y, "spearman")}  # fmt: skip
+
+
+def evolve_from_primitives(config, progress: bool = True) -> dict:
+    """Run (or resume) the search of ``config`` (an ``EvolveConfig`` with ``source``
+    ``primitives``); returns the summary also written to ``summary.json``."""
+    from nas_surrogate.analysis.lpzero_search import GPSettings, LPZeroSearch, SearchState
+    from nas_surrogate.experiments.runner import prepare_out_dir
+    from nas_surrogate.proxies.lpzero import FILE_KIND, PrimitiveTable
+
+    started = time.perf_counter()
+    if bool(config.benchmark) == bool(config.results):
+        raise BadInputError("--benchmark / --results", "give exactly one source of fitness "
+                            "networks: -b TASK (a table NB201 builds) or --results DIR (a nas run)")  # fmt: skip
+    nets, fit, held, bench = from_benchmark(config) if config.benchmark else from_results(config)
+    gp = GPSettings(population=config.population, iterations=config.iterations,
+                    metric=config.metric, seed=config.seed)  # fmt: skip
+    gp.validate(len(fit))
+    y = nets.accuracy[fit]
+    if np.ptp(y) == 0:
+        raise BadInputError("fitness set", "accuracies are constant: nothing to rank")
+    _passes(nets.keys[fit[0] : fit[0] + 1], nets.build, nets.batch, config.max_bytes, config.seed)
+    out = Path(config.out)
+    prepare_out_dir(out, "evolve-proxy", _fingerprint(config, nets))
+    t = time.perf_counter()
+    table = PrimitiveTable(compute_primitives(nets, fit, config, progress))
+    pass_seconds = (time.perf_counter() - t) / len(fit)
+    search = LPZeroSearch(table, y, gp)
+    state_path = out / "state.json"
+    state = None
+    resumed = state_path.exists()
+    if resumed:
+        state = SearchState.from_dict(json.loads(state_path.read_text()), str(state_path))
+    state = search.run(state, save=lambda s: write_json_atomic(state_path, s.to_dict()))
+    write_json_atomic(state_path, state.to_dict())
+    genome, fitness = search.best(state)
+    heldout = _heldout(genome, nets, held, config)
+    baselines = _table_baselines(bench, held) if bench is not None and len(held) else []
+    doc = {
+        "kind": FILE_KIND, "version": 1, "expression": genome.to_dict(), "readable": str(genome),
+        "pass": {"max_bytes": config.max_bytes, "seed": config.seed, "batch": nets.batch_describe,
+                 "seconds_per_network": pass_seconds},
+        "fitness": {"metric": config.metric, "value": fitness, "networks": int(len(fit)),
+                    "source": nets.describe},
+        "heldout": heldout,
+        "search": {"population": gp.population, "iterations": gp.iterations, "seed": gp.seed,
+                   "evaluated": state.evaluated, "pruned": state.pruned,
+                   "seconds_saved": search.seconds_saved(state), "seconds": state.seconds,
+                   "history": state.history},
+    }  # fmt: skip
+    write_json_atomic(out / "proxy.json", doc)
+    summary = {"command": "evolve-proxy", "from": "primitives", "proxy": str(out / "proxy.json"),
+               "readable": str(genome), "fitness": fitness, "heldout": heldout,
+               "table_proxies_heldout": baselines[:3], "resumed": resumed,
+               "pass_seconds_per_network": pass_seconds, "search_seconds": state.seconds,
+               "pruned": state.pruned, "evaluated": state.evaluated,
+               "elapsed_seconds": time.perf_counter() - started}  # fmt: skip
+    write_json_atomic(out / "summary.json", summary)
+    write_text_atomic(out / "results.md", _report(summary, doc))
+    return summary
+
+
+def _report(summary: dict, doc: dict) -> str:
+    h = summary["heldout"]
+    lines = [
+        "# evolve-proxy --from primitives", "",
+        f"Proxy: `{summary['readable']}` ({doc['fitness']['metric']} "
+        f"{summary['fitness']:.4f} on {doc['fitness']['networks']} fitness networks of "
+        f"{doc['fitness']['source']}; batch: {doc['pass']['batch']}).", "",
+    ]  # fmt: skip
+    if h.get("networks"):
+        lines += [f"Held-out ({h['scored']} of {h['networks']} networks never seen by the "
+                  f"search): Kendall tau {h['kendall']:.4f}, Spearman rho {h['spearman']:.4f}.", ""]  # fmt: skip
+    if summary["table_proxies_heldout"]:
+        lines += ["Published proxies of the table on the same held-out networks (Kendall tau):",
+                  ""] + [f"- {r['proxy']}: {r['kendall']:.4f}" for r in summary["table_proxies_heldout"]]  # fmt: skip
+        lines.append("")
+    lines += [
+        f"Search: {doc['search']['evaluated']} expressions evaluated in "
+        f"{summary['search_seconds']:.1f} s; primitives {summary['pass_seconds_per_network']:.3f} "
+        f"s per network; pruned {summary['pruned']}.", "",
+        f"Use it: `--features enc+zc+lpz:{summary['proxy']}` or `--proxies lpz:{summary['proxy']}`.",
+    ]  # fmt: skip
+    return "\n".join(lines) + "\n"
