@@ -252,6 +252,7 @@ class Optimizer(AskTell):
                 )
             return proxies, None
         names = list(spec.proxies or ()) or list(PROXY_NAMES)
+        names += [n for n in spec.lpz if n not in names]
         if zc_warmup and zc_warmup not in names:
             names.append(zc_warmup)
         # cost objectives (latency, params, flops) come from the same proxy source
@@ -261,7 +262,7 @@ class Optimizer(AskTell):
             names = [zc_warmup] if zc_warmup else []
         costs = [c for c in COST_COLUMNS if any(w.startswith(c) for w in wanted)]
         names += [c for c in costs if c not in names]
-        if proxies is None and (spec.uses_zc or zc_warmup):
+        if proxies is None and (spec.uses_zc or spec.lpz or zc_warmup):
             raise BadInputError(
                 f"features {features!r}",
                 "uses ZC proxies: give their source (proxies= in Python, --benchmark for "

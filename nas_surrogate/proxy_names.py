@@ -7,6 +7,7 @@ every consumer imputes (on training rows only) or drops them explicitly.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,25 @@ PROXY_NAMES: tuple[str, ...] = (
     "synflow",
     "zen",
 )
+
+#: the prefix of a proxy name that is an LPZero expression file (``lpz:FILE``)
+LPZ_PREFIX = "lpz:"
+
+
+def is_lpz(name: object) -> bool:
+    """Whether ``name`` names an LPZero expression file (``lpz:FILE``)."""
+    return isinstance(name, str) and name.startswith(LPZ_PREFIX)
+
+
+def cache_key(name: str) -> str:
+    """The name a proxy's scores are cached under: itself, or for ``lpz:FILE`` the
+    digest of the file's content (an edited expression never reads the old scores)."""
+    if not is_lpz(name):
+        return name
+    from nas_surrogate.proxies.lpzero import proxy_from_name
+
+    return f"lpz@{proxy_from_name(name).digest}"
+
 
 #: Proxy columns that are costs, not predictors: *known* objectives (minimised) of a
 #: multi-objective search. ``latency`` is measured live (``proxies/latency.py``).
@@ -69,6 +89,23 @@ DEFAULT_COST_SOURCE = (
 )
 
 
+def default_seconds(name: str) -> float:
+    """Seconds charged per network for a proxy with no recorded time: the table above,
+    or for an ``lpz:FILE`` expression the primitive pass its search measured."""
+    if name in DEFAULT_PROXY_SECONDS:
+        return DEFAULT_PROXY_SECONDS[name]
+    from nas_surrogate.proxies.lpzero import is_lpz, proxy_from_name
+
+    if is_lpz(name):
+        seconds = proxy_from_name(name).seconds
+        if math.isfinite(seconds):
+            return seconds
+    from nas_surrogate.errors import BadInputError
+
+    raise BadInputError(f"proxy {name}", "has no recorded time and no default cost; give "
+                        "--proxy-costs FILE")  # fmt: skip
+
+
 def with_default_costs(bench):
     """``bench`` with every missing proxy time filled, so no proxy is free by silence.
 
@@ -82,7 +119,7 @@ def with_default_costs(bench):
     for j, name in enumerate(bench.proxy_names):
         missing = ~np.isfinite(costs[:, j])
         if missing.all():
-            costs[:, j] = DEFAULT_PROXY_SECONDS[name]
+            costs[:, j] = default_seconds(name)
             filled.append(name)
         elif missing.any():
             costs[missing, j] = np.median(costs[~missing, j])

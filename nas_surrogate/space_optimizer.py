@@ -90,6 +90,9 @@ class SpaceOptimizer(AskTell):
         guided = SearcherSpec.parse(searcher).uses_surrogate
         self._searcher = searcher_of(self.config)
         names = list(spec.proxies) if spec.proxies else None
+        if spec.lpz:  # the source computes each lpz:FILE as one more proxy
+            base = names if names is not None else (_source_names(proxies) if spec.uses_zc else [])
+            names = base + [n for n in spec.lpz if n not in base]
         if zc_warmup and names is not None and zc_warmup not in names:
             names.append(zc_warmup)
         self.problem = SpaceProblem(
@@ -188,6 +191,11 @@ def _space(space: object) -> Space:
     return user_space
 
 
+def _source_names(proxies) -> list[str]:
+    """The proxy names a source declares (``ModelProxies.names``), else none."""
+    return [str(n) for n in getattr(proxies, "names", ()) if not str(n).startswith("lpz:")]
+
+
 def _check_settings(searcher, features, proxies, zc_warmup, objectives, constraints) -> str:
     """The feature spec to use (``enc``, or ``enc+zc`` with proxies); BadInputError for
     a setting a user space does not support, before anything is built."""
@@ -208,6 +216,6 @@ def _check_settings(searcher, features, proxies, zc_warmup, objectives, constrai
         raise BadInputError(
             f"features {features!r}", "on your own space the features are enc, zc or enc+zc"
         )
-    if (spec.uses_zc or zc_warmup) and proxies is None:
+    if (spec.uses_zc or spec.lpz or zc_warmup) and proxies is None:
         raise BadInputError(f"features {features!r}", "uses ZC proxies: give proxies=")
     return features

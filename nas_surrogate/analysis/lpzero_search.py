@@ -49,8 +49,15 @@ UNARY_WEIGHTS = np.array([2.0 if op == "disconnect" else 1.0 for op in UNARY_OPS
 #: LPZero's binary weights (sum 0.6, difference 0.3, product 0.05 + matmul's 0.05)
 BINARY_WEIGHTS = np.array([0.6, 0.3, 0.1])
 METRICS = ("spearman", "kendall")
-RULES = ("disconnected", "constant", "undefined", "duplicate", "early_stop", "non_finite",
-         "constant_scores")  # fmt: skip
+RULES = (
+    "disconnected",
+    "constant",
+    "undefined",
+    "duplicate",
+    "early_stop",
+    "non_finite",
+    "constant_scores",
+)
 BAD = -math.inf
 N_UNARY = 2  # LPZero's chain length per branch
 
@@ -80,8 +87,9 @@ class GPSettings:
 def random_genome(rng: np.random.Generator, inputs: tuple[str, ...]) -> Genome:
     p = UNARY_WEIGHTS / UNARY_WEIGHTS.sum()
     ins = tuple(str(inputs[i]) for i in rng.integers(0, len(inputs), 2))
-    chains = tuple(tuple(str(UNARY_OPS[i]) for i in rng.choice(len(UNARY_OPS), N_UNARY, p=p))
-                   for _ in range(2))  # fmt: skip
+    chains = tuple(
+        tuple(str(UNARY_OPS[i]) for i in rng.choice(len(UNARY_OPS), N_UNARY, p=p)) for _ in range(2)
+    )
     binary = str(BINARY_OPS[rng.choice(len(BINARY_OPS), p=BINARY_WEIGHTS)])
     return Genome(ins, chains, binary)  # type: ignore[arg-type]
 
@@ -92,8 +100,11 @@ def _genes(g: Genome) -> list[str]:
 
 def _from_genes(genes: list[str]) -> Genome:
     k = N_UNARY
-    return Genome((genes[0], genes[1]), (tuple(genes[2 : 2 + k]), tuple(genes[2 + k : 2 + 2 * k])),
-                  genes[2 + 2 * k])  # fmt: skip
+    return Genome(
+        (genes[0], genes[1]),
+        (tuple(genes[2 : 2 + k]), tuple(genes[2 + k : 2 + 2 * k])),
+        genes[2 + 2 * k],
+    )
 
 
 def crossover(rng: np.random.Generator, a: Genome, b: Genome) -> Genome:
@@ -163,11 +174,16 @@ class SearchState:
         return {
             "iteration": self.iteration,
             "population": [[g.to_dict(), f] for g, f in self.population],
-            "cache": self.cache, "pruned": self.pruned, "evaluated": self.evaluated,
-            "rng_state": self.rng_state, "eval_seconds": self.eval_seconds,
-            "early_seconds": self.early_seconds, "early_evaluated": self.early_evaluated,
-            "seconds": self.seconds, "history": self.history,
-        }  # fmt: skip
+            "cache": self.cache,
+            "pruned": self.pruned,
+            "evaluated": self.evaluated,
+            "rng_state": self.rng_state,
+            "eval_seconds": self.eval_seconds,
+            "early_seconds": self.early_seconds,
+            "early_evaluated": self.early_evaluated,
+            "seconds": self.seconds,
+            "history": self.history,
+        }
 
     @classmethod
     def from_dict(cls, doc: dict, where: str) -> SearchState:
@@ -177,12 +193,14 @@ class SearchState:
                 population=[(Genome.from_dict(g, where), float(f)) for g, f in doc["population"]],
                 cache={str(k): float(v) for k, v in doc["cache"].items()},
                 pruned={r: int(doc["pruned"].get(r, 0)) for r in RULES},
-                evaluated=int(doc["evaluated"]), rng_state=dict(doc["rng_state"]),
+                evaluated=int(doc["evaluated"]),
+                rng_state=dict(doc["rng_state"]),
                 eval_seconds=float(doc["eval_seconds"]),
                 early_seconds=float(doc["early_seconds"]),
-                early_evaluated=int(doc["early_evaluated"]), seconds=float(doc["seconds"]),
+                early_evaluated=int(doc["early_evaluated"]),
+                seconds=float(doc["seconds"]),
                 history=[float(h) for h in doc["history"]],
-            )  # fmt: skip
+            )
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise BadInputError(where, f"not a search state ({type(e).__name__}: {e})") from None
 
@@ -239,9 +257,10 @@ class LPZeroSearch:
             tries += 1
             if tries > 200 * self.settings.population:
                 raise BadInputError(
-                    "fitness set", f"only {len(state.population)} of {self.settings.population} "
+                    "fitness set",
+                    f"only {len(state.population)} of {self.settings.population} "
                     "random expressions score it (the primitives are degenerate)",
-                )  # fmt: skip
+                )
             g = random_genome(rng, self.inputs)
             fit = self.fitness(g, state)
             if fit > BAD and g.canonical() not in seen:
@@ -252,8 +271,9 @@ class LPZeroSearch:
         pop = sorted(state.population, key=lambda p: -p[1])
         half = pop[: max(2, len(pop) // 2)]
         i, j = rng.integers(0, len(half), 2)
-        child = mutate(rng, crossover(rng, half[i][0], half[j][0]), self.inputs,
-                       self.settings.mutation)  # fmt: skip
+        child = mutate(
+            rng, crossover(rng, half[i][0], half[j][0]), self.inputs, self.settings.mutation
+        )
         fit = self.fitness(child, state)
         members = {g.canonical() for g, _ in pop}
         if fit > pop[-1][1] and child.canonical() not in members:
@@ -290,8 +310,10 @@ class LPZeroSearch:
         """Estimated seconds each rule saved (mean evaluation times of this run)."""
         full = state.eval_seconds / max(state.evaluated, 1)
         early = state.early_seconds / max(state.early_evaluated, 1)
-        saved = {r: state.pruned[r] * (full + early)
-                 for r in ("disconnected", "constant", "undefined", "duplicate")}  # fmt: skip
+        saved = {
+            r: state.pruned[r] * (full + early)
+            for r in ("disconnected", "constant", "undefined", "duplicate")
+        }
         saved["early_stop"] = state.pruned["early_stop"] * max(full - early, 0.0)
         return saved
 

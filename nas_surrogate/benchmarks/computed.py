@@ -14,7 +14,7 @@ import pandas as pd
 
 from nas_surrogate.benchmarks.base import Benchmark
 from nas_surrogate.errors import BadInputError
-from nas_surrogate.proxy_names import PROXY_NAMES, sanitize_scores
+from nas_surrogate.proxy_names import PROXY_NAMES, is_lpz, sanitize_scores
 
 
 def _read(path: str) -> pd.DataFrame:
@@ -47,7 +47,7 @@ def _read_cached(path: str, digest: str) -> pd.DataFrame:
 
 def attach_proxy_table(bench: Benchmark, path: str) -> Benchmark:
     frame = _read(str(path))
-    proxies = [c for c in frame.columns if c in PROXY_NAMES]
+    proxies = [c for c in frame.columns if c in PROXY_NAMES or is_lpz(c)]
     if not proxies:
         raise BadInputError(
             f"--proxy-table {path}", f"has no proxy column ({', '.join(PROXY_NAMES)})"
@@ -73,6 +73,7 @@ def attach_proxy_table(bench: Benchmark, path: str) -> Benchmark:
             k = bench.proxy_names.index(name)
             scores[:, j], seconds[:, j] = bench.proxy_scores[:, k], bench.proxy_seconds[:, k]
     order = [names.index(p) for p in PROXY_NAMES if p in names]
+    order += [i for i, p in enumerate(names) if is_lpz(p)]
     return replace(
         bench,
         proxy_names=tuple(names[i] for i in order),
@@ -87,7 +88,7 @@ def proxy_table_coverage(bench: Benchmark, path: str) -> dict[str, int]:
     the table attached): a table of 800 cells on a 9,445-network space leaves the rest
     without those proxies (median-imputed in features, outside ``--pool scored``)."""
     frame = _read(str(path))
-    proxies = [c for c in frame.columns if c in PROXY_NAMES]
+    proxies = [c for c in frame.columns if c in PROXY_NAMES or is_lpz(c)]
     scored = np.isfinite(bench.proxy_columns(proxies)).any(axis=1)
     return {"scored": int(scored.sum()), "networks": int(bench.n_archs)}
 

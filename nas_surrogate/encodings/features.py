@@ -1,9 +1,12 @@
 """Feature specs: ``onehot``, ``zc``, ``onehot+zc``, ``path+zc:nwot,synflow`` ...
 
 A spec is parts joined by ``+``; each part is an encoding name, ``zc`` with an
-optional ``:p1,p2`` proxy list, ``evolved:FILE``, or ``source:TASK`` (transfer: each
-network's accuracy on another task's table of the same space, ``source:TASK@DIR`` for a
-table in another data folder; ``benchmarks/transfer.py`` attaches it).
+optional ``:p1,p2`` proxy list, ``evolved:FILE``, ``lpz:FILE`` (an LPZero expression of
+``evolve-proxy --from primitives``: a proxy column where the benchmark or the live
+proxy source has it, else computed for every network of an NB201 table), or
+``source:TASK`` (transfer: each network's accuracy on another task's table of the same
+space, ``source:TASK@DIR`` for a table in another data folder; ``benchmarks/transfer.py``
+attaches it).
 ``build_features`` returns the raw matrix for every row of a benchmark (encodings, then
 raw proxy scores with NaN); ``make_preprocessor`` returns the scikit-learn transformer
 that imputes and optionally rank-transforms the ZC columns.
@@ -35,6 +38,7 @@ DEFAULT_ENC = "enc"
 
 EVOLVED = "evolved"
 SOURCE = "source"
+LPZ = "lpz"
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class FeatureSpec:
     proxies: tuple[str, ...] | None  # None: no ZC part; () : all proxies of the task
     evolved: tuple[str, ...] = ()  # files of evolved proxies (``evolved:FILE``)
     sources: tuple[str, ...] = ()  # transfer: ``TASK`` or ``TASK@DIR`` of ``source:``
+    lpz: tuple[str, ...] = ()  # LPZero proxies, by proxy name (``lpz:FILE``)
 
     @property
     def uses_zc(self) -> bool:
@@ -54,6 +59,7 @@ class FeatureSpec:
         from nas_surrogate.proxies.evolved import EvolvedProxy
 
         used = list(self.proxies or bench.proxy_names) if self.uses_zc else []
+        used += [n for n in self.lpz if n in bench.proxy_names and n not in used]
         for path in self.evolved:
             used += [t for t in EvolvedProxy.load(path).terminals if t not in used]
         return used
@@ -68,8 +74,16 @@ def parse_feature_spec(text: str, encodings: Registry[Encoding]) -> FeatureSpec:
     proxies: tuple[str, ...] | None = None
     evolved: list[str] = []
     sources: list[str] = []
+    lpz: list[str] = []
     for part in parts:
         name, _, args = part.partition(":")
+        if name == LPZ:
+            if not args:
+                raise BadInputError(where, "write lpz:FILE (a proxy.json of evolve-proxy)")
+            if part in lpz:
+                raise BadInputError(where, f"{part} appears twice")
+            lpz.append(part)
+            continue
         if name == EVOLVED:
             if not args:
                 raise BadInputError(where, "write evolved:FILE (an evolve-proxy result)")
@@ -96,7 +110,7 @@ def parse_feature_spec(text: str, encodings: Registry[Encoding]) -> FeatureSpec:
         names.append(name)
     return FeatureSpec(
         text=text, encodings=tuple(names), proxies=proxies, evolved=tuple(evolved),
-        sources=tuple(sources),
+        sources=tuple(sources), lpz=tuple(lpz),
     )  # fmt: skip
 
 
@@ -166,15 +180,27 @@ def build_features(
         part(list(dict.fromkeys([written, name])), blocks[-1].shape[1])
     n_enc = len(names)
     proxies: list[str] = []
-    if spec.uses_zc:
-        proxies = list(spec.proxies) or list(bench.proxy_names)
+    lpz_columns = [n for n in spec.lpz if n in bench.proxy_names]
+    if spec.uses_zc or lpz_columns:
+        proxies = (list(spec.proxies) or list(bench.proxy_names)) if spec.uses_zc else []
+        proxies += [n for n in lpz_columns if n not in proxies]
         if not proxies:
             raise BadInputError(
                 f"feature spec {spec.text!r}", f"{bench.id} has no zero-cost proxy scores"
             )
         blocks.append(bench.proxy_columns(proxies))
         names += [f"zc:{p}" for p in proxies]
-        part([ZC], len(proxies))
+        part([ZC] if spec.uses_zc else [], len(proxies))
+        for name in lpz_columns:
+            parts[name] = np.array([len(names) - len(proxies) + proxies.index(name)])
+    for name in spec.lpz:
+        if name in lpz_columns:
+            continue
+        from nas_surrogate.proxies.lpzero_table import lpz_column
+
+        blocks.append(lpz_column(bench, name)[:, None])
+        names.append(name)
+        part([name], 1)
     for path in spec.evolved:
         from nas_surrogate.proxies.evolved import EvolvedProxy
 

@@ -46,6 +46,7 @@ class Networks:
     batch: Any  # proxies.base.Batch
     describe: str
     batch_describe: str
+    batch_spec: dict | None = None  # a synthetic batch's recipe (scores anywhere alike)
 
 
 def _nb201_build(key: str, n_classes: int, in_channels: int, channels: int, n_cells: int):
@@ -75,8 +76,10 @@ def read_batch(path: str, size: int, n_classes: int | None, seed: int):
                     x, y = z[xk], z[yk]
                     break
             else:
-                raise BadInputError(where, f"needs arrays images and labels (or x and y), "
-                                    f"has {sorted(z.files)[:10]}")  # fmt: skip
+                raise BadInputError(
+                    where,
+                    f"needs arrays images and labels (or x and y), has {sorted(z.files)[:10]}",
+                )
     except BadInputError:
         raise
     except (OSError, ValueError, EOFError) as e:
@@ -100,9 +103,10 @@ def from_benchmark(config) -> tuple[Networks, np.ndarray, np.ndarray, Any]:
     bench = load_benchmark(config.benchmark, config.data_dir)
     if bench.space.name != "nasbench201":
         raise BadInputError(
-            f"--benchmark {config.benchmark}", f"networks of space {bench.space.name} are not "
+            f"--benchmark {config.benchmark}",
+            f"networks of space {bench.space.name} are not "
             "built by the project (NB201 is); use --results with a nas run of your own space",
-        )  # fmt: skip
+        )
     n_classes = {"cifar100": 100, "ImageNet16-120": 120}.get(bench.task, 10)
     if config.batch:
         batch = read_batch(config.batch, config.batch_size, n_classes, config.seed)
@@ -111,18 +115,30 @@ def from_benchmark(config) -> tuple[Networks, np.ndarray, np.ndarray, Any]:
         batch = _synthetic(config.batch_size, n_classes, config.seed, (3, 32, 32))
         told = f"synthetic Gaussian 3x32x32, {config.batch_size} rows, seed {config.seed}"
     in_channels = int(batch.images.shape[1])
-    build = functools.partial(_nb201_build, n_classes=batch.n_classes, in_channels=in_channels,
-                              channels=16, n_cells=5)  # fmt: skip
+    build = functools.partial(
+        _nb201_build, n_classes=batch.n_classes, in_channels=in_channels, channels=16, n_cells=5
+    )
     keys = [bench.space.format(a) for a in bench.archs]
     ok = np.flatnonzero(np.isfinite(bench.val_accuracy))
     rng = np.random.default_rng(config.seed)
     if not MIN_FITNESS <= config.sample < len(ok):
-        raise BadInputError(f"--sample {config.sample}",
-                            f"must be in [{MIN_FITNESS}, {len(ok) - 1}] on {bench.id}")  # fmt: skip
+        raise BadInputError(
+            f"--sample {config.sample}", f"must be in [{MIN_FITNESS}, {len(ok) - 1}] on {bench.id}"
+        )
     order = rng.permutation(ok)
     fit, rest = np.sort(order[: config.sample]), order[config.sample :]
     held = np.sort(rest[: config.holdout])
-    nets = Networks(keys, bench.val_accuracy, build, batch, bench.id, told)
+    spec = (
+        None
+        if config.batch
+        else {
+            "kind": "synthetic",
+            "size": config.batch_size,
+            "seed": config.seed,
+            "shape": [3, 32, 32],
+        }
+    )
+    nets = Networks(keys, bench.val_accuracy, build, batch, bench.id, told, spec)
     return nets, fit, held, bench
 
 
@@ -131,8 +147,9 @@ def _results_frame(folder: Path):
 
     csv, record = folder / "results.csv", folder / "run.json"
     if not csv.is_file() or not record.is_file():
-        raise BadInputError(f"--results {folder}", "not a nas results folder (needs results.csv "
-                            "and run.json)")  # fmt: skip
+        raise BadInputError(
+            f"--results {folder}", "not a nas results folder (needs results.csv and run.json)"
+        )
     try:
         run = json.loads(record.read_text())
         settings = run["settings"]
@@ -160,8 +177,11 @@ def from_results(config) -> tuple[Networks, np.ndarray, np.ndarray, None]:
     keys = [str(a) for a in frame["arch"]]
     own = str(settings.get("space", "")).endswith((".yaml", ".yml"))
     if own and not config.model:
-        raise BadInputError("--model", f"{folder} is a run on your own space: name the model "
-                            "that builds its configurations (--model package.module:function)")  # fmt: skip
+        raise BadInputError(
+            "--model",
+            f"{folder} is a run on your own space: name the model "
+            "that builds its configurations (--model package.module:function)",
+        )
     data = load_dataset(str(settings.get("dataset", "digits")), any_shape=own)
     if config.batch:
         batch = read_batch(config.batch, config.batch_size, data.n_classes, config.seed)
@@ -176,20 +196,28 @@ def from_results(config) -> tuple[Networks, np.ndarray, np.ndarray, None]:
         from nas_surrogate.models import load_builder
 
         load_builder(config.model)  # a wrong name fails now, before any pass
-        build = functools.partial(_user_build, model=config.model, input_shape=shape,
-                                  n_classes=batch.n_classes)  # fmt: skip
+        build = functools.partial(
+            _user_build, model=config.model, input_shape=shape, n_classes=batch.n_classes
+        )
     else:
         build = functools.partial(
-            _nb201_build, n_classes=batch.n_classes, in_channels=shape[0],
-            channels=int(settings.get("channels", 16)), n_cells=int(settings.get("cells", 5)),
-        )  # fmt: skip
+            _nb201_build,
+            n_classes=batch.n_classes,
+            in_channels=shape[0],
+            channels=int(settings.get("channels", 16)),
+            n_cells=int(settings.get("cells", 5)),
+        )
     ok = np.flatnonzero(np.isfinite(acc))
     if len(ok) < MIN_FITNESS + 1:
-        raise BadInputError(f"--results {folder}", f"has {len(ok)} trained networks; the search "
-                            f"needs at least {MIN_FITNESS} plus held-out ones")  # fmt: skip
+        raise BadInputError(
+            f"--results {folder}",
+            f"has {len(ok)} trained networks; the search "
+            f"needs at least {MIN_FITNESS} plus held-out ones",
+        )
     if not MIN_FITNESS <= config.sample < len(ok):
-        raise BadInputError(f"--sample {config.sample}",
-                            f"must be in [{MIN_FITNESS}, {len(ok) - 1}] for {folder}")  # fmt: skip
+        raise BadInputError(
+            f"--sample {config.sample}", f"must be in [{MIN_FITNESS}, {len(ok) - 1}] for {folder}"
+        )
     order = np.random.default_rng(config.seed).permutation(ok)
     fit, held = np.sort(order[: config.sample]), np.sort(order[config.sample :][: config.holdout])
     return Networks(keys, acc, build, batch, str(folder), told), fit, held, None
@@ -218,11 +246,14 @@ def compute_primitives(nets: Networks, rows: np.ndarray, config, progress: bool 
     keys = [nets.keys[i] for i in rows]
     chunk = 16
     parts = [keys[i : i + chunk] for i in range(0, len(keys), chunk)]
-    jobs = (delayed(_passes)(p, nets.build, nets.batch, config.max_bytes, config.seed)
-            for p in parts)  # fmt: skip
-    results = Parallel(n_jobs=config.n_jobs)(jobs) if config.n_jobs != 1 else [
-        _passes(p, nets.build, nets.batch, config.max_bytes, config.seed) for p in parts
-    ]  # fmt: skip
+    jobs = (
+        delayed(_passes)(p, nets.build, nets.batch, config.max_bytes, config.seed) for p in parts
+    )
+    results = (
+        Parallel(n_jobs=config.n_jobs)(jobs)
+        if config.n_jobs != 1
+        else [_passes(p, nets.build, nets.batch, config.max_bytes, config.seed) for p in parts]
+    )
     return [p for part in results for p in part]
 
 
@@ -239,15 +270,29 @@ def _fingerprint(config, nets: Networks) -> dict:
         files_model = {"model": config.model, "source": source_digest(load_builder(config.model))}
     else:
         files_model = {}
-    inputs = (input_fingerprint([config.benchmark], config.data_dir, files) if config.benchmark
-              else {"files": file_digests(files)})  # fmt: skip
+    inputs = (
+        input_fingerprint([config.benchmark], config.data_dir, files)
+        if config.benchmark
+        else {"files": file_digests(files)}
+    )
     settings = {k: getattr(config, k) for k in PRIMITIVE_SETTINGS}
     return {"from": "primitives", **settings, "inputs": inputs, **files_model}
 
 
 #: the settings of ``evolve-proxy --from primitives`` that change its result
-PRIMITIVE_SETTINGS = ("benchmark", "results", "sample", "holdout", "population", "iterations",
-                      "metric", "seed", "batch", "batch_size", "max_bytes")  # fmt: skip
+PRIMITIVE_SETTINGS = (
+    "benchmark",
+    "results",
+    "sample",
+    "holdout",
+    "population",
+    "iterations",
+    "metric",
+    "seed",
+    "batch",
+    "batch_size",
+    "max_bytes",
+)
 
 
 def _table_baselines(bench, held: np.ndarray) -> list[dict]:
@@ -260,8 +305,13 @@ def _table_baselines(bench, held: np.ndarray) -> list[dict]:
         ok = np.isfinite(x)
         if ok.sum() > 2:
             y = bench.val_accuracy[held][ok]
-            rows.append({"proxy": name, "kendall": correlation(x[ok], y, "kendall"),
-                         "spearman": correlation(x[ok], y, "spearman")})  # fmt: skip
+            rows.append(
+                {
+                    "proxy": name,
+                    "kendall": correlation(x[ok], y, "kendall"),
+                    "spearman": correlation(x[ok], y, "spearman"),
+                }
+            )
     return sorted(rows, key=lambda r: -r["kendall"])
 
 
@@ -274,9 +324,12 @@ def _heldout(genome, nets: Networks, held: np.ndarray, config) -> dict:
     scores = evaluate(genome, PrimitiveTable(compute_primitives(nets, held, config)))
     ok = np.isfinite(scores)
     y = nets.accuracy[held][ok]
-    return {"networks": int(len(held)), "scored": int(ok.sum()),
-            "kendall": correlation(scores[ok], y, "kendall"),
-            "spearman": correlation(scores[ok], y, "spearman")}  # fmt: skip
+    return {
+        "networks": int(len(held)),
+        "scored": int(ok.sum()),
+        "kendall": correlation(scores[ok], y, "kendall"),
+        "spearman": correlation(scores[ok], y, "spearman"),
+    }
 
 
 def evolve_from_primitives(config, progress: bool = True) -> dict:
@@ -288,11 +341,18 @@ def evolve_from_primitives(config, progress: bool = True) -> dict:
 
     started = time.perf_counter()
     if bool(config.benchmark) == bool(config.results):
-        raise BadInputError("--benchmark / --results", "give exactly one source of fitness "
-                            "networks: -b TASK (a table NB201 builds) or --results DIR (a nas run)")  # fmt: skip
+        raise BadInputError(
+            "--benchmark / --results",
+            "give exactly one source of fitness "
+            "networks: -b TASK (a table NB201 builds) or --results DIR (a nas run)",
+        )
     nets, fit, held, bench = from_benchmark(config) if config.benchmark else from_results(config)
-    gp = GPSettings(population=config.population, iterations=config.iterations,
-                    metric=config.metric, seed=config.seed)  # fmt: skip
+    gp = GPSettings(
+        population=config.population,
+        iterations=config.iterations,
+        metric=config.metric,
+        seed=config.seed,
+    )
     gp.validate(len(fit))
     y = nets.accuracy[fit]
     if np.ptp(y) == 0:
@@ -315,24 +375,51 @@ def evolve_from_primitives(config, progress: bool = True) -> dict:
     heldout = _heldout(genome, nets, held, config)
     baselines = _table_baselines(bench, held) if bench is not None and len(held) else []
     doc = {
-        "kind": FILE_KIND, "version": 1, "expression": genome.to_dict(), "readable": str(genome),
-        "pass": {"max_bytes": config.max_bytes, "seed": config.seed, "batch": nets.batch_describe,
-                 "seconds_per_network": pass_seconds},
-        "fitness": {"metric": config.metric, "value": fitness, "networks": int(len(fit)),
-                    "source": nets.describe},
+        "kind": FILE_KIND,
+        "version": 1,
+        "expression": genome.to_dict(),
+        "readable": str(genome),
+        "pass": {
+            "max_bytes": config.max_bytes,
+            "seed": config.seed,
+            "batch": nets.batch_describe,
+            "seconds_per_network": pass_seconds,
+            "batch_spec": nets.batch_spec,
+        },
+        "fitness": {
+            "metric": config.metric,
+            "value": fitness,
+            "networks": int(len(fit)),
+            "source": nets.describe,
+        },
         "heldout": heldout,
-        "search": {"population": gp.population, "iterations": gp.iterations, "seed": gp.seed,
-                   "evaluated": state.evaluated, "pruned": state.pruned,
-                   "seconds_saved": search.seconds_saved(state), "seconds": state.seconds,
-                   "history": state.history},
-    }  # fmt: skip
+        "search": {
+            "population": gp.population,
+            "iterations": gp.iterations,
+            "seed": gp.seed,
+            "evaluated": state.evaluated,
+            "pruned": state.pruned,
+            "seconds_saved": search.seconds_saved(state),
+            "seconds": state.seconds,
+            "history": state.history,
+        },
+    }
     write_json_atomic(out / "proxy.json", doc)
-    summary = {"command": "evolve-proxy", "from": "primitives", "proxy": str(out / "proxy.json"),
-               "readable": str(genome), "fitness": fitness, "heldout": heldout,
-               "table_proxies_heldout": baselines[:3], "resumed": resumed,
-               "pass_seconds_per_network": pass_seconds, "search_seconds": state.seconds,
-               "pruned": state.pruned, "evaluated": state.evaluated,
-               "elapsed_seconds": time.perf_counter() - started}  # fmt: skip
+    summary = {
+        "command": "evolve-proxy",
+        "from": "primitives",
+        "proxy": str(out / "proxy.json"),
+        "readable": str(genome),
+        "fitness": fitness,
+        "heldout": heldout,
+        "table_proxies_heldout": baselines[:3],
+        "resumed": resumed,
+        "pass_seconds_per_network": pass_seconds,
+        "search_seconds": state.seconds,
+        "pruned": state.pruned,
+        "evaluated": state.evaluated,
+        "elapsed_seconds": time.perf_counter() - started,
+    }
     write_json_atomic(out / "summary.json", summary)
     write_text_atomic(out / "results.md", _report(summary, doc))
     return summary
@@ -341,22 +428,30 @@ def evolve_from_primitives(config, progress: bool = True) -> dict:
 def _report(summary: dict, doc: dict) -> str:
     h = summary["heldout"]
     lines = [
-        "# evolve-proxy --from primitives", "",
+        "# evolve-proxy --from primitives",
+        "",
         f"Proxy: `{summary['readable']}` ({doc['fitness']['metric']} "
         f"{summary['fitness']:.4f} on {doc['fitness']['networks']} fitness networks of "
-        f"{doc['fitness']['source']}; batch: {doc['pass']['batch']}).", "",
-    ]  # fmt: skip
+        f"{doc['fitness']['source']}; batch: {doc['pass']['batch']}).",
+        "",
+    ]
     if h.get("networks"):
-        lines += [f"Held-out ({h['scored']} of {h['networks']} networks never seen by the "
-                  f"search): Kendall tau {h['kendall']:.4f}, Spearman rho {h['spearman']:.4f}.", ""]  # fmt: skip
+        lines += [
+            f"Held-out ({h['scored']} of {h['networks']} networks never seen by the "
+            f"search): Kendall tau {h['kendall']:.4f}, Spearman rho {h['spearman']:.4f}.",
+            "",
+        ]
     if summary["table_proxies_heldout"]:
-        lines += ["Published proxies of the table on the same held-out networks (Kendall tau):",
-                  ""] + [f"- {r['proxy']}: {r['kendall']:.4f}" for r in summary["table_proxies_heldout"]]  # fmt: skip
+        best = summary["table_proxies_heldout"]
+        lines += ["Published proxies of the table on the same held-out networks (Kendall tau):", ""]
+        lines += [f"- {r['proxy']}: {r['kendall']:.4f}" for r in best]
         lines.append("")
     lines += [
         f"Search: {doc['search']['evaluated']} expressions evaluated in "
         f"{summary['search_seconds']:.1f} s; primitives {summary['pass_seconds_per_network']:.3f} "
-        f"s per network; pruned {summary['pruned']}.", "",
-        f"Use it: `--features enc+zc+lpz:{summary['proxy']}` or `--proxies lpz:{summary['proxy']}`.",
-    ]  # fmt: skip
+        f"s per network; pruned {summary['pruned']}.",
+        "",
+        f"Use it: `--features enc+zc+lpz:{summary['proxy']}` or "
+        f"`--proxies lpz:{summary['proxy']}`.",
+    ]
     return "\n".join(lines) + "\n"

@@ -61,10 +61,11 @@ def source_inputs(specs: Iterable[str], data_dir: str | None) -> list[str]:
 def evolved_files(
     features: Iterable[str] = (), surrogates: Iterable[str] = (), proxies: Iterable = ()
 ) -> list[str]:
-    """Files named by ``evolved:FILE`` in feature specs, surrogate names
+    """Files named by ``evolved:FILE`` and ``lpz:FILE`` in feature specs, surrogate names
     (``proxy:evolved:FILE``) and proxy settings (a warm-up, a training-free objective;
     None where unset), each read by its own parser."""
     found = [f for spec in features for f in parse_feature_spec(spec).evolved]
+    found += [n[len("lpz:") :] for spec in features for n in parse_feature_spec(spec).lpz]
     for name in surrogates:
         surrogate = SurrogateSpec.parse(name)
         if surrogate.proxy:

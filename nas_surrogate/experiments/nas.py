@@ -161,6 +161,11 @@ class NasConfig:
             from nas_surrogate.models import load_builder
 
             data["model"] = source_digest(load_builder(self.model)) if self.model else None
+        from nas_surrogate.experiments.fingerprint import evolved_files
+
+        lpz = evolved_files([self.features]) if self.features else []
+        if lpz:  # an LPZero expression is an input: an edited one is another run
+            data["proxies"] = file_digests(lpz)
         return {**settings, "results_format": RESULTS_FORMAT, "data": data}
 
 

@@ -28,6 +28,14 @@ if TYPE_CHECKING:  # pandas is imported where a frame is made: the CLI starts wi
 SPACES_WITH_NETWORKS = ("nasbench201",)
 
 
+def _check_lpz_on_nb201(name: str) -> None:
+    from nas_surrogate.proxies.lpzero import is_lpz, proxy_from_name
+
+    if is_lpz(name) and {"head", "softmax"} & set(proxy_from_name(name).genome.needs):
+        raise BadInputError(f"--proxies {name}", "reads attention maps, which NB201 networks "
+                            "do not have")  # fmt: skip
+
+
 def read_arch_list(spec: str, space_name: str) -> np.ndarray:
     """``all`` (the whole space) or a file with one arch string per line."""
     space = get_space(space_name)
@@ -71,7 +79,7 @@ def _checked(
     space_name: str, archs_spec: str, proxies: list[str], batch_size: int, device: str
 ) -> np.ndarray:
     """The archs to score, after every setting is checked (before any file is touched)."""
-    from nas_surrogate.proxies import PROXIES
+    from nas_surrogate.proxies.torch_proxies import proxy_function
 
     if space_name not in SPACES_WITH_NETWORKS:
         raise BadInputError(
@@ -79,7 +87,8 @@ def _checked(
             f"networks are implemented for {', '.join(SPACES_WITH_NETWORKS)}",
         )
     for p in proxies:
-        PROXIES.get(p)
+        proxy_function(p)
+        _check_lpz_on_nb201(p)
     if device.startswith("cuda"):
         import torch
 

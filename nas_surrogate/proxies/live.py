@@ -139,10 +139,13 @@ class TorchProxies:
 
     def compute(self, archs: np.ndarray, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(scores, seconds), each (len(archs), len(names)); NaN for a failed proxy."""
+        from nas_surrogate.proxy_names import cache_key
+
         archs = np.atleast_2d(np.asarray(archs, dtype=np.int64))
         texts = [self.space.format(a) for a in archs]
-        todo = sorted({t for t in texts for p in names if (t, p) not in self._known})
-        n_cached = sum((t, p) in self._known for t in texts for p in names)
+        keys = [cache_key(p) for p in names]  # lpz:FILE by its content's digest
+        todo = sorted({t for t in texts for p in keys if (t, p) not in self._known})
+        n_cached = sum((t, p) in self._known for t in texts for p in keys)
         if todo:
             rows = self.space.parse_many(todo)
             n_workers = max(1, min(self.n_jobs if self.n_jobs > 0 else os.cpu_count() or 1,
@@ -169,7 +172,7 @@ class TorchProxies:
             entries = []
             for texts_c, (scores, seconds) in zip(order, results):
                 for t, s_row, sec_row in zip(texts_c, scores, seconds):
-                    for p, s, sec in zip(names, s_row, sec_row):
+                    for p, s, sec in zip(keys, s_row, sec_row):
                         if (t, p) in self._known:
                             continue
                         self._known[(t, p)] = (float(s), float(sec))
@@ -181,6 +184,6 @@ class TorchProxies:
             self._write(entries)
             self.misses += len(entries)
         self.hits += n_cached
-        scores = np.array([[self._known[(t, p)][0] for p in names] for t in texts])
-        seconds = np.array([[self._known[(t, p)][1] for p in names] for t in texts])
+        scores = np.array([[self._known[(t, p)][0] for p in keys] for t in texts])
+        seconds = np.array([[self._known[(t, p)][1] for p in keys] for t in texts])
         return scores.reshape(len(texts), len(names)), seconds.reshape(len(texts), len(names))

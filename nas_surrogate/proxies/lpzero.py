@@ -41,13 +41,32 @@ from nas_surrogate.proxies.primitives import (
     PRIMITIVE_NAMES,
     NetworkPrimitives,
 )
+from nas_surrogate.proxy_names import LPZ_PREFIX, is_lpz
 
 #: the 21 unary operations of LPZero (its names shortened), in its order
 UNARY_OPS: tuple[str, ...] = (
-    "log", "abslog", "abs", "square", "exp", "normalize", "relu", "invert", "frobenius",
-    "normalized_sum", "l1_norm", "softmax", "sigmoid", "logsoftmax", "sqrt", "negate",
-    "min_max", "mean", "std", "no_op", "disconnect",
-)  # fmt: skip
+    "log",
+    "abslog",
+    "abs",
+    "square",
+    "exp",
+    "normalize",
+    "relu",
+    "invert",
+    "frobenius",
+    "normalized_sum",
+    "l1_norm",
+    "softmax",
+    "sigmoid",
+    "logsoftmax",
+    "sqrt",
+    "negate",
+    "min_max",
+    "mean",
+    "std",
+    "no_op",
+    "disconnect",
+)
 BINARY_OPS: tuple[str, ...] = ("sum", "difference", "product")
 #: operations that reduce a tensor to a number
 REDUCTIONS = frozenset({"frobenius", "normalized_sum", "l1_norm", "mean", "std"})
@@ -57,8 +76,6 @@ WHOLE_TENSOR = {"normalize": 0.0, "min_max": 0.0, "softmax": 1.0, "logsoftmax": 
 MAX_UNARY = 4
 MAX_FILE_BYTES = 256 * 1024
 FILE_KIND = "lpzero-proxy"
-#: the prefix that names an expression file where a proxy name is expected
-LPZ_PREFIX = "lpz:"
 
 
 @dataclass(frozen=True)
@@ -92,17 +109,21 @@ class Genome:
         """Equal for expressions that compute the same thing: ``no_op`` dropped, a
         disconnected branch's contents ignored, ``sum`` / ``product`` unordered."""
         branches = [
-            "-" if not self.branch_connected(b)
+            "-"
+            if not self.branch_connected(b)
             else "|".join([self.inputs[b], *[o for o in self.unary[b] if o != "no_op"]])
             for b in (0, 1)
-        ]  # fmt: skip
+        ]
         if self.binary in ("sum", "product"):
             branches.sort()
         return f"{self.binary}:{branches[0]}:{branches[1]}"
 
     def to_dict(self) -> dict:
-        return {"inputs": list(self.inputs), "unary": [list(u) for u in self.unary],
-                "binary": self.binary}  # fmt: skip
+        return {
+            "inputs": list(self.inputs),
+            "unary": [list(u) for u in self.unary],
+            "binary": self.binary,
+        }
 
     @classmethod
     def from_dict(cls, doc: object, where: str = "expression") -> Genome:
@@ -114,23 +135,31 @@ class Genome:
             raise BadInputError(f"{where}.inputs", "expected a list of two primitives")
         for name in inputs:
             if name not in PRIMITIVE_NAMES:
-                raise BadInputError(f"{where}.inputs", f"unknown primitive {str(name)[:40]!r} "
-                                    f"(use {', '.join(PRIMITIVE_NAMES)})")  # fmt: skip
+                raise BadInputError(
+                    f"{where}.inputs",
+                    f"unknown primitive {str(name)[:40]!r} (use {', '.join(PRIMITIVE_NAMES)})",
+                )
         if not isinstance(unary, list) or len(unary) != 2:
             raise BadInputError(f"{where}.unary", "expected two lists of unary operations")
         for chain in unary:
             if not isinstance(chain, list):
                 raise BadInputError(f"{where}.unary", "expected two lists of unary operations")
             if len(chain) > MAX_UNARY:
-                raise BadInputError(f"{where}.unary", f"a branch nests {len(chain)} "
-                                    f"operations; at most {MAX_UNARY} are allowed")  # fmt: skip
+                raise BadInputError(
+                    f"{where}.unary",
+                    f"a branch nests {len(chain)} operations; at most {MAX_UNARY} are allowed",
+                )
             for op in chain:
                 if op not in UNARY_OPS:
-                    raise BadInputError(f"{where}.unary", f"unknown operation "
-                                        f"{str(op)[:40]!r} (use {', '.join(UNARY_OPS)})")  # fmt: skip
+                    raise BadInputError(
+                        f"{where}.unary",
+                        f"unknown operation {str(op)[:40]!r} (use {', '.join(UNARY_OPS)})",
+                    )
         if binary not in BINARY_OPS:
-            raise BadInputError(f"{where}.binary", f"unknown operation {str(binary)[:40]!r} "
-                                f"(use {', '.join(BINARY_OPS)})")  # fmt: skip
+            raise BadInputError(
+                f"{where}.binary",
+                f"unknown operation {str(binary)[:40]!r} (use {', '.join(BINARY_OPS)})",
+            )
         return cls((inputs[0], inputs[1]), (tuple(unary[0]), tuple(unary[1])), binary)
 
 
@@ -195,11 +224,12 @@ class PrimitiveTable:
             sub.flat[name] = _Flat(
                 values=f.values[rows_kept[f.row_of]],
                 starts=np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64),
-                sizes=sizes, counts=f.counts[rows_kept],
+                sizes=sizes,
+                counts=f.counts[rows_kept],
                 row_of=np.repeat(np.arange(len(sizes)), sizes),
                 net=np.searchsorted(np.flatnonzero(keep), f.net[rows_kept]),
                 layers=f.layers[keep],
-            )  # fmt: skip
+            )
         return sub
 
     def pairs(self, a: str, b: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -333,8 +363,9 @@ def evaluate(genome: Genome, table: PrimitiveTable) -> np.ndarray:
             ra, rb, net = table.pairs(a, b)
             va = branch_values(table, a, genome.unary[0])[ra]
             vb = branch_values(table, b, genome.unary[1])[rb]
-            per_row = {"sum": np.add, "difference": np.subtract,
-                       "product": np.multiply}[genome.binary](va, vb)  # fmt: skip
+            per_row = {"sum": np.add, "difference": np.subtract, "product": np.multiply}[
+                genome.binary
+            ](va, vb)
         total = np.bincount(net, weights=per_row, minlength=table.n)
         layers = np.bincount(net, minlength=table.n)
         return np.where(layers > 0, total / np.maximum(layers, 1), np.nan)
@@ -353,6 +384,10 @@ class LPZeroProxy:
     seed: int = 0
     path: str = ""
     digest: str = ""
+    #: the batch it was found on, when synthetic ({kind, size, seed, shape}); else None
+    batch_spec: dict | None = None
+    #: seconds of one primitive pass measured by the search (charged as its cost)
+    seconds: float = float("nan")
 
     @property
     def name(self) -> str:
@@ -383,7 +418,7 @@ def read_proxy_file(path: str | Path) -> dict:
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
         raise BadInputError(where, f"not an LPZero proxy file ({str(e)[:80]})") from None
     if not isinstance(doc, dict) or doc.get("kind") != FILE_KIND:
-        raise BadInputError(where, f"not an LPZero proxy file (expected \"kind\": \"{FILE_KIND}\")")
+        raise BadInputError(where, f'not an LPZero proxy file (expected "kind": "{FILE_KIND}")')
     return doc
 
 
@@ -405,12 +440,24 @@ def _load_cached(path: str, digest: str, text: str) -> LPZeroProxy:
     max_bytes, seed = settings.get("max_bytes", DEFAULT_MAX_BYTES), settings.get("seed", 0)
     for field_name, value in (("max_bytes", max_bytes), ("seed", seed)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise BadInputError(f"{path}: pass.{field_name}", f"expected an integer >= 0, got {value!r}")
-    return LPZeroProxy(genome, int(max_bytes), int(seed), path, digest)
-
-
-def is_lpz(name: str) -> bool:
-    return isinstance(name, str) and name.startswith(LPZ_PREFIX)
+            where = f"{path}: pass.{field_name}"
+            raise BadInputError(where, f"expected an integer >= 0, got {value!r}")
+    spec = settings.get("batch_spec")
+    if spec is not None and not (
+        isinstance(spec, dict)
+        and spec.get("kind") == "synthetic"
+        and all(isinstance(spec.get(k), int) and spec[k] >= 0 for k in ("size", "seed"))
+        and isinstance(spec.get("shape"), list)
+        and 1 <= len(spec["shape"]) <= 4
+        and all(isinstance(d, int) and 0 < d <= 4096 for d in spec["shape"])
+    ):
+        raise BadInputError(
+            f"{path}: pass.batch_spec", "expected a synthetic batch {kind, size, seed, shape}"
+        )
+    seconds = settings.get("seconds_per_network", float("nan"))
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+        raise BadInputError(f"{path}: pass.seconds_per_network", "expected a number >= 0")
+    return LPZeroProxy(genome, int(max_bytes), int(seed), path, digest, spec, float(seconds))
 
 
 def proxy_from_name(name: str) -> LPZeroProxy:

@@ -40,7 +40,7 @@ from torch import nn
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.proxies.base import Batch, ProxyNotApplicable
 from nas_surrogate.proxies.live import MAX_CACHE_LINES, PROXY_CODE_VERSION
-from nas_surrogate.proxies.torch_proxies import MEASURES, PROXIES
+from nas_surrogate.proxies.torch_proxies import proxy_function
 from nas_surrogate.proxy_names import PROXY_NAMES
 
 #: ``build(config, input_shape, n_classes) -> nn.Module``
@@ -52,8 +52,9 @@ NUMERIC_FAILURES = (np.linalg.LinAlgError, FloatingPointError)
 
 
 def _score_fn(name: str) -> Callable[..., float]:
-    """The scoring function of a proxy or measure; an unknown name is a BadInputError."""
-    return MEASURES.get(name) if name in MEASURES else PROXIES.get(name)
+    """The scoring function of a proxy, measure or ``lpz:FILE`` expression; an unknown
+    name is a BadInputError."""
+    return proxy_function(name)
 
 
 def _plain(value: Any) -> Any:
@@ -261,7 +262,7 @@ class ModelProxies:
             )
         return net.to(self.device)
 
-    def check(self, config: dict) -> None:
+    def check(self, config: dict, names: Sequence[str] | None = None) -> None:
         """Build ``config`` and run the batch through it: the model must give logits of
         shape (B, n_classes). Done once before the first computation; a mistake here
         would otherwise be a NaN in every proxy of every config."""
@@ -285,7 +286,22 @@ class ModelProxies:
                 where, f"model output shape {tuple(out.shape)} does not match {want} "
                 "(batch size, n_classes)"
             )  # fmt: skip
+        self._check_primitives(net, self.names if names is None else names)
         self._checked = True
+
+    def _check_primitives(self, net: nn.Module, names: Sequence[str]) -> None:
+        """An ``lpz:FILE`` expression reading attention maps needs a model that has them."""
+        from nas_surrogate.proxies.lpzero import is_lpz, proxy_from_name
+
+        has_attention = any(isinstance(m, nn.MultiheadAttention) for m in net.modules())
+        for name in names:
+            need = sorted({"head", "softmax"} & set(proxy_from_name(name).genome.needs)
+                          if is_lpz(name) else ())  # fmt: skip
+            if need and not has_attention:
+                raise BadInputError(
+                    f"proxy {name}", f"reads {', '.join(need)} (attention maps), which models "
+                    f"of {self.builder} do not have (no nn.MultiheadAttention)",
+                )  # fmt: skip
 
     def _score(self, config: dict, key: str, name: str) -> tuple[float, float]:
         """(score, seconds) of one proxy on a freshly built network of ``config``."""
@@ -321,23 +337,28 @@ class ModelProxies:
         names = self.names if names is None else tuple(names)
         for name in names:
             _score_fn(name)
+        from nas_surrogate.proxy_names import cache_key
+
         keys = [canonical(c) for c in configs]
+        cached_as = {name: cache_key(name) for name in names}  # lpz:FILE by content
         for config, key in zip(configs, keys):
             for name in names:
-                if (key, name) in self._known:
+                if (key, cached_as[name]) in self._known:
                     self.hits += 1
                     continue
                 if not self._checked:
-                    self.check(config)
+                    self.check(config, names)
                 score, seconds = self._score(config, key, name)
-                self._known[(key, name)] = (score, seconds)
+                self._known[(key, cached_as[name])] = (score, seconds)
                 self.misses += 1
-                self._write({"config": json.loads(key), "proxy": name,
+                self._write({"config": json.loads(key), "proxy": cached_as[name],
                              "score": None if math.isnan(score) else score,
                              "seconds": seconds})  # fmt: skip
         shape = (len(keys), len(names))
-        scores = np.array([[self._known[(k, n)][0] for n in names] for k in keys], dtype=float)
-        seconds = np.array([[self._known[(k, n)][1] for n in names] for k in keys], dtype=float)
+        scores = np.array([[self._known[(k, cached_as[n])][0] for n in names] for k in keys],
+                          dtype=float)  # fmt: skip
+        seconds = np.array([[self._known[(k, cached_as[n])][1] for n in names] for k in keys],
+                           dtype=float)  # fmt: skip
         return scores.reshape(shape), seconds.reshape(shape)
 
     def __call__(self, config: dict) -> dict[str, float]:

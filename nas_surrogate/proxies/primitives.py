@@ -25,19 +25,28 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch import nn
 
 from nas_surrogate.errors import BadInputError
-from nas_surrogate.proxies.base import Batch, weighted_layers
+
+if TYPE_CHECKING:  # torch is imported by the pass itself: expressions evaluate without it
+    import torch
+    from torch import nn
+
+    from nas_surrogate.proxies.base import Batch
 
 #: LPZero's inputs, in its order
 PRIMITIVE_NAMES: tuple[str, ...] = ("act", "grad", "weight", "head", "softmax")
 #: the layer list each primitive is collected over (primitives of one group pair 1:1)
-GROUP = {"act": "layers", "grad": "layers", "weight": "layers", "head": "attention",
-         "softmax": "attention"}  # fmt: skip
+GROUP = {
+    "act": "layers",
+    "grad": "layers",
+    "weight": "layers",
+    "head": "attention",
+    "softmax": "attention",
+}
 #: bytes kept per network unless told (float32 samples of every tensor)
 DEFAULT_MAX_BYTES = 256 * 1024
 #: fewest values a tensor's sample may hold: a cap below this per tensor is refused
@@ -92,6 +101,8 @@ class _Sampler:
         if n > self.k:
             key = (name, layer, n)
             if key not in self._positions:
+                import torch
+
                 rng = np.random.default_rng([self.seed, PRIMITIVE_NAMES.index(name), layer, n])
                 idx = np.sort(rng.choice(n, self.k, replace=False))
                 self._positions[key] = torch.as_tensor(idx, device=flat.device)
@@ -100,6 +111,8 @@ class _Sampler:
 
 
 def _attention_modules(net: nn.Module) -> list[nn.Module]:
+    from torch import nn
+
     return [m for m in net.modules() if isinstance(m, nn.MultiheadAttention)]
 
 
@@ -113,13 +126,18 @@ def primitive_pass(
 ) -> NetworkPrimitives:
     """Primitives of ``net`` on ``batch`` (train mode, one forward and one backward pass
     of the cross-entropy loss). ``max_bytes`` bounds what is kept (see the module)."""
+    import torch
+    from torch import nn
+
+    from nas_surrogate.proxies.base import weighted_layers
+
     layers = weighted_layers(net)
     attention = _attention_modules(net)
     if not layers and not attention:
         raise BadInputError(
-            f"model {type(net).__name__}", "has no convolution, linear or attention layer: "
-            "no primitive statistics to collect",
-        )  # fmt: skip
+            f"model {type(net).__name__}",
+            "has no convolution, linear or attention layer: no primitive statistics to collect",
+        )
     k = per_tensor_elements(max_bytes, 3 * len(layers) + 2 * len(attention))
     sampler = sampler if sampler is not None and sampler.k == k else _Sampler(k, seed)
     out = NetworkPrimitives()
@@ -159,8 +177,10 @@ def primitive_pass(
         sample, count = acts.get(i, (np.full(1, np.nan, dtype=np.float32), 1))
         out.add("act", sample, count)  # a layer the pass never reached: NaN, stated below
         grad = layer.weight.grad
-        out.add("grad", *(sampler("grad", i, grad) if grad is not None
-                          else (np.zeros(1, dtype=np.float32), 1)))  # fmt: skip
+        out.add(
+            "grad",
+            *(sampler("grad", i, grad) if grad is not None else (np.zeros(1, dtype=np.float32), 1)),
+        )
         out.add("weight", *sampler("weight", i, layer.weight))
     for i in sorted(heads):
         for name, sample, count in heads[i]:

@@ -44,8 +44,17 @@ MEASURES: Registry[Callable[..., float]] = Registry("measure")
 MEASURES.register("latency", latency.score)
 
 
-def _measure(name: str) -> Callable[..., float]:
+def proxy_function(name: str) -> Callable[..., float]:
+    """The scoring function ``fn(net, batch) -> float`` of a measure, a registered proxy
+    or an LPZero expression file (``lpz:FILE``); an unknown name is a BadInputError."""
+    from nas_surrogate.proxies.lpzero import is_lpz, proxy_from_name
+
+    if is_lpz(name):
+        return proxy_from_name(name).score
     return MEASURES.get(name) if name in MEASURES else PROXIES.get(name)
+
+
+_measure = proxy_function
 
 
 def load_batch(

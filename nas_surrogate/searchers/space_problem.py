@@ -165,7 +165,16 @@ class SpaceProblem:
     # -- features and proxies ---------------------------------------------------------------
     @property
     def uses_zc(self) -> bool:
-        return self._spec is not None and self._spec.uses_zc
+        return self._spec is not None and (self._spec.uses_zc or bool(self._spec.lpz))
+
+    def _wanted(self, names: list[str]) -> list[str]:
+        """The proxy columns of the features: ``zc`` (its list, else the source's names)
+        then each ``lpz:FILE``."""
+        spec = self._spec
+        if spec is None:
+            return names
+        wanted = (list(spec.proxies) or list(names)) if spec.uses_zc else []
+        return wanted + [n for n in spec.lpz if n not in wanted]
 
     def _compute(self, ids: list[int]) -> None:
         """Proxy scores of ``ids`` not known yet, from the user's source."""
@@ -219,7 +228,7 @@ class SpaceProblem:
 
     def _zc_rows(self, ids: list[int]) -> np.ndarray:
         names = self.proxy_names or []
-        wanted = list(self._spec.proxies or names) if self._spec else names
+        wanted = self._wanted(names)
         missing = [p for p in wanted if p not in names]
         if missing:
             raise BadInputError("features", f"the proxy source gives no {missing[0]!r} "
@@ -266,7 +275,8 @@ class SpaceProblem:
         names = list(self.space.feature_names)
         n_zc = 0
         if self.uses_zc:
-            wanted = list(self._spec.proxies or self._known_names())  # type: ignore[union-attr]
+            known = self._known_names() if self._spec.uses_zc and not self._spec.proxies else []  # type: ignore[union-attr]
+            wanted = self._wanted(known)
             n_zc = len(wanted)
             names += [f"zc:{p}" for p in wanted]
         zc = np.arange(enc, enc + n_zc)
