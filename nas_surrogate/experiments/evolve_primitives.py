@@ -223,38 +223,54 @@ def from_results(config) -> tuple[Networks, np.ndarray, np.ndarray, None]:
     return Networks(keys, acc, build, batch, str(folder), told), fit, held, None
 
 
-def _passes(keys: list[str], build, batch, max_bytes: int, seed: int) -> list:
+def _passes(keys: list[str], build, batch, max_bytes: int, seed: int, device: str = "cpu"):
     """Primitives of each network (one torch thread: the same numbers for any -j)."""
     import torch
 
+    from nas_surrogate.proxies.base import Batch
     from nas_surrogate.proxies.primitives import primitive_pass
 
     torch.set_num_threads(1)
+    batch = Batch(batch.images.to(device), batch.labels.to(device), batch.n_classes)
     out = []
     for key in keys:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             net = build(key)
-        out.append(primitive_pass(net, batch, max_bytes=max_bytes, seed=seed))
+        out.append(primitive_pass(net.to(device), batch, max_bytes=max_bytes, seed=seed))
     return out
 
 
-def compute_primitives(nets: Networks, rows: np.ndarray, config, progress: bool = True) -> list:
-    """The primitives of networks ``rows``, in order, in ``n_jobs`` processes."""
+def primitives_of(
+    keys: list[str],
+    build,
+    batch,
+    *,
+    max_bytes: int,
+    seed: int,
+    n_jobs: int = 1,
+    device: str = "cpu",
+) -> list:
+    """The primitives of the networks ``build(key)``, in order: in ``n_jobs`` processes
+    of one torch thread each on the CPU (the same numbers for any ``n_jobs``), or one
+    after another on a GPU ``device``."""
     from joblib import Parallel, delayed
 
-    keys = [nets.keys[i] for i in rows]
-    chunk = 16
-    parts = [keys[i : i + chunk] for i in range(0, len(keys), chunk)]
-    jobs = (
-        delayed(_passes)(p, nets.build, nets.batch, config.max_bytes, config.seed) for p in parts
-    )
-    results = (
-        Parallel(n_jobs=config.n_jobs)(jobs)
-        if config.n_jobs != 1
-        else [_passes(p, nets.build, nets.batch, config.max_bytes, config.seed) for p in parts]
-    )
+    parts = [keys[i : i + 16] for i in range(0, len(keys), 16)]
+    if n_jobs == 1 or device != "cpu":
+        results = [_passes(p, build, batch, max_bytes, seed, device) for p in parts]
+    else:
+        results = Parallel(n_jobs=n_jobs)(
+            delayed(_passes)(p, build, batch, max_bytes, seed) for p in parts
+        )
     return [p for part in results for p in part]
+
+
+def compute_primitives(nets: Networks, rows: np.ndarray, config, progress: bool = True) -> list:
+    """The primitives of networks ``rows`` of ``nets`` under ``config``'s settings."""
+    keys = [nets.keys[i] for i in rows]
+    return primitives_of(keys, nets.build, nets.batch, max_bytes=config.max_bytes,
+                         seed=config.seed, n_jobs=config.n_jobs)  # fmt: skip
 
 
 def _fingerprint(config, nets: Networks) -> dict:

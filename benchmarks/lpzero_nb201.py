@@ -1,0 +1,286 @@
+"""LPZero on NB201 (experiments 1 and 5 of the LPZero issue, and the proxy table that
+experiments 2 and 3 read): one command.
+
+    python benchmarks/lpzero_nb201.py --full-dir DATA/nbsz_full --nbsz-dir DATA/nbsz
+        [--seeds 5 --fitness 100 --heldout 1000 --iterations 1000 --n-jobs 2
+         --devices cpu[,cuda] --out benchmarks/results/lpzero]
+
+Protocol (everything computed by this project, on the same seeded synthetic batch: 16
+Gaussian 3x32x32 images, the NB201 skeleton of 16 channels and 5 cells per stage, seed 0
+for every network's initialisation):
+
+- ground truth: the whole NB201 CIFAR-10 table (``nbsz_full``, 9,445 networks, validation
+  accuracy); a held-out set of ``--heldout`` networks drawn once (seed 12345); per GP
+  seed s, ``--fitness`` networks drawn from the others (seed s) are the only labels the
+  search sees;
+- the search: ``evolve-proxy --from primitives``'s GP (population 80, ``--iterations``,
+  Spearman fitness), one run per seed;
+- scored on the held-out networks (Kendall tau, the convention of NAS-Bench-Suite-Zero
+  and LPZero; Spearman beside it), against the 13 hand-crafted proxies computed the same
+  way (``compute_proxies``, same batch, skeleton and seeds) and against the table's own
+  published scores of the same networks (NASLib's implementation, a CIFAR batch);
+- transfer without re-search: each seed's expression and the 13 proxies on the 725 cells
+  of the CIFAR-100 and ImageNet16-120 files of ``nbsz``, scored against those tasks'
+  accuracies (the networks as for CIFAR-10: 10-class head, the same batch, so one
+  computation serves both tasks), the fitness networks left out;
+- cost: seconds of the primitive pass per network and of the GP per iteration (on each
+  device of ``--devices`` for the pass);
+- ``OUT/proxy.json``: seed 0's expression (fixed in advance: no choice among seeds on
+  held-out scores); ``OUT/lpz_table.csv``: its score on
+  every network of the table but its fitness set (those are left out, so a predictor
+  tested on the table never reads a score chosen on its own test labels).
+
+Writes ``OUT/lpzero_nb201.json`` and prints a markdown summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import functools
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+HELDOUT_SEED = 12345
+BATCH = {"kind": "synthetic", "size": 16, "seed": 0, "shape": [3, 32, 32]}
+
+
+def _batch(n_classes: int, device: str = "cpu"):
+    from nas_surrogate.proxies.base import synthetic_batch
+
+    return synthetic_batch(BATCH["size"], n_classes, BATCH["seed"], device)
+
+
+def _build(n_classes: int):
+    from nas_surrogate.experiments.evolve_primitives import _nb201_build
+
+    return functools.partial(_nb201_build, n_classes=n_classes, in_channels=3, channels=16,
+                             n_cells=5)  # fmt: skip
+
+
+def _proxies_chunk(keys: list[str], n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    import torch
+
+    from nas_surrogate.proxies import compute_proxies
+    from nas_surrogate.proxy_names import PROXY_NAMES
+    from nas_surrogate.spaces import get_space
+
+    torch.set_num_threads(1)
+    archs = get_space("nasbench201").parse_many(keys)
+    return compute_proxies(archs, PROXY_NAMES, batch=_batch(n_classes), seed=0)
+
+
+def hand_crafted(keys: list[str], n_classes: int, n_jobs: int) -> tuple[np.ndarray, float]:
+    """(scores (n, 13), mean seconds per network of all 13) computed by the project."""
+    from joblib import Parallel, delayed
+
+    parts = [keys[i : i + 16] for i in range(0, len(keys), 16)]
+    done = Parallel(n_jobs=n_jobs)(delayed(_proxies_chunk)(p, n_classes) for p in parts)
+    scores = np.vstack([d[0] for d in done])
+    seconds = np.vstack([d[1] for d in done]).sum(axis=1).mean()
+    return scores, float(seconds)
+
+
+def prims(keys: list[str], n_classes: int, n_jobs: int, device: str = "cpu"):
+    from nas_surrogate.experiments.evolve_primitives import primitives_of
+
+    return primitives_of(keys, _build(n_classes), _batch(n_classes), max_bytes=262_144,
+                         seed=0, n_jobs=n_jobs, device=device)  # fmt: skip
+
+
+def kendall(x: np.ndarray, y: np.ndarray) -> float:
+    from scipy import stats
+
+    ok = np.isfinite(x) & np.isfinite(y)
+    return float(stats.kendalltau(x[ok], y[ok]).statistic) if ok.sum() > 2 else float("nan")
+
+
+def spearman(x: np.ndarray, y: np.ndarray) -> float:
+    from scipy import stats
+
+    ok = np.isfinite(x) & np.isfinite(y)
+    return float(stats.spearmanr(x[ok], y[ok]).statistic) if ok.sum() > 2 else float("nan")
+
+
+def _search(table, y, seed: int, iterations: int) -> dict:
+    from nas_surrogate.analysis.lpzero_search import GPSettings, LPZeroSearch
+
+    search = LPZeroSearch(table, y, GPSettings(iterations=iterations, seed=seed))
+    state = search.run()
+    genome, fit = search.best(state)
+    return {"genome": genome.to_dict(), "readable": str(genome), "fitness": fit,
+            "seconds": state.seconds, "evaluated": state.evaluated, "pruned": state.pruned,
+            "seconds_saved": search.seconds_saved(state),
+            "seconds_per_iteration": state.seconds / max(iterations, 1)}  # fmt: skip
+
+
+def _best(scores: np.ndarray, y: np.ndarray, names) -> dict:
+    taus = {n: kendall(scores[:, j], y) for j, n in enumerate(names)}
+    name = max(taus, key=lambda n: -np.inf if np.isnan(taus[n]) else taus[n])
+    j = list(names).index(name)
+    return {"proxy": name, "kendall": taus[name], "spearman": spearman(scores[:, j], y),
+            "all": taus}  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--full-dir", required=True)
+    ap.add_argument("--nbsz-dir", required=True)
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--fitness", type=int, default=100)
+    ap.add_argument("--heldout", type=int, default=1000)
+    ap.add_argument("--iterations", type=int, default=1000)
+    ap.add_argument("--n-jobs", type=int, default=2)
+    ap.add_argument("--devices", default="cpu")
+    ap.add_argument("--transfer-networks", type=int, default=0, help="first N (0: all)")
+    ap.add_argument("--skip-table", action="store_true", help="no lpz_table.csv")
+    ap.add_argument("--out", default="benchmarks/results/lpzero")
+    args = ap.parse_args()
+    from joblib import Parallel, delayed
+
+    from nas_surrogate.benchmarks import load_benchmark
+    from nas_surrogate.proxies.lpzero import Genome, PrimitiveTable, evaluate
+    from nas_surrogate.proxy_names import PROXY_NAMES
+
+    started = time.perf_counter()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    bench = load_benchmark("nasbench201/cifar10", args.full_dir)
+    keys = [bench.space.format(a) for a in bench.archs]
+    y_all = bench.val_accuracy
+    rows = np.flatnonzero(np.isfinite(y_all))
+    held = np.sort(np.random.default_rng(HELDOUT_SEED).choice(rows, args.heldout, replace=False))
+    rest = np.setdiff1d(rows, held)
+    fits = [np.sort(np.random.default_rng(s).choice(rest, args.fitness, replace=False))
+            for s in range(args.seeds)]  # fmt: skip
+    need = np.unique(np.concatenate([held, *fits]))
+    t = time.perf_counter()
+    got = prims([keys[i] for i in need], 10, args.n_jobs)
+    pass_wall = time.perf_counter() - t
+    by_row = dict(zip(need.tolist(), got))
+    tables = [PrimitiveTable([by_row[i] for i in f]) for f in fits]
+    runs = Parallel(n_jobs=min(args.n_jobs, args.seeds))(
+        delayed(_search)(tab, y_all[f], s, args.iterations)
+        for s, (tab, f) in enumerate(zip(tables, fits))
+    )
+    held_table = PrimitiveTable([by_row[i] for i in held])
+    result = {
+        "date": datetime.date.today().isoformat(), "machine": platform.platform(),
+        "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
+        "args": vars(args), "runs": runs, "pass_wall": pass_wall,
+        "pass_seconds": {"cpu": float(np.mean([p.seconds for p in got]))},
+    }  # fmt: skip
+    for run in runs:
+        s = evaluate(Genome.from_dict(run["genome"]), held_table)
+        run["heldout"] = {"kendall": kendall(s, y_all[held]), "spearman": spearman(s, y_all[held])}
+    best_table = _best(bench.proxy_columns(list(PROXY_NAMES))[held], y_all[held], PROXY_NAMES)
+    result["best_table"] = best_table
+    save = functools.partial(_save, out / "lpzero_nb201.json", result, started)
+    median_seed = 0  # the proxy the other experiments use: fixed in advance, not selected
+    _write_proxy(out, runs[median_seed], median_seed, args, result["pass_seconds"]["cpu"])
+    save()
+    if not args.skip_table:
+        t = time.perf_counter()
+        _write_table(out, runs[median_seed], fits[median_seed], keys, args.n_jobs)
+        result["table_wall"] = time.perf_counter() - t
+        save()
+    t = time.perf_counter()
+    computed, proxy_seconds = hand_crafted([keys[i] for i in held], 10, args.n_jobs)
+    result["proxies_wall"] = time.perf_counter() - t
+    result["proxies_seconds_per_network"] = proxy_seconds
+    best_computed = _best(computed, y_all[held], PROXY_NAMES)
+    result["best_computed"] = best_computed
+    for run in runs:
+        run["margin_vs_computed"] = run["heldout"]["kendall"] - best_computed["kendall"]
+    save()
+    result["transfer"] = _transfer(args, runs, fits, keys)
+    save()
+    for device in [d for d in args.devices.split(",") if d != "cpu"]:
+        import torch
+
+        if device.startswith("cuda") and torch.cuda.is_available():
+            sample = [keys[i] for i in held[:200]]
+            prims(sample[:16], 10, 1, device)  # warm-up
+            t = time.perf_counter()
+            prims(sample, 10, 1, device)
+            torch.cuda.synchronize()
+            result["pass_seconds"][device] = (time.perf_counter() - t) / len(sample)
+    result["table_seed"] = median_seed
+    save()
+    print(json.dumps({k: result.get(k) for k in ("best_computed", "best_table", "pass_seconds")},
+                     indent=1, default=str)[:3000])  # fmt: skip
+    for r in runs:
+        print(r["readable"], r["fitness"], r["heldout"], r["seconds"])
+    print(json.dumps(result["transfer"], indent=1)[:2000])
+
+
+def _save(path: Path, result: dict, started: float) -> None:
+    """The results so far (a run cut short keeps every finished phase)."""
+    result["elapsed"] = time.perf_counter() - started
+    path.write_text(json.dumps(result, indent=2))
+
+
+def _write_proxy(out: Path, run: dict, seed: int, args, pass_seconds: float) -> None:
+    doc = {
+        "kind": "lpzero-proxy", "version": 1, "expression": run["genome"],
+        "readable": run["readable"],
+        "pass": {"max_bytes": 262_144, "seed": 0, "batch": "synthetic Gaussian 3x32x32, 16 "
+                 "rows, seed 0", "seconds_per_network": pass_seconds, "batch_spec": BATCH},
+        "fitness": {"metric": "spearman", "value": run["fitness"], "networks": args.fitness,
+                    "source": f"nasbench201/cifar10 (lpzero_nb201.py seed {seed})"},
+    }  # fmt: skip
+    (out / "proxy.json").write_text(json.dumps(doc, indent=2))
+
+
+def _write_table(out: Path, run: dict, fit: np.ndarray, keys: list[str], n_jobs: int) -> None:
+    """The expression on every network but its fitness set, as a --proxy-table CSV."""
+    from nas_surrogate.proxies.lpzero import Genome, PrimitiveTable, evaluate
+
+    seen = set(fit.tolist())
+    others = [i for i in range(len(keys)) if i not in seen]
+    allp = prims([keys[i] for i in others], 10, n_jobs)
+    scores = evaluate(Genome.from_dict(run["genome"]), PrimitiveTable(allp))
+    name = f"lpz:{out / 'proxy.json'}"
+    lines = [f"arch,{name},{name}_seconds"]
+    lines += [f'"{keys[i]}",{s!r},{p.seconds!r}' for i, s, p in zip(others, scores, allp)]
+    (out / "lpz_table.csv").write_text("\n".join(lines) + "\n")
+
+
+def _transfer(args, runs: list[dict], fits: list[np.ndarray], keys: list[str]) -> dict:
+    """Each seed's expression and the 13 proxies against the CIFAR-100 and ImageNet16-120
+    accuracies of the 725-cell files (networks with a 10-class head on the same batch:
+    one computation serves both tasks; the fitness networks left out)."""
+    from nas_surrogate.benchmarks import load_benchmark
+    from nas_surrogate.proxies.lpzero import Genome, PrimitiveTable, evaluate
+    from nas_surrogate.proxy_names import PROXY_NAMES
+
+    first = load_benchmark("nasbench201/cifar100", args.nbsz_dir)
+    limit = args.transfer_networks or first.n_archs
+    tkeys = [first.space.format(a) for a in first.archs[:limit]]
+    ttable = PrimitiveTable(prims(tkeys, 10, args.n_jobs))
+    hc, _ = hand_crafted(tkeys, 10, args.n_jobs)
+    transfer = {}
+    for task in ("cifar100", "ImageNet16-120"):
+        tb = load_benchmark(f"nasbench201/{task}", args.nbsz_dir)
+        acc = dict(zip((tb.space.format(a) for a in tb.archs), tb.val_accuracy))
+        y = np.array([acc.get(k, np.nan) for k in tkeys])
+        per_seed = []
+        for run, f in zip(runs, fits):
+            seen = {keys[i] for i in f}
+            keep = np.array([k not in seen for k in tkeys]) & np.isfinite(y)
+            s = evaluate(Genome.from_dict(run["genome"]), ttable)
+            best = _best(hc[keep], y[keep], PROXY_NAMES)
+            per_seed.append({"networks": int(keep.sum()), "kendall": kendall(s[keep], y[keep]),
+                             "best_computed": best["proxy"],
+                             "best_computed_kendall": best["kendall"]})  # fmt: skip
+        transfer[task] = per_seed
+    return transfer
+
+
+if __name__ == "__main__":
+    main()
