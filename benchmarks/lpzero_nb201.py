@@ -140,11 +140,13 @@ def main() -> None:
     ap.add_argument("--transfer-networks", type=int, default=0, help="first N (0: all)")
     ap.add_argument("--skip-table", action="store_true", help="no lpz_table.csv")
     ap.add_argument("--out", default="benchmarks/results/lpzero")
+    ap.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the phases OUT/lpzero_nb201.json already holds (same settings)",
+    )
     args = ap.parse_args()
-    from joblib import Parallel, delayed
-
     from nas_surrogate.benchmarks import load_benchmark
-    from nas_surrogate.proxies.lpzero import Genome, PrimitiveTable, evaluate
     from nas_surrogate.proxy_names import PROXY_NAMES
 
     started = time.perf_counter()
@@ -158,6 +160,76 @@ def main() -> None:
     rest = np.setdiff1d(rows, held)
     fits = [np.sort(np.random.default_rng(s).choice(rest, args.fitness, replace=False))
             for s in range(args.seeds)]  # fmt: skip
+    path = out / "lpzero_nb201.json"
+    result = json.loads(path.read_text()) if args.resume and path.exists() else {}
+    same = ("seeds", "fitness", "heldout", "iterations")
+    if result and any(result["args"][k] != getattr(args, k) for k in same):
+        raise SystemExit(f"{path} was made with other settings; drop --resume")
+    save = functools.partial(_save, path, result, started)
+    if "machine" in result:  # a run of an earlier version of this script: where it ran
+        ran = f"{result['machine']}, {result['cpus']} CPUs, {result['date']}"
+        result.setdefault("machines", {k: ran for k in ("search", "table") if k in result
+                                       or (k == "search" and "runs" in result)
+                                       or (k == "table" and "table_wall" in result)})  # fmt: skip
+    if "runs" not in result:
+        result.update(_search_phase(args, bench, keys, held, fits))
+        result["machines"] = {"search": _machine()}
+        _write_proxy(out, result["runs"][0], 0, args, result["pass_seconds"]["cpu"])
+        save()
+    runs = result["runs"]
+    if not args.skip_table and "table_wall" not in result:
+        t = time.perf_counter()
+        _write_table(out, runs[0], fits[0], keys, args.n_jobs)  # seed 0: fixed in advance
+        result["table_wall"] = time.perf_counter() - t
+        result["machines"]["table"] = _machine()
+        save()
+    if "best_computed" not in result:
+        t = time.perf_counter()
+        computed, proxy_seconds = hand_crafted([keys[i] for i in held], 10, args.n_jobs)
+        result["proxies_wall"] = time.perf_counter() - t
+        result["proxies_seconds_per_network"] = proxy_seconds
+        best_computed = _best(computed, y_all[held], PROXY_NAMES)
+        result["best_computed"] = best_computed
+        for run in runs:
+            run["margin_vs_computed"] = run["heldout"]["kendall"] - best_computed["kendall"]
+        result["machines"]["proxies"] = _machine()
+        save()
+    if "transfer" not in result:
+        result["transfer"] = _transfer(args, runs, fits, keys)
+        result["machines"]["transfer"] = _machine()
+        save()
+    for device in [d for d in args.devices.split(",") if d != "cpu"]:
+        import torch
+
+        if device.startswith("cuda") and torch.cuda.is_available():
+            sample = [keys[i] for i in held[:200]]
+            prims(sample[:16], 10, 1, device)  # warm-up
+            t = time.perf_counter()
+            prims(sample, 10, 1, device)
+            torch.cuda.synchronize()
+            result["pass_seconds"][device] = (time.perf_counter() - t) / len(sample)
+    result["table_seed"] = 0
+    save()
+    print(json.dumps({k: result.get(k) for k in ("best_computed", "best_table", "pass_seconds")},
+                     indent=1, default=str)[:3000])  # fmt: skip
+    for r in runs:
+        print(r["readable"], r["fitness"], r["heldout"], r["seconds"])
+    print(json.dumps(result["transfer"], indent=1)[:2000])
+
+
+def _machine() -> str:
+    return f"{platform.platform()}, {os.cpu_count()} CPUs, {datetime.date.today().isoformat()}"
+
+
+def _search_phase(args, bench, keys: list[str], held: np.ndarray, fits: list) -> dict:
+    """Primitives of the fitness and held-out networks, one GP run per seed, and each
+    run's expression and the table's published proxies on the held-out networks."""
+    from joblib import Parallel, delayed
+
+    from nas_surrogate.proxies.lpzero import Genome, PrimitiveTable, evaluate
+    from nas_surrogate.proxy_names import PROXY_NAMES
+
+    y_all = bench.val_accuracy
     need = np.unique(np.concatenate([held, *fits]))
     t = time.perf_counter()
     got = prims([keys[i] for i in need], 10, args.n_jobs)
@@ -169,54 +241,15 @@ def main() -> None:
         for s, (tab, f) in enumerate(zip(tables, fits))
     )
     held_table = PrimitiveTable([by_row[i] for i in held])
-    result = {
-        "date": datetime.date.today().isoformat(), "machine": platform.platform(),
-        "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
-        "args": vars(args), "runs": runs, "pass_wall": pass_wall,
-        "pass_seconds": {"cpu": float(np.mean([p.seconds for p in got]))},
-    }  # fmt: skip
     for run in runs:
         s = evaluate(Genome.from_dict(run["genome"]), held_table)
         run["heldout"] = {"kendall": kendall(s, y_all[held]), "spearman": spearman(s, y_all[held])}
-    best_table = _best(bench.proxy_columns(list(PROXY_NAMES))[held], y_all[held], PROXY_NAMES)
-    result["best_table"] = best_table
-    save = functools.partial(_save, out / "lpzero_nb201.json", result, started)
-    median_seed = 0  # the proxy the other experiments use: fixed in advance, not selected
-    _write_proxy(out, runs[median_seed], median_seed, args, result["pass_seconds"]["cpu"])
-    save()
-    if not args.skip_table:
-        t = time.perf_counter()
-        _write_table(out, runs[median_seed], fits[median_seed], keys, args.n_jobs)
-        result["table_wall"] = time.perf_counter() - t
-        save()
-    t = time.perf_counter()
-    computed, proxy_seconds = hand_crafted([keys[i] for i in held], 10, args.n_jobs)
-    result["proxies_wall"] = time.perf_counter() - t
-    result["proxies_seconds_per_network"] = proxy_seconds
-    best_computed = _best(computed, y_all[held], PROXY_NAMES)
-    result["best_computed"] = best_computed
-    for run in runs:
-        run["margin_vs_computed"] = run["heldout"]["kendall"] - best_computed["kendall"]
-    save()
-    result["transfer"] = _transfer(args, runs, fits, keys)
-    save()
-    for device in [d for d in args.devices.split(",") if d != "cpu"]:
-        import torch
-
-        if device.startswith("cuda") and torch.cuda.is_available():
-            sample = [keys[i] for i in held[:200]]
-            prims(sample[:16], 10, 1, device)  # warm-up
-            t = time.perf_counter()
-            prims(sample, 10, 1, device)
-            torch.cuda.synchronize()
-            result["pass_seconds"][device] = (time.perf_counter() - t) / len(sample)
-    result["table_seed"] = median_seed
-    save()
-    print(json.dumps({k: result.get(k) for k in ("best_computed", "best_table", "pass_seconds")},
-                     indent=1, default=str)[:3000])  # fmt: skip
-    for r in runs:
-        print(r["readable"], r["fitness"], r["heldout"], r["seconds"])
-    print(json.dumps(result["transfer"], indent=1)[:2000])
+    return {
+        "date": datetime.date.today().isoformat(), "args": vars(args), "runs": runs,
+        "pass_wall": pass_wall, "pass_seconds": {"cpu": float(np.mean([p.seconds for p in got]))},
+        "best_table": _best(bench.proxy_columns(list(PROXY_NAMES))[held], y_all[held],
+                            PROXY_NAMES),
+    }  # fmt: skip
 
 
 def _save(path: Path, result: dict, started: float) -> None:
@@ -247,7 +280,8 @@ def _write_table(out: Path, run: dict, fit: np.ndarray, keys: list[str], n_jobs:
     scores = evaluate(Genome.from_dict(run["genome"]), PrimitiveTable(allp))
     name = f"lpz:{out / 'proxy.json'}"
     lines = [f"arch,{name},{name}_seconds"]
-    lines += [f'"{keys[i]}",{s!r},{p.seconds!r}' for i, s, p in zip(others, scores, allp)]
+    lines += [f'"{keys[i]}",{float(s)!r},{float(p.seconds)!r}'
+              for i, s, p in zip(others, scores, allp)]  # fmt: skip
     (out / "lpz_table.csv").write_text("\n".join(lines) + "\n")
 
 

@@ -29,21 +29,14 @@ PROXY_NAMES: tuple[str, ...] = (
     "zen",
 )
 
-#: the prefix of a proxy name that is an LPZero expression file (``lpz:FILE``)
-LPZ_PREFIX = "lpz:"
-
-
-def is_lpz(name: object) -> bool:
-    """Whether ``name`` names an LPZero expression file (``lpz:FILE``)."""
-    return isinstance(name, str) and name.startswith(LPZ_PREFIX)
-
 
 def cache_key(name: str) -> str:
     """The name a proxy's scores are cached under: itself, or for ``lpz:FILE`` the
     digest of the file's content (an edited expression never reads the old scores)."""
+    from nas_surrogate.proxies.lpzero import is_lpz, proxy_from_name
+
     if not is_lpz(name):
         return name
-    from nas_surrogate.proxies.lpzero import proxy_from_name
 
     return f"lpz@{proxy_from_name(name).digest}"
 

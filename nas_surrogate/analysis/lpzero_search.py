@@ -154,6 +154,15 @@ def _usable(scores: np.ndarray) -> str | None:
     return "constant_scores" if np.ptp(scores) <= 1e-12 * max(1.0, np.abs(scores).max()) else None
 
 
+def _finite(fitness: float) -> float | None:
+    return fitness if math.isfinite(fitness) else None
+
+
+def _fitness(value: object) -> float:
+    """A stored fitness: null is a rejected expression (-inf)."""
+    return BAD if value is None else float(value)  # type: ignore[arg-type]
+
+
 @dataclass
 class SearchState:
     """Everything a search needs to resume where it stopped (JSON: ``to_dict``)."""
@@ -171,10 +180,12 @@ class SearchState:
     history: list[float] = field(default_factory=list)  # best fitness per checkpoint
 
     def to_dict(self) -> dict:
+        """JSON-ready: a rejected expression's fitness (-inf) is written as null, which
+        strict JSON writers (``io.write_json_atomic``) would otherwise make of it."""
         return {
             "iteration": self.iteration,
-            "population": [[g.to_dict(), f] for g, f in self.population],
-            "cache": self.cache,
+            "population": [[g.to_dict(), _finite(f)] for g, f in self.population],
+            "cache": {k: _finite(v) for k, v in self.cache.items()},
             "pruned": self.pruned,
             "evaluated": self.evaluated,
             "rng_state": self.rng_state,
@@ -190,8 +201,10 @@ class SearchState:
         try:
             return cls(
                 iteration=int(doc["iteration"]),
-                population=[(Genome.from_dict(g, where), float(f)) for g, f in doc["population"]],
-                cache={str(k): float(v) for k, v in doc["cache"].items()},
+                population=[
+                    (Genome.from_dict(g, where), _fitness(f)) for g, f in doc["population"]
+                ],
+                cache={str(k): _fitness(v) for k, v in doc["cache"].items()},
                 pruned={r: int(doc["pruned"].get(r, 0)) for r in RULES},
                 evaluated=int(doc["evaluated"]),
                 rng_state=dict(doc["rng_state"]),

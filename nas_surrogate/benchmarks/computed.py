@@ -14,7 +14,8 @@ import pandas as pd
 
 from nas_surrogate.benchmarks.base import Benchmark
 from nas_surrogate.errors import BadInputError
-from nas_surrogate.proxy_names import PROXY_NAMES, is_lpz, sanitize_scores
+from nas_surrogate.proxies.lpzero import is_lpz
+from nas_surrogate.proxy_names import PROXY_NAMES, sanitize_scores
 
 
 def _read(path: str) -> pd.DataFrame:
@@ -45,9 +46,20 @@ def _read_cached(path: str, digest: str) -> pd.DataFrame:
     return frame
 
 
+def _proxy_columns(frame: pd.DataFrame) -> list[str]:
+    """The proxy columns of a table: the known proxies and ``lpz:FILE`` expressions (not
+    the ``<proxy>_seconds`` timing column written beside each)."""
+    columns = set(frame.columns)
+    return [
+        c for c in frame.columns
+        if c in PROXY_NAMES
+        or (is_lpz(c) and not (c.endswith("_seconds") and c[: -len("_seconds")] in columns))
+    ]  # fmt: skip
+
+
 def attach_proxy_table(bench: Benchmark, path: str) -> Benchmark:
     frame = _read(str(path))
-    proxies = [c for c in frame.columns if c in PROXY_NAMES or is_lpz(c)]
+    proxies = _proxy_columns(frame)
     if not proxies:
         raise BadInputError(
             f"--proxy-table {path}", f"has no proxy column ({', '.join(PROXY_NAMES)})"
@@ -88,7 +100,7 @@ def proxy_table_coverage(bench: Benchmark, path: str) -> dict[str, int]:
     the table attached): a table of 800 cells on a 9,445-network space leaves the rest
     without those proxies (median-imputed in features, outside ``--pool scored``)."""
     frame = _read(str(path))
-    proxies = [c for c in frame.columns if c in PROXY_NAMES or is_lpz(c)]
+    proxies = _proxy_columns(frame)
     scored = np.isfinite(bench.proxy_columns(proxies)).any(axis=1)
     return {"scored": int(scored.sum()), "networks": int(bench.n_archs)}
 

@@ -193,21 +193,34 @@ def build_features(
         part([ZC] if spec.uses_zc else [], len(proxies))
         for name in lpz_columns:
             parts[name] = np.array([len(names) - len(proxies) + proxies.index(name)])
-    for name in spec.lpz:
-        if name in lpz_columns:
-            continue
-        from nas_surrogate.proxies.lpzero_table import lpz_column
-
-        blocks.append(lpz_column(bench, name)[:, None])
+    for name, column in _single_columns(spec, bench, lpz_columns):
+        blocks.append(column[:, None])
         names.append(name)
         part([name], 1)
+    X = np.concatenate(blocks, axis=1) if blocks else np.empty((bench.n_archs, 0))
+    return Features(
+        spec=spec, X=X, names=names, zc_columns=np.arange(n_enc, len(names)),
+        proxies=tuple(proxies), proxy_columns=np.arange(n_enc, n_enc + len(proxies)),
+        blocks=parts,
+    )  # fmt: skip
+
+
+def _single_columns(
+    spec: FeatureSpec, bench: Benchmark, lpz_columns: list[str]
+) -> list[tuple[str, np.ndarray]]:
+    """(name, column) of each one-column part: an ``lpz:FILE`` the benchmark has no
+    column of (computed on its networks), ``evolved:FILE``, ``source:TASK``."""
+    out = []
+    for name in spec.lpz:
+        if name not in lpz_columns:
+            from nas_surrogate.proxies.lpzero_table import lpz_column
+
+            out.append((name, lpz_column(bench, name)))
     for path in spec.evolved:
         from nas_surrogate.proxies.evolved import EvolvedProxy
 
         column = EvolvedProxy.load(path).score(bench)
-        blocks.append(np.where(np.isfinite(column), column, np.nan)[:, None])
-        names.append(f"evolved:{path}")
-        part([names[-1]], 1)
+        out.append((f"evolved:{path}", np.where(np.isfinite(column), column, np.nan)))
     for source in spec.sources:
         key = f"{SOURCE}:{source}"
         if key not in bench.extras:
@@ -215,15 +228,8 @@ def build_features(
                 f"feature spec {spec.text!r}",
                 f"{key} is not attached to {bench.id} (evaluate, search and tune attach it)",
             )
-        blocks.append(np.asarray(bench.extras[key], dtype=float)[:, None])
-        names.append(key)
-        part([key], 1)
-    X = np.concatenate(blocks, axis=1) if blocks else np.empty((bench.n_archs, 0))
-    return Features(
-        spec=spec, X=X, names=names, zc_columns=np.arange(n_enc, len(names)),
-        proxies=tuple(proxies), proxy_columns=np.arange(n_enc, n_enc + len(proxies)),
-        blocks=parts,
-    )  # fmt: skip
+        out.append((key, np.asarray(bench.extras[key], dtype=float)))
+    return out
 
 
 def preprocessed_order(n_columns: int, zc_columns: np.ndarray) -> list[int]:

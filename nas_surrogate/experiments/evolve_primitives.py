@@ -266,7 +266,7 @@ def primitives_of(
     return [p for part in results for p in part]
 
 
-def compute_primitives(nets: Networks, rows: np.ndarray, config, progress: bool = True) -> list:
+def compute_primitives(nets: Networks, rows: np.ndarray, config) -> list:
     """The primitives of networks ``rows`` of ``nets`` under ``config``'s settings."""
     keys = [nets.keys[i] for i in rows]
     return primitives_of(keys, nets.build, nets.batch, max_bytes=config.max_bytes,
@@ -348,10 +348,10 @@ def _heldout(genome, nets: Networks, held: np.ndarray, config) -> dict:
     }
 
 
-def evolve_from_primitives(config, progress: bool = True) -> dict:
+def evolve_from_primitives(config) -> dict:
     """Run (or resume) the search of ``config`` (an ``EvolveConfig`` with ``source``
     ``primitives``); returns the summary also written to ``summary.json``."""
-    from nas_surrogate.analysis.lpzero_search import GPSettings, LPZeroSearch, SearchState
+    from nas_surrogate.analysis.lpzero_search import GPSettings, LPZeroSearch
     from nas_surrogate.experiments.runner import prepare_out_dir
     from nas_surrogate.proxies.lpzero import FILE_KIND, PrimitiveTable
 
@@ -363,12 +363,8 @@ def evolve_from_primitives(config, progress: bool = True) -> dict:
             "networks: -b TASK (a table NB201 builds) or --results DIR (a nas run)",
         )
     nets, fit, held, bench = from_benchmark(config) if config.benchmark else from_results(config)
-    gp = GPSettings(
-        population=config.population,
-        iterations=config.iterations,
-        metric=config.metric,
-        seed=config.seed,
-    )
+    gp = GPSettings(population=config.population, iterations=config.iterations,
+                    metric=config.metric, seed=config.seed)  # fmt: skip
     gp.validate(len(fit))
     y = nets.accuracy[fit]
     if np.ptp(y) == 0:
@@ -377,9 +373,40 @@ def evolve_from_primitives(config, progress: bool = True) -> dict:
     out = Path(config.out)
     prepare_out_dir(out, "evolve-proxy", _fingerprint(config, nets))
     t = time.perf_counter()
-    table = PrimitiveTable(compute_primitives(nets, fit, config, progress))
+    table = PrimitiveTable(compute_primitives(nets, fit, config))
     pass_seconds = (time.perf_counter() - t) / len(fit)
-    search = LPZeroSearch(table, y, gp)
+    search, state, resumed = _run_search(out, LPZeroSearch(table, y, gp))
+    genome, fitness = search.best(state)
+    heldout = _heldout(genome, nets, held, config)
+    baselines = _table_baselines(bench, held) if bench is not None and len(held) else []
+    doc = {
+        "kind": FILE_KIND, "version": 1, "expression": genome.to_dict(), "readable": str(genome),
+        "pass": {"max_bytes": config.max_bytes, "seed": config.seed, "batch": nets.batch_describe,
+                 "seconds_per_network": pass_seconds, "batch_spec": nets.batch_spec},
+        "fitness": {"metric": config.metric, "value": fitness, "networks": int(len(fit)),
+                    "source": nets.describe},
+        "heldout": heldout,
+        "search": _search_record(search, state),
+    }  # fmt: skip
+    write_json_atomic(out / "proxy.json", doc)
+    summary = {
+        "command": "evolve-proxy", "from": "primitives", "proxy": str(out / "proxy.json"),
+        "readable": str(genome), "fitness": fitness, "heldout": heldout,
+        "table_proxies_heldout": baselines[:3], "resumed": resumed,
+        "pass_seconds_per_network": pass_seconds, "search_seconds": state.seconds,
+        "pruned": state.pruned, "evaluated": state.evaluated,
+        "elapsed_seconds": time.perf_counter() - started,
+    }  # fmt: skip
+    write_json_atomic(out / "summary.json", summary)
+    write_text_atomic(out / "results.md", _report(summary, doc))
+    return summary
+
+
+def _run_search(out: Path, search):
+    """(search, final state, resumed): the search from ``out/state.json`` if a killed
+    run left one, its state saved there at every checkpoint."""
+    from nas_surrogate.analysis.lpzero_search import SearchState
+
     state_path = out / "state.json"
     state = None
     resumed = state_path.exists()
@@ -387,58 +414,15 @@ def evolve_from_primitives(config, progress: bool = True) -> dict:
         state = SearchState.from_dict(json.loads(state_path.read_text()), str(state_path))
     state = search.run(state, save=lambda s: write_json_atomic(state_path, s.to_dict()))
     write_json_atomic(state_path, state.to_dict())
-    genome, fitness = search.best(state)
-    heldout = _heldout(genome, nets, held, config)
-    baselines = _table_baselines(bench, held) if bench is not None and len(held) else []
-    doc = {
-        "kind": FILE_KIND,
-        "version": 1,
-        "expression": genome.to_dict(),
-        "readable": str(genome),
-        "pass": {
-            "max_bytes": config.max_bytes,
-            "seed": config.seed,
-            "batch": nets.batch_describe,
-            "seconds_per_network": pass_seconds,
-            "batch_spec": nets.batch_spec,
-        },
-        "fitness": {
-            "metric": config.metric,
-            "value": fitness,
-            "networks": int(len(fit)),
-            "source": nets.describe,
-        },
-        "heldout": heldout,
-        "search": {
-            "population": gp.population,
-            "iterations": gp.iterations,
-            "seed": gp.seed,
-            "evaluated": state.evaluated,
-            "pruned": state.pruned,
-            "seconds_saved": search.seconds_saved(state),
-            "seconds": state.seconds,
-            "history": state.history,
-        },
-    }
-    write_json_atomic(out / "proxy.json", doc)
-    summary = {
-        "command": "evolve-proxy",
-        "from": "primitives",
-        "proxy": str(out / "proxy.json"),
-        "readable": str(genome),
-        "fitness": fitness,
-        "heldout": heldout,
-        "table_proxies_heldout": baselines[:3],
-        "resumed": resumed,
-        "pass_seconds_per_network": pass_seconds,
-        "search_seconds": state.seconds,
-        "pruned": state.pruned,
-        "evaluated": state.evaluated,
-        "elapsed_seconds": time.perf_counter() - started,
-    }
-    write_json_atomic(out / "summary.json", summary)
-    write_text_atomic(out / "results.md", _report(summary, doc))
-    return summary
+    return search, state, resumed
+
+
+def _search_record(search, state) -> dict:
+    gp = search.settings
+    return {"population": gp.population, "iterations": gp.iterations, "seed": gp.seed,
+            "evaluated": state.evaluated, "pruned": state.pruned,
+            "seconds_saved": search.seconds_saved(state), "seconds": state.seconds,
+            "history": state.history}  # fmt: skip
 
 
 def _report(summary: dict, doc: dict) -> str:

@@ -41,7 +41,6 @@ from nas_surrogate.proxies.primitives import (
     PRIMITIVE_NAMES,
     NetworkPrimitives,
 )
-from nas_surrogate.proxy_names import LPZ_PREFIX, is_lpz
 
 #: the 21 unary operations of LPZero (its names shortened), in its order
 UNARY_OPS: tuple[str, ...] = (
@@ -76,6 +75,13 @@ WHOLE_TENSOR = {"normalize": 0.0, "min_max": 0.0, "softmax": 1.0, "logsoftmax": 
 MAX_UNARY = 4
 MAX_FILE_BYTES = 256 * 1024
 FILE_KIND = "lpzero-proxy"
+#: the prefix of a proxy name that is an expression file (``lpz:FILE``)
+LPZ_PREFIX = "lpz:"
+
+
+def is_lpz(name: object) -> bool:
+    """Whether ``name`` names an LPZero expression file (``lpz:FILE``)."""
+    return isinstance(name, str) and name.startswith(LPZ_PREFIX)
 
 
 @dataclass(frozen=True)

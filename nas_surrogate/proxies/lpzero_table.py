@@ -76,7 +76,7 @@ def lpz_column(bench, name: str, n_jobs: int | None = None) -> np.ndarray:
     h = hashlib.sha256(json.dumps([proxy.digest, spec, n_classes, PROXY_CODE_VERSION]).encode())
     h.update("\n".join(keys).encode())
     folder = cache_dir()
-    path = None if folder is None else Path(folder).parent / "lpz" / f"{h.hexdigest()[:24]}.npy"
+    path = None if folder is None else Path(folder) / "lpz" / f"{h.hexdigest()[:24]}.npy"
     if path is not None and path.is_file():
         try:
             column = np.load(path, allow_pickle=False)

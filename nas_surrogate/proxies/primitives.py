@@ -126,13 +126,14 @@ def primitive_pass(
 ) -> NetworkPrimitives:
     """Primitives of ``net`` on ``batch`` (train mode, one forward and one backward pass
     of the cross-entropy loss). ``max_bytes`` bounds what is kept (see the module)."""
-    import torch
     from torch import nn
 
     from nas_surrogate.proxies.base import weighted_layers
 
-    layers = weighted_layers(net)
     attention = _attention_modules(net)
+    # an attention module reads its out_proj's weight without calling it: no output
+    inside = {id(m) for a in attention for m in a.modules() if m is not a}
+    layers = [m for m in weighted_layers(net) if id(m) not in inside]
     if not layers and not attention:
         raise BadInputError(
             f"model {type(net).__name__}",
@@ -140,30 +141,7 @@ def primitive_pass(
         )
     k = per_tensor_elements(max_bytes, 3 * len(layers) + 2 * len(attention))
     sampler = sampler if sampler is not None and sampler.k == k else _Sampler(k, seed)
-    out = NetworkPrimitives()
-    acts: dict[int, tuple[np.ndarray, int]] = {}
-    heads: dict[int, list[tuple[str, np.ndarray, int]]] = {}
-
-    def act_hook(i: int):
-        def hook(module, inputs, output):
-            if i not in acts and isinstance(output, torch.Tensor):
-                acts[i] = sampler("act", i, output)
-
-        return hook
-
-    def attention_hook(i: int):
-        def hook(module, inputs, output):
-            if i in heads or not isinstance(output, tuple):
-                return
-            found = [("head", *sampler("head", i, output[0]))]
-            if len(output) > 1 and isinstance(output[1], torch.Tensor):
-                found.append(("softmax", *sampler("softmax", i, output[1])))
-            heads[i] = found
-
-        return hook
-
-    handles = [m.register_forward_hook(act_hook(i)) for i, m in enumerate(layers)]
-    handles += [m.register_forward_hook(attention_hook(i)) for i, m in enumerate(attention)]
+    hooks = _Hooks(sampler, layers, attention)
     t = time.perf_counter()
     try:
         net.train()
@@ -171,22 +149,60 @@ def primitive_pass(
         loss = nn.functional.cross_entropy(net(batch.images), batch.labels)
         loss.backward()
     finally:
-        for h in handles:
-            h.remove()
-    for i, layer in enumerate(layers):
-        sample, count = acts.get(i, (np.full(1, np.nan, dtype=np.float32), 1))
-        out.add("act", sample, count)  # a layer the pass never reached: NaN, stated below
-        grad = layer.weight.grad
-        out.add(
-            "grad",
-            *(sampler("grad", i, grad) if grad is not None else (np.zeros(1, dtype=np.float32), 1)),
-        )
-        out.add("weight", *sampler("weight", i, layer.weight))
-    for i in sorted(heads):
-        for name, sample, count in heads[i]:
-            out.add(name, sample, count)
+        hooks.remove()
+    out = hooks.collect(layers)
     out.seconds = time.perf_counter() - t
     return out
+
+
+class _Hooks:
+    """Forward hooks that sample each layer's output as soon as it exists."""
+
+    def __init__(self, sampler: _Sampler, layers: list, attention: list) -> None:
+        self.sampler = sampler
+        self.acts: dict[int, tuple[np.ndarray, int]] = {}
+        self.heads: dict[int, list[tuple[str, np.ndarray, int]]] = {}
+        self.handles = [m.register_forward_hook(self._act(i)) for i, m in enumerate(layers)]
+        self.handles += [m.register_forward_hook(self._attention(i))
+                         for i, m in enumerate(attention)]  # fmt: skip
+
+    def _act(self, i: int):
+        def hook(module, inputs, output):
+            if i not in self.acts and hasattr(output, "detach"):
+                self.acts[i] = self.sampler("act", i, output)
+
+        return hook
+
+    def _attention(self, i: int):
+        def hook(module, inputs, output):
+            if i in self.heads or not isinstance(output, tuple):
+                return
+            found = [("head", *self.sampler("head", i, output[0]))]
+            if len(output) > 1 and hasattr(output[1], "detach"):  # need_weights=True
+                found.append(("softmax", *self.sampler("softmax", i, output[1])))
+            self.heads[i] = found
+
+        return hook
+
+    def remove(self) -> None:
+        for h in self.handles:
+            h.remove()
+
+    def collect(self, layers: list) -> NetworkPrimitives:
+        """The primitives after the backward pass. A layer the forward pass never called
+        has a NaN ``act`` (an expression reading it cannot score this network), a layer
+        without a gradient a zero ``grad``."""
+        out = NetworkPrimitives()
+        for i, layer in enumerate(layers):
+            out.add("act", *self.acts.get(i, (np.full(1, np.nan, dtype=np.float32), 1)))
+            grad = layer.weight.grad
+            no_grad = (np.zeros(1, dtype=np.float32), 1)
+            out.add("grad", *(self.sampler("grad", i, grad) if grad is not None else no_grad))
+            out.add("weight", *self.sampler("weight", i, layer.weight))
+        for i in sorted(self.heads):
+            for name, sample, count in self.heads[i]:
+                out.add(name, sample, count)
+        return out
 
 
 __all__ = [
