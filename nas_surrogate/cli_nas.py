@@ -32,5 +32,5 @@ def run_nas_command(config: NasConfig, fmt, source: str | None = None) -> None:
     typer.echo(
         f"proxies: {summary['networks_with_proxies']} networks scored, "
         f"{summary['proxy_seconds_this_run']:.1f} s computing now, cache hit rate "
-        f"{'-' if rate != rate else f'{rate:.0%}'}; results in {config.out}"
+        f"{'-' if rate is None or rate != rate else f'{rate:.0%}'}; results in {config.out}"
     )

@@ -117,3 +117,13 @@ def test_model_without_own_space_and_own_space_without_model_are_refused(own, ca
                  "--out", "x"]) == 2  # fmt: skip
     assert "results column" in capsys.readouterr().err
     assert not (own / "x").exists()
+
+
+def test_random_search_on_an_own_space_prints_its_table_summary(own, capsys):
+    """Random search computes no proxy: the printed summary says so (it used to crash
+    formatting the hit rate of a proxy source that was never asked, exit 1)."""
+    assert main(["nas", "--space", "space.yaml", "--model", "mlp_family:build", "--dataset",
+                 "digits", "--epochs", "1", "--budget", "2", "--searcher", "random",
+                 "--out", "rand"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "2 networks trained" in out and "cache hit rate -;" in out
