@@ -581,7 +581,7 @@ def test_evolve_proxy_rerun_resumes(capsys, evolved):
     before = json.loads((out / "proxy.json").read_text())
     pruned = before["search"]["pruned"]
     if not pruned["early_stop"] + pruned["non_finite"] + pruned["constant_scores"]:
-        pytest.skip("no rejected expression was cached in this run: the resume of a rejected fitness is not exercised")
+        pytest.skip("no rejected expression cached in this run: nothing to resume from")
     code, _, err = cli(capsys, *argv, "--format", "json")
     assert code == 0, err
     summary = json.loads((out / "summary.json").read_text())
