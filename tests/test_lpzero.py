@@ -679,6 +679,11 @@ def test_proxy_table_column_is_a_feature(table4):
     np.testing.assert_allclose(feats.X[rows, col], want, rtol=1e-12)
     others = np.setdiff1d(np.arange(bench.n_archs), rows)
     assert np.isnan(feats.X[others, col]).all()  # not in the table: missing, as a failed proxy
+    # a bare zc reads the hand-crafted proxies only: the attached expression enters a spec
+    # only where it is named (else a graf+zc baseline would silently hold it too)
+    plain = build_features("onehot+zc", attached)
+    assert name not in plain.proxies and f"zc:{name}" not in plain.names
+    assert set(plain.proxies) == set(bench.proxy_names)
 
 
 def test_lpz_column_computed_for_a_table_equals_proxies_compute(table4, tmp_path, monkeypatch):

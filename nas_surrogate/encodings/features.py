@@ -41,6 +41,12 @@ SOURCE = "source"
 LPZ = "lpz"
 
 
+def hand_crafted(bench: Benchmark) -> list[str]:
+    """What a bare ``zc`` reads: the benchmark's proxies but any ``lpz:FILE`` column (an
+    attached table's expression enters a spec only where it is named)."""
+    return [p for p in bench.proxy_names if not str(p).startswith("lpz:")]
+
+
 @dataclass(frozen=True)
 class FeatureSpec:
     text: str
@@ -58,7 +64,7 @@ class FeatureSpec:
         """Every hand-crafted proxy this spec reads, directly or inside evolved ones."""
         from nas_surrogate.proxies.evolved import EvolvedProxy
 
-        used = list(self.proxies or bench.proxy_names) if self.uses_zc else []
+        used = list(self.proxies or hand_crafted(bench)) if self.uses_zc else []
         used += [n for n in self.lpz if n in bench.proxy_names and n not in used]
         for path in self.evolved:
             used += [t for t in EvolvedProxy.load(path).terminals if t not in used]
@@ -182,7 +188,7 @@ def build_features(
     proxies: list[str] = []
     lpz_columns = [n for n in spec.lpz if n in bench.proxy_names]
     if spec.uses_zc or lpz_columns:
-        proxies = (list(spec.proxies) or list(bench.proxy_names)) if spec.uses_zc else []
+        proxies = (list(spec.proxies) or hand_crafted(bench)) if spec.uses_zc else []
         proxies += [n for n in lpz_columns if n not in proxies]
         if not proxies:
             raise BadInputError(
