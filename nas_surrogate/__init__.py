@@ -30,6 +30,9 @@ _LAZY = {
     "Space": "nas_surrogate.spaces.space",
     "ModelProxies": "nas_surrogate.proxies.model",
     "model_batch": "nas_surrogate.proxies.model",
+    "EvolveConfig": "nas_surrogate.experiments.analyze",
+    "LPZeroProxy": "nas_surrogate.proxies.lpzero",
+    "primitive_pass": "nas_surrogate.proxies.primitives",
 }
 
 
@@ -57,6 +60,9 @@ __all__ = [
     "ModelProxies",
     "Space",
     "model_batch",
+    "EvolveConfig",
+    "LPZeroProxy",
+    "primitive_pass",
     "Benchmark",
     "available_benchmarks",
     "benchmark_ids",

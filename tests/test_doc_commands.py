@@ -52,6 +52,8 @@ SMALL = {
     "--epochs": 1,
     "--max-new-proxies": 4,
     "--sample": 20,
+    "--iterations": 30,
+    "--holdout": 20,
 }
 #: YAML keys of `run` configs, lowered the same way
 SMALL_YAML = {key[2:].replace("-", "_"): value for key, value in SMALL.items()}

@@ -132,3 +132,18 @@ def test_own_space_page_runs_in_python_and_optuna(tmp_path, monkeypatch):
     assert len(study.trials) == 12 and study.sampler.optimizer is not None
     # the first trial (Optuna's random, the space unknown yet) added, the 11 it proposed told
     assert len(study.sampler.optimizer.history) == 12
+
+
+def test_lpzero_page_runs_in_python(tmp_path, monkeypatch, data_dir):
+    """docs/lpzero.md: the search from Python, its proxy read back, the same expression
+    the summary names and a held-out score from networks the search never saw."""
+    doc = DOC.parent / "lpzero.md"
+    (block,) = re.findall(r"```python\n(.*?)```", doc.read_text(), re.S)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NAS_SURROGATE_DATA", str(data_dir))
+    namespace: dict = {}
+    exec(block, namespace)
+    summary, proxy = namespace["summary"], namespace["proxy"]
+    assert str(proxy.genome) == summary["readable"]
+    assert summary["heldout"]["networks"] == 50 and -1 <= summary["heldout"]["kendall"] <= 1
+    assert (tmp_path / "out" / "lpz-py" / "state.json").is_file()

@@ -399,6 +399,11 @@ class LPZeroProxy:
     def name(self) -> str:
         return f"{LPZ_PREFIX}{self.path}"
 
+    @classmethod
+    def load(cls, path: str | Path) -> LPZeroProxy:
+        """The expression of a ``proxy.json`` (``evolve-proxy --from primitives``)."""
+        return load_proxy(path)
+
     def score(self, net, batch) -> float:
         from nas_surrogate.proxies.primitives import primitive_pass
 
