@@ -208,6 +208,13 @@ def from_results(config) -> tuple[Networks, np.ndarray, np.ndarray, None]:
             n_cells=int(settings.get("cells", 5)),
         )
     ok = np.flatnonzero(np.isfinite(acc))
+    if len(acc) > len(ok):
+        import warnings
+
+        warnings.warn(
+            f"--results {folder}: {len(acc) - len(ok)} network(s) without a finite validation "
+            "accuracy (failed trainings) are left out", stacklevel=2,
+        )  # fmt: skip
     if len(ok) < MIN_FITNESS + 1:
         raise BadInputError(
             f"--results {folder}",
