@@ -253,6 +253,11 @@ class Optimizer(AskTell):
             return proxies, None
         names = list(spec.proxies or ()) or list(PROXY_NAMES)
         names += [n for n in spec.lpz if n not in names]
+        if space == "nasbench201":  # the live source builds NB201 cells: no attention
+            from nas_surrogate.proxies.lpzero import refuse_on_nb201
+
+            for name in spec.lpz:
+                refuse_on_nb201(name, f"features {features!r}")
         if zc_warmup and zc_warmup not in names:
             names.append(zc_warmup)
         # cost objectives (latency, params, flops) come from the same proxy source

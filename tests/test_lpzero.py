@@ -322,6 +322,26 @@ def test_proxies_compute_refuses_attention_expression(capsys, tmp_path):
     assert not out.exists()
 
 
+def test_scores_search_refuses_primitive_settings(capsys, tmp_path, data_dir):
+    """``--from scores`` does not read ``--iterations``: given, it is refused, not ignored."""
+    out = tmp_path / "ev"
+    code, _, err = cli(capsys, "evolve-proxy", "-b", "nasbench201/cifar10", "--data-dir",
+                       data_dir, "--iterations", 5, "--out", out)  # fmt: skip
+    assert code == 2 and "--iterations: applies to --from primitives only" in err, err
+    assert not out.exists()
+
+
+def test_optimizer_refuses_an_attention_expression_on_nb201(tmp_path):
+    from nas_surrogate import Optimizer
+    from nas_surrogate.proxies.live import TorchProxies
+
+    g = genome(("softmax", "act"), (("mean",), ("abs", "mean")), "product")
+    path = write_proxy(tmp_path / "soft.json", g)
+    with pytest.raises(BadInputError, match="attention maps"):
+        Optimizer(space="nasbench201", searcher="bo", features=f"onehot+zc:nwot+lpz:{path}",
+                  proxies=TorchProxies(synthetic_batch(4), cache=None), budget=14)  # fmt: skip
+
+
 # -- 4. bad expression files --------------------------------------------------------------
 GOOD = {"inputs": ["grad", "weight"], "unary": [["abs", "l1_norm"], ["frobenius"]],
         "binary": "product"}  # fmt: skip
@@ -620,8 +640,10 @@ def test_evolve_proxy_refuses_other_settings_in_the_same_folder(capsys, evolved)
         (["-b", "nasbench201/cifar10", "--results", "{tmp}", *TINY], "exactly one source"),
         ([*TINY], "exactly one source"),
         (["-b", "nasbench201/cifar10", *TINY, "--max-bytes", "64"], "max_bytes 64"),
+        (["-b", "nasbench201/cifar10", *TINY, "--seeds", "3"], "--seeds: applies to --from scores"),
+        (["-b", "nasbench201/cifar10", *TINY, "--generations", "5"], "--generations: applies"),
     ],
-    ids=["sample-5", "both-sources", "no-source", "max-bytes-64"],
+    ids=["sample-5", "both-sources", "no-source", "max-bytes-64", "seeds", "generations"],
 )
 def test_evolve_proxy_bad_input_writes_nothing(capsys, tmp_path, data_dir, args, fragment):
     out = tmp_path / "ev"

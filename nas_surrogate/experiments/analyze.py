@@ -370,8 +370,33 @@ class EvolveConfig:
         "primitives) on one thread (-1: all cores).", flags=("--n-jobs", "-j"),
     )  # fmt: skip
 
+    #: settings only one kind of search reads (a value given for the other is refused)
+    ONLY = {
+        "scores": ("seeds", "generations", "ops", "parsimony", "transfer", "common_terminals",
+                   "scheduler"),
+        "primitives": ("iterations", "metric", "holdout", "results", "model", "batch",
+                       "batch_size", "max_bytes"),
+    }  # fmt: skip
+
+    def _refuse_unused(self) -> None:
+        """A setting the chosen ``--from`` does not read, given anyway, is refused: it
+        would otherwise be ignored in silence."""
+        from dataclasses import MISSING, fields
+
+        defaults = {f.name: (f.default_factory() if f.default_factory is not MISSING
+                             else f.default) for f in fields(self)}  # fmt: skip
+        for kind, names in self.ONLY.items():
+            if kind == self.source:
+                continue
+            for name in names:
+                if getattr(self, name) != defaults[name]:
+                    flag = "--" + name.replace("_", "-")
+                    raise BadInputError(flag, f"applies to --from {kind} only, not --from "
+                                        f"{self.source}")  # fmt: skip
+
     def run(self) -> dict:
         validate(self)
+        self._refuse_unused()
         if self.source == "primitives":
             from nas_surrogate.experiments.evolve_primitives import evolve_from_primitives
 

@@ -28,14 +28,6 @@ if TYPE_CHECKING:  # pandas is imported where a frame is made: the CLI starts wi
 SPACES_WITH_NETWORKS = ("nasbench201",)
 
 
-def _check_lpz_on_nb201(name: str) -> None:
-    from nas_surrogate.proxies.lpzero import is_lpz, proxy_from_name
-
-    if is_lpz(name) and {"head", "softmax"} & set(proxy_from_name(name).genome.needs):
-        raise BadInputError(f"--proxies {name}", "reads attention maps, which NB201 networks "
-                            "do not have")  # fmt: skip
-
-
 def read_arch_list(spec: str, space_name: str) -> np.ndarray:
     """``all`` (the whole space) or a file with one arch string per line."""
     space = get_space(space_name)
@@ -79,6 +71,7 @@ def _checked(
     space_name: str, archs_spec: str, proxies: list[str], batch_size: int, device: str
 ) -> np.ndarray:
     """The archs to score, after every setting is checked (before any file is touched)."""
+    from nas_surrogate.proxies.lpzero import refuse_on_nb201
     from nas_surrogate.proxies.torch_proxies import proxy_function
 
     if space_name not in SPACES_WITH_NETWORKS:
@@ -88,7 +81,7 @@ def _checked(
         )
     for p in proxies:
         proxy_function(p)
-        _check_lpz_on_nb201(p)
+        refuse_on_nb201(p, f"--proxies {p}")
     if device.startswith("cuda"):
         import torch
 

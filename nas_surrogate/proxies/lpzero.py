@@ -471,6 +471,23 @@ def _load_cached(path: str, digest: str, text: str) -> LPZeroProxy:
     return LPZeroProxy(genome, int(max_bytes), int(seed), path, digest, spec, float(seconds))
 
 
+def attention_needs(name: str) -> list[str]:
+    """The attention primitives (``head``, ``softmax``) an ``lpz:FILE`` proxy reads; none
+    for any other proxy name."""
+    if not is_lpz(name):
+        return []
+    return sorted({"head", "softmax"} & set(proxy_from_name(name).genome.needs))
+
+
+def refuse_on_nb201(name: str, where: str) -> None:
+    """BadInputError when ``name`` reads attention maps: NB201 networks have none (their
+    every score would be NaN)."""
+    need = attention_needs(name)
+    if need:
+        raise BadInputError(where, f"{name} reads {', '.join(need)} (attention maps), which "
+                            "NB201 networks do not have")  # fmt: skip
+
+
 def proxy_from_name(name: str) -> LPZeroProxy:
     """The expression a ``lpz:FILE`` proxy name points to."""
     path = name[len(LPZ_PREFIX) :]

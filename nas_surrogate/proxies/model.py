@@ -291,12 +291,11 @@ class ModelProxies:
 
     def _check_primitives(self, net: nn.Module, names: Sequence[str]) -> None:
         """An ``lpz:FILE`` expression reading attention maps needs a model that has them."""
-        from nas_surrogate.proxies.lpzero import is_lpz, proxy_from_name
+        from nas_surrogate.proxies.lpzero import attention_needs
 
         has_attention = any(isinstance(m, nn.MultiheadAttention) for m in net.modules())
         for name in names:
-            need = sorted({"head", "softmax"} & set(proxy_from_name(name).genome.needs)
-                          if is_lpz(name) else ())  # fmt: skip
+            need = attention_needs(name)
             if need and not has_attention:
                 raise BadInputError(
                     f"proxy {name}", f"reads {', '.join(need)} (attention maps), which models "
