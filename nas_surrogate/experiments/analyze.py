@@ -296,6 +296,11 @@ class AnalyzeConfig:
                        bins=self.bins, seed=self.seed)  # fmt: skip
 
 
+def _given(value: int | None, default: int) -> int:
+    """A setting's value, or the mode's default when it was not given (0 is a value)."""
+    return default if value is None else value
+
+
 @dataclass
 class EvolveConfig:
     """Every setting of ``evolve-proxy`` (CLI and API alike). ``--from scores`` (default)
@@ -316,11 +321,11 @@ class EvolveConfig:
     seed: int = setting(0, "Seed of the first run (then +1, ...).", low=0, high=MAX_SEED)
     sample: int | None = setting(
         None, "Labelled networks the search sees (default 50 from scores, 100 from "
-        "primitives).", cli_type=Optional[int], low=3, high=10_000_000,  # noqa: UP045
+        "primitives).", cli_type=Optional[int],  # noqa: UP045
     )  # fmt: skip
     population: int | None = setting(
         None, "Population size (default 200 from scores, 80 from primitives: LPZero's).",
-        cli_type=Optional[int], low=2, high=100_000,  # noqa: UP045
+        cli_type=Optional[int],  # noqa: UP045
     )  # fmt: skip
     generations: int = setting(30, "GP generations (--from scores).")
     iterations: int = setting(
@@ -400,7 +405,8 @@ class EvolveConfig:
         if self.source == "primitives":
             from nas_surrogate.experiments.evolve_primitives import evolve_from_primitives
 
-            primitives = replace(self, sample=self.sample or 100, population=self.population or 80)
+            primitives = replace(self, sample=_given(self.sample, 100),
+                                 population=_given(self.population, 80))  # fmt: skip
             return evolve_from_primitives(primitives)
         if not self.benchmark:
             raise BadInputError("--benchmark", "name the task(s) to evolve on (-b TASK)")
@@ -408,8 +414,8 @@ class EvolveConfig:
             self.benchmark, Path(self.out), self.data_dir, seeds=self.seeds,
             base_seed=self.seed, transfer=self.transfer,
             common_terminals=self.common_terminals, n_jobs=self.n_jobs,
-            scheduler=self.scheduler, sample=self.sample or 50,
-            population=self.population or 200, generations=self.generations,
+            scheduler=self.scheduler, sample=_given(self.sample, 50),
+            population=_given(self.population, 200), generations=self.generations,
             ops=list(self.ops), parsimony=self.parsimony,
         )  # fmt: skip
 

@@ -119,15 +119,7 @@ def from_benchmark(config) -> tuple[Networks, np.ndarray, np.ndarray, Any]:
         _nb201_build, n_classes=batch.n_classes, in_channels=in_channels, channels=16, n_cells=5
     )
     keys = [bench.space.format(a) for a in bench.archs]
-    ok = np.flatnonzero(np.isfinite(bench.val_accuracy))
-    rng = np.random.default_rng(config.seed)
-    if not MIN_FITNESS <= config.sample < len(ok):
-        raise BadInputError(
-            f"--sample {config.sample}", f"must be in [{MIN_FITNESS}, {len(ok) - 1}] on {bench.id}"
-        )
-    order = rng.permutation(ok)
-    fit, rest = np.sort(order[: config.sample]), order[config.sample :]
-    held = np.sort(rest[: config.holdout])
+    fit, held = split(bench.val_accuracy, config, f"on {bench.id}")
     spec = (
         None
         if config.batch
@@ -207,27 +199,29 @@ def from_results(config) -> tuple[Networks, np.ndarray, np.ndarray, None]:
             channels=int(settings.get("channels", 16)),
             n_cells=int(settings.get("cells", 5)),
         )
-    ok = np.flatnonzero(np.isfinite(acc))
-    if len(acc) > len(ok):
+    fit, held = split(acc, config, f"for {folder}")
+    return Networks(keys, acc, build, batch, str(folder), told), fit, held, None
+
+
+def split(accuracy: np.ndarray, config, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """(fitness rows, held-out rows): ``--sample`` networks with a finite accuracy drawn
+    with the seed, then at most ``--holdout`` of the others. Networks without one (failed
+    trainings) are left out, and said."""
+    ok = np.flatnonzero(np.isfinite(accuracy))
+    if len(accuracy) > len(ok):
         import warnings
 
         warnings.warn(
-            f"--results {folder}: {len(acc) - len(ok)} network(s) without a finite validation "
-            "accuracy (failed trainings) are left out", stacklevel=2,
+            f"{len(accuracy) - len(ok)} network(s) {where} without a finite accuracy (failed "
+            "trainings) are left out", stacklevel=3,
         )  # fmt: skip
-    if len(ok) < MIN_FITNESS + 1:
-        raise BadInputError(
-            f"--results {folder}",
-            f"has {len(ok)} trained networks; the search "
-            f"needs at least {MIN_FITNESS} plus held-out ones",
-        )
     if not MIN_FITNESS <= config.sample < len(ok):
         raise BadInputError(
-            f"--sample {config.sample}", f"must be in [{MIN_FITNESS}, {len(ok) - 1}] for {folder}"
-        )
+            f"--sample {config.sample}", f"must be in [{MIN_FITNESS}, {len(ok) - 1}] {where} "
+            f"({len(ok)} networks with an accuracy; some must stay out of the fitness set)",
+        )  # fmt: skip
     order = np.random.default_rng(config.seed).permutation(ok)
-    fit, held = np.sort(order[: config.sample]), np.sort(order[config.sample :][: config.holdout])
-    return Networks(keys, acc, build, batch, str(folder), told), fit, held, None
+    return np.sort(order[: config.sample]), np.sort(order[config.sample :][: config.holdout])
 
 
 def _passes(keys: list[str], build, batch, max_bytes: int, seed: int, device: str = "cpu"):
