@@ -2,7 +2,7 @@
 search on this machine (experiment 5): one command.
 
     python benchmarks/lpzero_digits.py [--networks 150 --epochs 2 --seeds 3]
-        [--work benchmarks/results/lpzero_digits] [--md docs/lpzero_digits.md]
+        [--work benchmarks/out/lpzero_digits] [--md docs/lpzero_digits.md]
 
 For each model family, ``nas`` trains ``--networks`` networks drawn at random on
 scikit-learn's digits (``--epochs`` epochs each, validation accuracy recorded), then
@@ -179,7 +179,8 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--n-jobs", type=int, default=2)
     ap.add_argument("--full-dir", default=None, help="nbsz_full folder: time a whole search")
-    ap.add_argument("--work", default="benchmarks/results/lpzero_digits")
+    ap.add_argument("--work", default="benchmarks/out/lpzero_digits", help="runs (not kept)")
+    ap.add_argument("--json", default="benchmarks/results/lpzero_digits.json")
     ap.add_argument("--md", default="docs/lpzero_digits.md")
     args = ap.parse_args()
     os.environ.setdefault("NAS_SURROGATE_CACHE", "off")
@@ -190,8 +191,8 @@ def main() -> None:
                      "digits_cnn (own space)": family("own", True, args)},
         "whole_search": whole_search(args),
     }  # fmt: skip
-    Path(args.work).mkdir(parents=True, exist_ok=True)
-    (Path(args.work) / "lpzero_digits.json").write_text(json.dumps(result, indent=2))
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(result, indent=2))
     Path(args.md).write_text(report(result))
     print(report(result))
 
