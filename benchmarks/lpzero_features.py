@@ -79,7 +79,7 @@ def search_lines(r: pd.DataFrame, lpz: str, optimum: float) -> list[str]:
         hit = g[g.val_accuracy >= optimum].groupby("seed").step.min()
         finals[(searcher, features)] = best
         q = f"{hit.median():.0f}" if len(hit) else "-"
-        name = "lpz" if features.endswith(lpz) else features
+        name = features.replace(lpz, "lpz") if features.endswith(lpz) else features
         lines.append(f"| {searcher} | {name} | {best.median():.2f} | {len(hit)} of "
                      f"{best.size} | {q} |")  # fmt: skip
     a, b = finals.get(("bo", f"onehot+zc+{lpz}")), finals.get(("bo", "onehot+zc"))

@@ -104,3 +104,50 @@ def test_compute_bad_input(tmp_path, capsys, extra, fragments):
     assert code == 2, err
     for fragment in fragments:
         assert fragment in err
+
+
+@pytest.mark.parametrize(
+    "change,named",
+    [(["--seed", "1"], "seed"), (["--batch-size", "8"], "batch_size"),
+     (["--n-classes", "100"], "n_classes")],
+)  # fmt: skip
+def test_compute_refuses_to_resume_a_table_under_other_settings(tmp_path, capsys, change, named):
+    """A table is resumed only under the settings its rows were computed with: another
+    seed or batch appended rows of other numbers into one table (nwot 194.4 vs 386.6)."""
+    archs = tmp_path / "archs.txt"
+    archs.write_text("(0, 1, 2, 3, 4, 0)\n(3, 3, 3, 3, 3, 3)\n")
+    table = tmp_path / "t.csv"
+    argv = ["proxies", "compute", "--archs", str(archs), "--proxies", "params,nwot",
+            "--batch-size", "4", "--out", str(table)]  # fmt: skip
+    assert main(argv) == 0
+    before = table.read_text()
+    archs.write_text("(0, 1, 2, 3, 4, 0)\n(3, 3, 3, 3, 3, 3)\n(2, 2, 2, 2, 2, 2)\n")
+    capsys.readouterr()
+    code = main([*argv, *change])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.startswith("error: ") and err.count("\n") == 1 and named in err, err
+    assert table.read_text() == before  # nothing appended
+    assert main(argv) == 0  # the same settings: resumed, the new cell added
+    assert len(pd.read_csv(table)) == 3
+
+
+def test_compute_refuses_an_edited_lpz_expression(tmp_path, capsys):
+    """``lpz:FILE`` names a file: edited, the column name stays and its numbers change."""
+    doc = {"kind": "lpzero-proxy", "version": 1,
+           "expression": {"inputs": ["grad", "weight"], "unary": [["abs", "mean"], ["mean"]],
+                          "binary": "sum"}}  # fmt: skip
+    proxy = tmp_path / "p.json"
+    proxy.write_text(json.dumps(doc))
+    archs = tmp_path / "archs.txt"
+    archs.write_text("(0, 1, 2, 3, 4, 0)\n")
+    table = tmp_path / "t.csv"
+    argv = ["proxies", "compute", "--archs", str(archs), "--proxies", f"lpz:{proxy}",
+            "--batch-size", "4", "--out", str(table)]  # fmt: skip
+    assert main(argv) == 0
+    doc["expression"]["binary"] = "product"
+    proxy.write_text(json.dumps(doc))
+    archs.write_text("(0, 1, 2, 3, 4, 0)\n(2, 2, 2, 2, 2, 2)\n")
+    capsys.readouterr()
+    assert main(argv) == 2
+    assert "lpz" in capsys.readouterr().err

@@ -18,6 +18,7 @@ import numpy as np
 from nas_surrogate.config import MAX_SEED
 from nas_surrogate.deprecation import renamed
 from nas_surrogate.errors import BadInputError
+from nas_surrogate.io import write_json_atomic
 from nas_surrogate.proxy_names import PROXY_NAMES
 from nas_surrogate.settings import comma_list, setting, validate
 from nas_surrogate.spaces import get_space
@@ -92,6 +93,65 @@ def _checked(
     return read_arch_list(archs_spec, space_name)
 
 
+def settings_file(out: Path) -> Path:
+    """``OUT.csv`` records the settings its rows were computed with in ``OUT.csv.json``."""
+    return out.with_name(out.name + ".json")
+
+
+def table_settings(
+    space: str,
+    proxies: list[str],
+    batch_path: str | None,
+    batch_size: int,
+    n_classes: int,
+    seed: int,
+    device: str,
+) -> dict:
+    """Everything a row's numbers depend on besides its arch: a table is resumed only
+    under the same (an ``lpz:FILE`` proxy by its file's content)."""
+    from nas_surrogate.proxies.live import PROXY_CODE_VERSION
+    from nas_surrogate.proxy_names import cache_key
+
+    batch = "synthetic"
+    if batch_path:
+        from nas_surrogate.experiments.fingerprint import file_digests
+
+        batch = file_digests([batch_path])[str(batch_path)]
+    lpz = {p: cache_key(p) for p in proxies if cache_key(p) != p}
+    return {"command": "proxies compute", "space": space, "batch": batch,
+            "batch_size": batch_size, "n_classes": n_classes, "seed": seed, "device": device,
+            "proxy_code_version": PROXY_CODE_VERSION, "lpz": lpz}  # fmt: skip
+
+
+def check_table_settings(out: Path, settings: dict) -> None:
+    """BadInputError when ``out`` holds rows computed under other settings, or rows whose
+    settings were never recorded (a table of an older version: recompute it)."""
+    import json
+
+    from nas_surrogate.experiments.runner import first_difference
+
+    if not out.is_file() or out.stat().st_size == 0:
+        return
+    record = settings_file(out)
+    if not record.is_file():
+        raise BadInputError(f"--out {out}", f"holds rows whose settings are not recorded "
+                            f"({record.name} is missing); use another file")  # fmt: skip
+    try:
+        before = json.loads(record.read_text())
+    except (OSError, ValueError) as e:
+        raise BadInputError(str(record), f"not readable ({e})") from None
+    before_lpz, now_lpz = before.get("lpz", {}), settings["lpz"]
+    edited = [p for p in now_lpz if p in before_lpz and before_lpz[p] != now_lpz[p]]
+    if edited:
+        raise BadInputError(f"--out {out}", f"holds {edited[0]} scores of another version of "
+                            "that file; use another --out")  # fmt: skip
+    merged = {**settings, "lpz": {**before_lpz, **now_lpz}}
+    changed = first_difference(before, merged)
+    if changed:
+        raise BadInputError(f"--out {out}", f"holds rows computed with another {changed}; "
+                            "use another --out")  # fmt: skip
+
+
 def compute_table(
     space_name: str,
     archs_spec: str,
@@ -118,6 +178,8 @@ def compute_table(
     out = Path(out)
     if out.exists() and out.is_dir():
         raise BadInputError(f"--out {out}", "is a directory; give a .csv file")
+    settings = table_settings(space_name, proxies, batch_path, batch_size, n_classes, seed, device)
+    check_table_settings(out, settings)
     store = ResultsStore(out, ["arch"])
     if len(store):
         have = set(store.frame().columns)
@@ -127,6 +189,7 @@ def compute_table(
             raise BadInputError(
                 f"--out {out}", f"holds a table without {missing}; use another file"
             )
+    write_json_atomic(settings_file(out), settings)  # what every row of the table is
     done = store.done_keys()
     space = get_space(space_name)
     todo = np.array([a for a in archs if (space.format(a),) not in done]).reshape(
