@@ -114,9 +114,12 @@ def table_settings(
 
     batch = "synthetic"
     if batch_path:
-        from nas_surrogate.experiments.fingerprint import file_digests
+        from nas_surrogate.cache import file_digest
 
-        batch = file_digests([batch_path])[str(batch_path)]
+        try:
+            batch = file_digest(Path(batch_path))
+        except OSError as e:
+            raise BadInputError(f"--batch {batch_path}", f"cannot be read ({e.strerror})") from None
     lpz = {p: cache_key(p) for p in proxies if cache_key(p) != p}
     return {"command": "proxies compute", "space": space, "batch": batch,
             "batch_size": batch_size, "n_classes": n_classes, "seed": seed, "device": device,
@@ -127,8 +130,6 @@ def check_table_settings(out: Path, settings: dict) -> None:
     """BadInputError when ``out`` holds rows computed under other settings, or rows whose
     settings were never recorded (a table of an older version: recompute it)."""
     import json
-
-    from nas_surrogate.experiments.runner import first_difference
 
     if not out.is_file() or out.stat().st_size == 0:
         return
@@ -146,7 +147,8 @@ def check_table_settings(out: Path, settings: dict) -> None:
         raise BadInputError(f"--out {out}", f"holds {edited[0]} scores of another version of "
                             "that file; use another --out")  # fmt: skip
     merged = {**settings, "lpz": {**before_lpz, **now_lpz}}
-    changed = first_difference(before, merged)
+    changed = next((k for k in sorted(set(before) | set(merged), key=str)
+                    if before.get(k) != merged.get(k)), None)  # fmt: skip
     if changed:
         raise BadInputError(f"--out {out}", f"holds rows computed with another {changed}; "
                             "use another --out")  # fmt: skip
