@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +131,8 @@ class ProxiesSource:
     benchmark: str | None = None
     n_archs: int | None = None
     objective_tables: tuple[str, ...] = ()
+    #: the content digest of each objective table (a state is read only with the same)
+    digests: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, proxies: object) -> ProxiesSource:
@@ -138,7 +140,7 @@ class ProxiesSource:
             return cls("none")
         if isinstance(proxies, Benchmark):
             tables = tuple(sorted({c.source for c in proxies.objectives.values()}))
-            return cls("table", proxies.id, proxies.n_archs, tables)
+            return cls("table", proxies.id, proxies.n_archs, tables, tuple(map(_digest, tables)))
         return cls("function")
 
     @classmethod
@@ -146,14 +148,36 @@ class ProxiesSource:
         if not text.startswith("table:"):
             return cls(text)
         parts = text.split(":", 3)
-        tables = parts[3].split(":", 1)[1].split("|") if len(parts) > 3 else ()
-        return cls("table", parts[1], int(parts[2]), tuple(tables))
+        entries = parts[3].split(":", 1)[1].split("|") if len(parts) > 3 else ()
+        tables = tuple(e.rsplit("@", 1)[0] if "@" in e else e for e in entries)
+        digests = tuple(e.rsplit("@", 1)[1] if "@" in e else "" for e in entries)
+        return cls("table", parts[1], int(parts[2]), tables, digests)
+
+    def changed_table(self, other: ProxiesSource) -> str | None:
+        """The objective table whose content differs between two records of the same
+        tables (a state written before digests were recorded has none to compare)."""
+        if self.objective_tables != other.objective_tables:
+            return None
+        return next((t for t, a, b in zip(self.objective_tables, self.digests, other.digests)
+                     if a and b and a != b), None)  # fmt: skip
 
     def __str__(self) -> str:
         if self.kind != "table":
             return self.kind
-        extra = f":objectives:{'|'.join(self.objective_tables)}" if self.objective_tables else ""
+        digests = self.digests or ("",) * len(self.objective_tables)
+        entries = [f"{t}@{d}" if d else t for t, d in zip(self.objective_tables, digests)]
+        extra = f":objectives:{'|'.join(entries)}" if entries else ""
         return f"table:{self.benchmark}:{self.n_archs}{extra}"
+
+
+def _digest(path: str) -> str:
+    """The first 16 hex digits of a table file's sha256 ("" when it is no file)."""
+    from nas_surrogate.cache import file_digest
+
+    try:
+        return file_digest(Path(path))[:16]
+    except OSError:
+        return ""
 
 
 class Optimizer(AskTell):
@@ -401,7 +425,16 @@ class Optimizer(AskTell):
         if not isinstance(config, dict) or set(config) != keys:
             raise BadInputError(f"{where} config", f"must have exactly the keys {sorted(keys)}")
         kind = config["proxies"]
-        if kind != cls._describe(proxies) and not (kind == "function" and proxies is None):
+        stored_source, now = ProxiesSource.parse(str(kind)), ProxiesSource.of(proxies)
+        changed = stored_source.changed_table(now) if now.kind == "table" else None
+        if changed:
+            raise BadInputError(
+                f"{where} config.proxies", f"objective table {changed} changed since the state "
+                "was saved; use a new --state (or restore the file)",
+            )  # fmt: skip
+        undigested = stored_source.kind == "table" and not any(stored_source.digests)
+        same = kind == str(now) or (undigested and kind == str(replace(now, digests=())))
+        if not same and not (kind == "function" and proxies is None):
             raise BadInputError(
                 f"{where} config.proxies", f"saved with {kind}, loaded with "
                 f"{cls._describe(proxies)}"

@@ -444,3 +444,30 @@ def test_benchmarks_lists_objectives_beside_tasks_of_other_spaces(capsys, data_d
     assert rows["nasbench201/cifar10"]["objectives"]["pixel3_latency"] == "known, min"
     assert "pixel3_latency" not in rows["nasbench201/cifar100"]["objectives"]  # hw_cifar10
     assert "pixel3_latency" not in rows["transbench101_micro/jigsaw"]["objectives"]
+
+
+def test_ask_tell_refuse_an_objective_table_edited_between_calls(
+    capsys, tmp_path, full_data_dir, hw_file
+):
+    """The state records each objective table's content: a table edited after ``ask``
+    (a latency of 0.001 written in) is refused at the next call instead of being read."""
+    table = tmp_path / "hw_cifar10.csv"
+    shutil.copy(hw_file, table)
+    state = tmp_path / "run.json"
+    base = ["--state", state, "--data-dir", full_data_dir]
+    code, out, err = cli(
+        capsys, "ask", *base, "--searcher", "random", "--benchmark", "nasbench201/cifar10",
+        "--objective-data", table, "--objectives", "val_accuracy,pixel3_latency", "-k", "2",
+        "--format", "json",
+    )  # fmt: skip
+    assert code == 0, err
+    archs = json.loads(out)["archs"]
+    frame = pd.read_csv(table)
+    frame.loc[:, "pixel3_latency"] = 0.001
+    frame.to_csv(table, index=False)
+    saved = state.read_text()
+    code, _, err = cli(capsys, "tell", *base, "--arch", archs[0], "--value", 90.0)
+    assert code == 2, err
+    assert err.startswith("error: ") and err.count("\n") == 1 and str(table) in err, err
+    assert "changed" in err
+    assert state.read_text() == saved
