@@ -190,3 +190,21 @@ def test_nas_with_a_live_latency_objective(capsys, tmp_path):
            "val_accuracy,latency", "--budget", "3"]  # fmt: skip
     assert main(bad) == 2 and "mobo" in capsys.readouterr().err
     assert not (tmp_path / "p").exists()
+
+
+@pytest.mark.parametrize(
+    "objectives,fragment",
+    [("val_accuracy,latncy", "did you mean 'latency'"), ("val_acuracy,latency", "val_acuracy"),
+     ("val_accuracy,pixel3_latency", "pixel3_latency")],
+)  # fmt: skip
+def test_nas_checks_every_objective_name_before_any_training(capsys, tmp_path, objectives,
+                                                            fragment):  # fmt: skip
+    """A typo in --objectives used to train a network, write run.json and a result, then
+    exit 2, leaving a folder that refused the corrected command."""
+    out = tmp_path / "o"
+    code = main(["nas", "--out", str(out), "--searcher", "random", "--objectives", objectives,
+                 "--budget", "2", "--epochs", "1", "--channels", "4", "--cells", "1"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.startswith("error: ") and err.count("\n") == 1 and fragment in err, err
+    assert not out.exists()

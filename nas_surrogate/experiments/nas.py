@@ -133,6 +133,7 @@ class NasConfig:
             raise BadInputError(
                 f"{source}: out" if source else "--out", "a results folder is required"
             )
+        self._check_objectives(source)
         from nas_surrogate.experiments.nas_workers import check_workers
 
         check_workers(self.workers, self.scheduler, f"{source}: workers" if source else "--workers")
@@ -140,6 +141,28 @@ class NasConfig:
             from nas_surrogate.experiments.runner import check_scheduler
 
             check_scheduler(self.scheduler)
+
+    def _check_objectives(self, source: str | None) -> None:
+        """Every objective is the trained accuracy or a cost the run measures per network
+        (``params``, ``flops``, ``latency``): a typo is refused before any training, with
+        the closest name, not discovered after the first network."""
+        import difflib
+
+        from nas_surrogate.objectives import parse_objectives
+        from nas_surrogate.proxy_names import COST_COLUMNS
+
+        if not self.objectives:
+            return
+        known = ("val_accuracy", *COST_COLUMNS)
+        where = f"{source}: objectives" if source else "--objectives"
+        for objective in parse_objectives(list(self.objectives)):
+            if objective.name not in known:
+                close = difflib.get_close_matches(objective.name, known, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                raise BadInputError(
+                    f"{where} {objective.name}", f"{hint}nas trains val_accuracy and "
+                    f"measures {', '.join(COST_COLUMNS)} per network; nothing else",
+                )  # fmt: skip
 
     def fingerprint(self) -> dict:
         from nas_surrogate.experiments.fingerprint import RESULTS_FORMAT, file_digests
