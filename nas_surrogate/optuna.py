@@ -322,8 +322,13 @@ class NASSampler(BaseSampler):
             return t.value
         got = dict(zip(self._names or ["value"], t.values))
         cons = trial_constraints(t) if self._n_constraints else ()
-        if self._n_constraints and (cons is None or len(cons) != self._n_constraints):
-            return None  # constraints_func failed or returned another count
+        if self._n_constraints and cons is not None and len(cons) != self._n_constraints:
+            raise BadInputError(
+                "n_constraints", f"is {self._n_constraints}, but trial {t.number} has "
+                f"{len(cons)} constraint values: pass n_constraints={len(cons)}",
+            )  # fmt: skip
+        if self._n_constraints and cons is None:
+            return None  # constraints_func failed on this trial: Optuna records no values
         got.update({f"constraint_{k}": float(c) for k, c in enumerate(cons or ())})
         return {name: got[name] for name in opt.evaluated}
 

@@ -471,3 +471,27 @@ def test_ask_tell_refuse_an_objective_table_edited_between_calls(
     assert err.startswith("error: ") and err.count("\n") == 1 and str(table) in err, err
     assert "changed" in err
     assert state.read_text() == saved
+
+
+def test_nas_sampler_refuses_more_constraint_values_than_n_constraints(full):
+    """``constraints_func`` returning 2 values with ``n_constraints`` left at 1 used to
+    record every trial as failed: 15 trials, 0 results, not a word."""
+    import optuna
+
+    from nas_surrogate.optuna import NASSampler, suggest_arch
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+    def objective(trial):
+        acc, lat = _truth(full, [suggest_arch(trial, "nasbench201")])
+        trial.set_user_attr("latency", float(lat[0]))
+        return float(acc[0])
+
+    def two(t):
+        return [t.user_attrs["latency"] - 5.0, -1.0]
+
+    sampler = NASSampler("nasbench201", "random", proxies=full, seed=0, constraints_func=two)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    with pytest.raises(BadInputError, match="n_constraints"):
+        study.optimize(objective, n_trials=5)
+    assert len(study.trials) <= 2  # refused at the trial after the first
