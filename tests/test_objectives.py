@@ -495,3 +495,17 @@ def test_nas_sampler_refuses_more_constraint_values_than_n_constraints(full):
     with pytest.raises(BadInputError, match="n_constraints"):
         study.optimize(objective, n_trials=5)
     assert len(study.trials) <= 2  # refused at the trial after the first
+
+
+def test_a_near_match_of_the_accuracy_is_refused_not_taken_for_costs(robust_file, full_data_dir,
+                                                                      tmp_path):  # fmt: skip
+    """One network's val_accs off by 0.3 points used to turn the robustness table into
+    known hardware costs: pgd accuracy minimised, read for free, exit 0."""
+    frame = pd.read_csv(robust_file)
+    frame.loc[0, "val_accs"] += 0.3
+    edited = tmp_path / "robustness_cifar10.csv"
+    frame.to_csv(edited, index=False)
+    bench = load_benchmark("nasbench201/cifar10", full_data_dir)
+    with pytest.raises(BadInputError, match=r"val_accs.*differs") as info:
+        attach_tables(bench, [str(edited)], explicit=True)
+    assert str(edited) in str(info.value)

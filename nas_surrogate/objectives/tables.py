@@ -9,7 +9,9 @@ recognised by its content, never by its name:
   space; a table with no such column does not belong to that benchmark;
 - a table with a column that *is* the benchmark's accuracy (the same value for every
   shared network, within 0.05 points) holds **evaluated** objectives (each costs a query,
-  like accuracy) and belongs to that task; its columns are maximised;
+  like accuracy) and belongs to that task; its columns are maximised. A column equal
+  to the accuracy on most shared networks but not all is refused, naming the first cell
+  that differs: a damaged accuracy column is never taken for a cost;
 - any other table holds **known** costs (available for every candidate before any
   training). Its values do not say which dataset they were measured for: that comes from
   an explicit ``TASK=PATH`` or from a ``_``-separated token of the file name equal to the
@@ -41,6 +43,9 @@ MAX_COLUMNS = 1000
 MAX_FILES = 200
 #: the accuracy column of an evaluated table must match the benchmark's this closely
 ACCURACY_TOLERANCE = 0.05
+#: a column equal to the accuracy on this share of networks but not all is refused: a
+#: damaged accuracy column, never silently a cost
+NEAR_MATCH = 0.5
 #: HW-NAS-Bench's value for a cell a device could not run (every other negative is refused)
 NOT_MEASURED = -1.0
 
@@ -136,8 +141,18 @@ def _is_accuracy_of(table: RawTable, codes: np.ndarray, bench: Benchmark) -> str
     truth = bench.val_accuracy[b_idx]
     for name, col in table.columns.items():
         diff = np.abs(col[t_idx] - truth)
-        if np.all(np.isfinite(diff)) and np.all(diff <= ACCURACY_TOLERANCE):
+        close = np.isfinite(diff) & (diff <= ACCURACY_TOLERANCE)
+        if close.all():
             return name
+        if close.mean() >= NEAR_MATCH:  # the accuracy with a damaged row: not a cost column
+            i = int(np.flatnonzero(~close)[0])
+            cell = space.format(space.decode_codes(shared[i : i + 1])[0])
+            raise BadInputError(
+                f"{table.path}: column {name}",
+                f"is {bench.id}'s accuracy on {int(close.sum()):,} of {len(close):,} shared "
+                f"networks but differs on cell {cell} ({col[t_idx][i]:g} vs {truth[i]:g}): "
+                "fix that row (a near-match is neither an accuracy nor a cost)",
+            )
     return None
 
 
