@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from scipy.stats import kendalltau
 from sklearn.base import clone
 from sklearn.model_selection import KFold
@@ -106,3 +107,13 @@ def test_a_bad_hyperparameter_of_a_part_reading_candidate_is_refused_up_front(
     err = capsys.readouterr().err
     assert code == 2 and "max_depth" in err and err.count("\n") == 1, err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("name", ["auto", "stack"])
+def test_member_params_naming_no_member_is_refused(name):
+    """``member_params: {xbg: ...}`` (for xgb) was ignored in silence."""
+    X = np.random.default_rng(0).normal(size=(30, 4))
+    y = X[:, 0]
+    model = make_surrogate(name, member_params={"xbg": {"n_estimators": 10}})
+    with pytest.raises(ValueError, match="did you mean 'xgb'"):
+        model.fit(X, y)

@@ -26,7 +26,7 @@ from sklearn.model_selection import KFold
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from nas_surrogate.surrogates.factory import learning_member, make_surrogate
+from nas_surrogate.surrogates.factory import check_member_params, learning_member, make_surrogate
 
 DEFAULT_CANDIDATES = ("xgb", "rf", "lgbm", "gp")
 
@@ -60,6 +60,8 @@ class AutoSurrogate(RegressorMixin, BaseEstimator):
         names = list(self.candidates)
         if not names:
             raise ValueError("auto candidates: name at least one surrogate")
+        check_member_params(self.member_params,
+                            [candidate_parts(t)[0] for t in names], "auto")  # fmt: skip
         out = {}
         for text in names:
             name, parts = candidate_parts(text)

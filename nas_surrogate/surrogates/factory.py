@@ -70,6 +70,23 @@ def make_surrogate(
     return entry.factory(**params)
 
 
+def check_member_params(member_params: object, names: list[str], composite: str) -> None:
+    """ValueError for a ``member_params`` key that names none of the composite's members
+    (``{xbg: ...}`` for ``xgb`` would otherwise be ignored in silence)."""
+    import difflib
+
+    if not isinstance(member_params, dict):
+        return
+    for key in member_params:
+        if key not in names:
+            close = difflib.get_close_matches(str(key), names, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ValueError(
+                f"{composite} member_params {str(key)[:40]!r}: not one of its members "
+                f"({', '.join(names)}){hint}"
+            )
+
+
 def learning_member(name: object, composite: str) -> SurrogateEntry:
     """The entry of a learning surrogate named as a member of the ``composite`` surrogate
     (``stack``, ``auto``, ``ensemble``: never itself); ValueError, as a scikit-learn

@@ -24,7 +24,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from nas_surrogate.surrogates.base import position_among
-from nas_surrogate.surrogates.factory import learning_member, make_surrogate
+from nas_surrogate.surrogates.factory import check_member_params, learning_member, make_surrogate
 
 #: default members: XGBoost (defaults) and a 300-tree random forest on 30 % of features
 DEFAULT_MEMBERS = ("xgb", "rf")
@@ -68,6 +68,7 @@ class StackSurrogate(RegressorMixin, BaseEstimator):
             raise ValueError("stack members: name at least one surrogate")
         for m in members:
             learning_member(m, "stack")  # unknown name: "did you mean"
+        check_member_params(self.member_params, [str(m) for m in members], "stack")
         weights = np.ones(len(members)) if self.weights is None else self.weights
         try:
             weights = np.asarray(weights, dtype=float)
