@@ -98,7 +98,9 @@ LOCK_SECONDS = 120.0
 def exclusive(path: Path, timeout: float = LOCK_SECONDS) -> Iterator[None]:
     """Hold an exclusive ``flock`` on ``PATH.lock`` (waiting up to ``timeout`` seconds):
     two processes that read, change and rewrite ``path`` take turns instead of one
-    overwriting the other's change. No-op where flock does not exist."""
+    overwriting the other's change. No-op where flock does not exist. A lock file this
+    call created is removed again when the work inside refused (raised): a refused
+    command leaves nothing beside the user's file."""
     import time
 
     from nas_surrogate.errors import BadInputError
@@ -109,6 +111,7 @@ def exclusive(path: Path, timeout: float = LOCK_SECONDS) -> Iterator[None]:
         yield
         return
     lock = Path(f"{path}.lock")
+    created = not lock.exists()
     lock.parent.mkdir(parents=True, exist_ok=True)
     with open(lock, "a") as f:
         deadline = time.monotonic() + timeout
@@ -124,6 +127,10 @@ def exclusive(path: Path, timeout: float = LOCK_SECONDS) -> Iterator[None]:
                 time.sleep(0.05)
         try:
             yield
+        except BaseException:
+            if created:
+                lock.unlink(missing_ok=True)
+            raise
         finally:
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 

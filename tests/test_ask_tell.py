@@ -452,3 +452,19 @@ def test_cli_unreadable_state_files_exit_2(capsys, tmp_path, text):
     state.write_bytes(text.encode("latin-1"))
     code, _, err = _cli(capsys, "ask", "--state", str(state))
     assert code == 2 and err.count("\n") == 1 and str(state) in err
+
+
+@pytest.mark.parametrize("case", ["data-file", "unknown-searcher"])
+def test_a_refused_ask_leaves_no_lock_file(tmp_path, capsys, case):
+    """``ask --state X`` took ``X.lock`` before validating: a refused call left a lock
+    file beside the user's own file."""
+    state = tmp_path / ("data.csv" if case == "data-file" else "s.json")
+    if case == "data-file":
+        state.write_text("arch,val_accuracy\n(0, 1, 2, 3, 4, 0),90.1\n")
+    extra = ["--searcher", "no_such_searcher"] if case == "unknown-searcher" else []
+    assert main(["ask", "--state", str(state), *extra]) == 2
+    assert capsys.readouterr().err.startswith("error: ")
+    assert not (tmp_path / f"{state.name}.lock").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == (
+        ["data.csv"] if case == "data-file" else []
+    )
