@@ -774,3 +774,23 @@ def test_optimizer_computes_lpz_scores_live(tmp_path, full_data_dir):
         torch.manual_seed(0)
         net = build_nb201(arch, 10, 3, channels=4, n_cells=1)
     assert col[scored[0]] == pytest.approx(load_proxy(name[4:]).score(net, synthetic_batch(4)))
+
+
+def test_analyze_correlations_scores_an_lpz_column(table4, tmp_path, capsys, data_dir):
+    """``analyze correlations --proxy-table`` ranks the expression with the table's
+    proxies, on the networks the computed table scores."""
+    name, bench, rows = table4["name"], table4["bench"], table4["rows"]
+    out = tmp_path / "corr"
+    argv = ["analyze", "correlations", "-b", "nasbench201/cifar10", "--data-dir", data_dir,
+            "--proxy-table", table4["csv"], "--out", out]  # fmt: skip
+    code, _, err = cli(capsys, *argv)
+    assert code == 0, err
+    table = pd.read_csv(next(out.glob("**/*.csv")))
+    assert name in table.to_string()
+    frame = pd.read_csv(table4["csv"])
+    by_arch = dict(zip(frame.arch, frame[name]))
+    x = np.array([by_arch[bench.space.format(a)] for a in bench.archs[rows]])
+    from scipy import stats
+
+    want = stats.spearmanr(x, bench.val_accuracy[rows]).statistic
+    assert f"{want:.3f}" in (out / "results.md").read_text()

@@ -13,14 +13,24 @@ from nas_surrogate.deprecation import renamed
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.io import make_out_dir, write_json_atomic, write_text_atomic
 from nas_surrogate.registry import Registry
-from nas_surrogate.settings import comma_list, data_dir_setting, setting, validate
+from nas_surrogate.settings import (
+    comma_list,
+    data_dir_setting,
+    file_setting,
+    setting,
+    validate,
+)
 
 if TYPE_CHECKING:  # pandas is imported where a frame is made: the CLI starts without it
     import pandas as pd
 
 
-def _benches(spec: str, data_dir: str | None) -> list[Benchmark]:
+def _benches(spec: str, data_dir: str | None, proxy_table: str | None = None) -> list[Benchmark]:
     benches = [load_benchmark(b, data_dir) for b in expand_benchmark_ids(spec, data_dir)]
+    if proxy_table:  # computed scores (an lpz:FILE column too) analysed beside the table's
+        from nas_surrogate.benchmarks.computed import attach_proxy_table
+
+        benches = [attach_proxy_table(b, proxy_table) for b in benches]
     benches = [b for b in benches if b.proxy_names]
     if not benches:
         raise BadInputError(f"--benchmark {spec}", "no benchmark with proxy scores")
@@ -127,12 +137,18 @@ ANALYSES.register("bias", _bias)
 
 
 def analyze(
-    kind: str, spec: str, out: Path, data_dir: str | None, bins: int = 8, seed: int = 0
+    kind: str,
+    spec: str,
+    out: Path,
+    data_dir: str | None,
+    bins: int = 8,
+    seed: int = 0,
+    proxy_table: str | None = None,
 ) -> dict:
     run = ANALYSES.get(kind)
     if bins < 2:
         raise BadInputError("--bins", f"must be >= 2, got {bins}")
-    benches = _benches(spec, data_dir)
+    benches = _benches(spec, data_dir, proxy_table)
     out = make_out_dir(Path(out), [data_dir])
     part, md = run(benches, out, bins, seed)
     summary = {"command": f"analyze {kind}", "benchmarks": [b.id for b in benches], **part}
@@ -288,12 +304,15 @@ class AnalyzeConfig:
     out: str = setting(help="Output folder.", flags=("--out", "-o"))
     bins: int = setting(8, "Equal-frequency bins (information).", low=2, high=256)
     seed: int = setting(0, "Base seed of every random choice.", low=0, high=MAX_SEED)
+    proxy_table: str | None = file_setting(
+        "CSV from `proxies compute`: computed proxies (lpz:FILE too) analysed with the table's."
+    )
     data_dir: str | None = data_dir_setting()
 
     def run(self) -> dict:
         validate(self)
         return analyze(self.analysis, self.benchmark, Path(self.out), self.data_dir,
-                       bins=self.bins, seed=self.seed)  # fmt: skip
+                       bins=self.bins, seed=self.seed, proxy_table=self.proxy_table)  # fmt: skip
 
 
 def _given(value: int | None, default: int) -> int:
