@@ -54,9 +54,17 @@ def settings_record(
         "maximize": bool(given["maximize"]),
         **{k: None if v is None else _int(v, k, 1, 10**9) for k, v in counts.items()},
         "proxies": proxies,
-        "objectives": [str(o) for o in given["objectives"] or []],
-        "constraints": [str(c) for c in given["constraints"] or []],
+        "objectives": [str(o) for o in _names(given["objectives"], "objectives")],
+        "constraints": [str(c) for c in _names(given["constraints"], "constraints")],
     }
+
+
+def _names(value: object, key: str) -> list:
+    """A list of names; a string is refused (``"a,b"`` would be read letter by letter)."""
+    if isinstance(value, str):
+        raise BadInputError(key, f"must be a list of names, e.g. {value.split(',')!r}, not "
+                            f"the string {value[:60]!r}")  # fmt: skip
+    return list(value or [])
 
 
 def searcher_of(config: dict):
@@ -121,9 +129,14 @@ class AskTell:
         for i, v in enumerate(values):
             if isinstance(v, bool) or not isinstance(v, (int, float, np.number)):
                 raise BadInputError(f"{where}[{i}]", f"not a number: {v!r}")
-            if not math.isfinite(float(v)):
+            try:
+                finite = math.isfinite(float(v))
+            except OverflowError:  # an int beyond every float
+                finite = False
+            if not finite:
                 raise BadInputError(
-                    f"{where}[{i}]", f"{v} is not finite (report a crashed evaluation with fail)"
+                    f"{where}[{i}]",
+                    f"{str(v)[:30]} is not a finite number (report a crashed evaluation with fail)",
                 )
             out.append(float(v))
         return out

@@ -468,3 +468,17 @@ def test_a_refused_ask_leaves_no_lock_file(tmp_path, capsys, case):
     assert sorted(p.name for p in tmp_path.iterdir()) == (
         ["data.csv"] if case == "data-file" else []
     )
+
+
+def test_objectives_as_a_string_and_a_huge_value_are_refused_as_such():
+    """``objectives="a,b"`` was read letter by letter ("v,a,l,_...: named twice"), and
+    ``tell(.., [10**400])`` raised OverflowError instead of the promised ValueError."""
+    with pytest.raises(ValueError, match="list of names"):
+        Optimizer("nasbench201", "random", objectives="val_accuracy,params")
+    opt = Optimizer("nasbench201", "random")
+    archs = opt.ask()
+    with pytest.raises(ValueError, match="not a finite number") as info:
+        opt.tell(archs, [10**400])
+    assert len(str(info.value)) < 200
+    opt.tell(archs, [90.0])  # the refused tell changed nothing
+    assert opt.history == [(archs[0], 90.0)]
