@@ -239,11 +239,14 @@ def _open(state: Path, data_dir: str | None, given: dict[str, Any]):
     if _is_space_file(given.get("space")) and isinstance(stored.get("space"), dict):
         _same_space(given.pop("space"), stored["space"], state)
     for name, value in given.items():
-        if name == "objective_data" and value is not None:
-            value = sorted(str(Path(v).resolve()) for v in value)
+        if name == "objective_data" and value is not None:  # the tables it names (a folder)
+            from nas_surrogate.optimizer import ProxiesSource
+
+            probe = _table(stored["benchmark"], data_dir, list(value))
+            value = list(ProxiesSource.of(probe).objective_tables) if probe is not None else value
         if value is not None and value != stored.get(name, []):
             raise BadInputError(
-                f"--{name}",
+                f"--{name.replace('_', '-')}",
                 f"{value!r} differs from {stored[name]!r} in {state}; use a new --state",
             )
     bench = _table(stored["benchmark"], data_dir, tables)

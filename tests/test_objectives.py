@@ -509,3 +509,22 @@ def test_a_near_match_of_the_accuracy_is_refused_not_taken_for_costs(robust_file
     with pytest.raises(BadInputError, match=r"val_accs.*differs") as info:
         attach_tables(bench, [str(edited)], explicit=True)
     assert str(edited) in str(info.value)
+
+
+def test_ask_repeated_with_the_same_objective_folder_is_not_refused(
+    capsys, tmp_path, full_data_dir, shared
+):
+    """The state stored the folder's table file; the same ``--objective-data FOLDER`` on
+    the next call was refused as "differs", naming a non-existent --objective_data."""
+    state = tmp_path / "s.json"
+    argv = ["ask", "--state", state, "--searcher", "random", "--benchmark", "nasbench201/cifar10",
+            "--data-dir", full_data_dir, "--objective-data", shared / "hw_nasbench201",
+            "--objectives", "val_accuracy,pixel3_latency", "-k", "1"]  # fmt: skip
+    first = cli(capsys, *argv)
+    assert first[0] == 0, first[2]
+    again = cli(capsys, *argv)
+    assert again[0] == 0, again[2]
+    assert again[1] != first[1]  # a new proposal, from the same state
+    other = [a if a != "val_accuracy,pixel3_latency" else "val_accuracy" for a in argv]
+    code, _, err = cli(capsys, *other)
+    assert code == 2 and "--objectives" in err and "--objective_data" not in err
