@@ -1,9 +1,9 @@
 """LPZero on NB201 (experiments 1 and 5 of the LPZero issue, and the proxy table that
 experiments 2 and 3 read): one command.
 
-    python benchmarks/lpzero_nb201.py --full-dir DATA/nbsz_full --nbsz-dir DATA/nbsz
-        [--seeds 5 --fitness 100 --heldout 1000 --iterations 1000 --n-jobs 2
-         --devices cpu[,cuda] --out benchmarks/results/lpzero]
+    python benchmarks/lpzero_nb201.py [--full-dir ../shared/data/nbsz_full]
+        [--nbsz-dir ../shared/data/nbsz] [--seeds 5 --fitness 100 --heldout 1000]
+        [--iterations 1000 --n-jobs 2 --devices cpu[,cuda] --out benchmarks/results/lpzero]
 
 Protocol (everything computed by this project, on the same seeded synthetic batch: 16
 Gaussian 3x32x32 images, the NB201 skeleton of 16 channels and 5 cells per stage, seed 0
@@ -129,8 +129,8 @@ def _best(scores: np.ndarray, y: np.ndarray, names) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--full-dir", required=True)
-    ap.add_argument("--nbsz-dir", required=True)
+    ap.add_argument("--full-dir", default="../shared/data/nbsz_full")
+    ap.add_argument("--nbsz-dir", default="../shared/data/nbsz")
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--fitness", type=int, default=100)
     ap.add_argument("--heldout", type=int, default=1000)
@@ -238,7 +238,8 @@ def report(result: dict) -> str:
     lines = [
         "# LPZero on NB201: proxies evolved from primitive statistics", "",
         "Printed by `python benchmarks/lpzero_nb201.py --full-dir DATA/nbsz_full --nbsz-dir "
-        f"DATA/nbsz --n-jobs N` ({', '.join(f'{k}: {v}' for k, v in result['machines'].items())}).",
+        f"DATA/nbsz --n-jobs {args['n_jobs']}` (phases resumed with `--resume`: "
+        f"{', '.join(f'{k}: {v}' for k, v in result['machines'].items())}).",
         "", f"{len(runs)} GP seeds, {args['fitness']} fitness networks each (the only labels a "
         f"search sees), population 80, {args['iterations']} iterations, Spearman fitness; "
         f"scored on {args['heldout']} held-out networks of the whole NB201 CIFAR-10 table "
