@@ -87,7 +87,11 @@ def load_dataset(spec: str, any_shape: bool = False) -> Dataset:
     if not path.is_file():
         raise BadInputError(where, "neither 'digits' nor an existing .npz file")
     try:
-        with np.load(path, allow_pickle=False) as z:
+        loaded = np.load(path, allow_pickle=False)
+        if isinstance(loaded, np.ndarray):  # np.save: one array, no labels
+            raise BadInputError(where, "is one array (np.save); save x and y with "
+                                "np.savez(path, x=..., y=...)")  # fmt: skip
+        with loaded as z:
             if "x" not in z.files or "y" not in z.files:
                 raise BadInputError(where, f"needs arrays x and y, has {sorted(z.files)}")
             shape_x = z["x"].shape if z["x"].size <= MAX_VALUES else None

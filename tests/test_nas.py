@@ -208,3 +208,15 @@ def test_nas_checks_every_objective_name_before_any_training(capsys, tmp_path, o
     assert code == 2, err
     assert err.startswith("error: ") and err.count("\n") == 1 and fragment in err, err
     assert not out.exists()
+
+
+def test_nas_refuses_a_plain_npy_dataset(capsys, tmp_path):
+    """``np.save`` writes one array: it was a raw TypeError (exit 1), not one line."""
+    path = tmp_path / "data.npy"
+    np.save(path, np.zeros((30, 1, 8, 8), np.float32))
+    out = tmp_path / "o"
+    code = main(["nas", "--dataset", str(path), "--out", str(out), "--budget", "2",
+                 "--epochs", "1"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "np.savez" in err and err.count("\n") == 1, err
+    assert not out.exists()

@@ -151,3 +151,40 @@ def test_compute_refuses_an_edited_lpz_expression(tmp_path, capsys):
     capsys.readouterr()
     assert main(argv) == 2
     assert "lpz" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("case", ["npy-batch", "binary-archs"])
+def test_compute_refuses_unreadable_inputs_before_writing(tmp_path, capsys, case):
+    """A plain ``np.save`` batch and a binary --archs file ended in a raw TypeError /
+    UnicodeDecodeError (exit 1), the first leaving OUT.csv and a lock behind."""
+    np.save(tmp_path / "data.npy", np.zeros((10, 3, 8, 8), np.float32))
+    (tmp_path / "bin.txt").write_bytes(bytes(range(256)))
+    archs = tmp_path / "archs.txt"
+    archs.write_text("(0, 1, 2, 3, 4, 0)\n")
+    extra = (["--batch", str(tmp_path / "data.npy"), "--archs", str(archs)]
+             if case == "npy-batch" else ["--archs", str(tmp_path / "bin.txt")])  # fmt: skip
+    out = tmp_path / "t.csv"
+    code = main(["proxies", "compute", "--proxies", "params", "--out", str(out), *extra])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["archs.txt", "bin.txt", "data.npy"]
+
+
+def test_compute_reads_a_batch_in_the_nas_layout(tmp_path, capsys):
+    """``--batch`` takes ``x``/``y`` (the layout ``nas --dataset`` reads) as well as
+    ``images``/``labels``."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(12, 3, 8, 8)).astype(np.float32)
+    np.savez(tmp_path / "xy.npz", x=x, y=np.arange(12) % 3)
+    np.savez(tmp_path / "il.npz", images=x, labels=np.arange(12) % 3)
+    archs = tmp_path / "archs.txt"
+    archs.write_text("(0, 1, 2, 3, 4, 0)\n")
+    tables = []
+    for name in ("xy", "il"):
+        out = tmp_path / f"{name}.csv"
+        assert main(["proxies", "compute", "--archs", str(archs), "--proxies", "nwot",
+                     "--batch", str(tmp_path / f"{name}.npz"), "--batch-size", "8",
+                     "--n-classes", "3", "--out", str(out)]) == 0  # fmt: skip
+        tables.append(pd.read_csv(out).nwot.to_numpy())
+    np.testing.assert_array_equal(*tables)

@@ -39,6 +39,8 @@ def read_arch_list(spec: str, space_name: str) -> np.ndarray:
         lines = [ln.strip() for ln in path.read_text().splitlines() if ln.strip()]
     except OSError as e:
         raise BadInputError(f"--archs {spec}", f"cannot be read ({e.strerror})") from None
+    except UnicodeDecodeError:
+        raise BadInputError(f"--archs {spec}", "is not a text file of arch strings") from None
     if not lines:
         raise BadInputError(f"--archs {spec}", "holds no architecture")
     return space.parse_many(lines)
@@ -177,6 +179,10 @@ def compute_table(
     from nas_surrogate.store import ResultsStore
 
     archs = _checked(space_name, archs_spec, proxies, batch_size, device)
+    if batch_path:  # read once now: a bad file is refused before the table is touched
+        from nas_surrogate.proxies import load_batch
+
+        load_batch(batch_path, n_classes, batch_size)
     out = Path(out)
     if out.exists() and out.is_dir():
         raise BadInputError(f"--out {out}", "is a directory; give a .csv file")
