@@ -156,6 +156,14 @@ def check_table_settings(out: Path, settings: dict) -> None:
                             "use another --out")  # fmt: skip
 
 
+def _check_batch(batch_path: str | None, n_classes: int, batch_size: int) -> None:
+    """Read the batch file once now: a bad one is refused before the table is touched."""
+    if batch_path:
+        from nas_surrogate.proxies import load_batch
+
+        load_batch(batch_path, n_classes, batch_size)
+
+
 def compute_table(
     space_name: str,
     archs_spec: str,
@@ -179,10 +187,7 @@ def compute_table(
     from nas_surrogate.store import ResultsStore
 
     archs = _checked(space_name, archs_spec, proxies, batch_size, device)
-    if batch_path:  # read once now: a bad file is refused before the table is touched
-        from nas_surrogate.proxies import load_batch
-
-        load_batch(batch_path, n_classes, batch_size)
+    _check_batch(batch_path, n_classes, batch_size)
     out = Path(out)
     if out.exists() and out.is_dir():
         raise BadInputError(f"--out {out}", "is a directory; give a .csv file")
