@@ -107,7 +107,9 @@ def from_benchmark(config) -> tuple[Networks, np.ndarray, np.ndarray, Any]:
             f"networks of space {bench.space.name} are not "
             "built by the project (NB201 is); use --results with a nas run of your own space",
         )
-    n_classes = {"cifar100": 100, "ImageNet16-120": 120}.get(bench.task, 10)
+    from nas_surrogate.proxies.lpzero_table import TASK_CLASSES
+
+    n_classes = TASK_CLASSES.get(bench.task, 10)
     if config.batch:
         batch = read_batch(config.batch, config.batch_size, n_classes, config.seed)
         told = f"{config.batch} ({len(batch.images)} rows, seed {config.seed})"
