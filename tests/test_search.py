@@ -193,3 +193,18 @@ def test_feature_spec_the_space_cannot_encode(capsys, tmp_path):
     code, _, err = cli(capsys, "search", "-b", "nasbench101/cifar10", "--searcher", "bo",
                        "-f", "onehot", "--budget", 5, "--out", tmp_path / "o")  # fmt: skip
     assert code == 2 and "does not apply to space nasbench101" in err
+
+
+def test_default_features_use_the_proxies_where_the_benchmark_has_them(capsys, tmp_path):
+    """bo with no -f reads enc+zc on a table with proxies and enc on one without: the
+    proxies are the product's point, and a default must not leave them out."""
+    for bench, expected in (("nasbench201/cifar10", "enc+zc"), ("nasbenchgraph/cora", "enc")):
+        out = tmp_path / bench.replace("/", "-")
+        code, _, err = cli(
+            capsys, "search", "-b", bench, "--searcher", "bo", "--budget", 12, "--seeds", 1,
+            "--surrogate-config", fast_config(tmp_path), "--out", out,
+        )  # fmt: skip
+        assert code == 0, err
+        assert set(pd.read_csv(out / "results.csv").features) == {expected}
+    code, out, _ = cli(capsys, "search", "--help")
+    assert "enc+zc where the benchmark has" in " ".join(out.split())

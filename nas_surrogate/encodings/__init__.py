@@ -10,6 +10,7 @@ from nas_surrogate.encodings.features import (
     Features,
     FeatureSpec,
     check_usable,
+    default_spec,
     make_preprocessor,
     split_feature_list,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "Features",
     "build_features",
     "check_usable",
+    "default_spec",
     "make_preprocessor",
     "parse_feature_spec",
     "split_feature_list",

@@ -47,6 +47,13 @@ def hand_crafted(bench: Benchmark) -> list[str]:
     return [p for p in bench.proxy_names if not str(p).startswith("lpz:")]
 
 
+def default_spec(bench: Benchmark) -> str:
+    """The surrogate's features when none are named: the space's encoding plus the
+    benchmark's proxies wherever it has them, since the proxies are what the surrogate
+    gains over an encoding alone (``enc`` on a table without proxies)."""
+    return f"{DEFAULT_ENC}+{ZC}" if hand_crafted(bench) else DEFAULT_ENC
+
+
 @dataclass(frozen=True)
 class FeatureSpec:
     text: str

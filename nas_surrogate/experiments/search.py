@@ -21,7 +21,7 @@ import pandas as pd
 
 from nas_surrogate.benchmarks import Benchmark, load_benchmark
 from nas_surrogate.config import check_seeds
-from nas_surrogate.encodings import build_features, parse_feature_spec
+from nas_surrogate.encodings import build_features, default_spec, parse_feature_spec
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.experiments.search_config import (
     ACQUISITION_OF,
@@ -173,7 +173,9 @@ def _plain_benchmark(
     return distinct_networks(bench)
 
 
-def _variants(config: SearchConfig, surrogate: str) -> list[tuple[str, str, str]]:
+def _variants(
+    config: SearchConfig, surrogate: str, features: list[str]
+) -> list[tuple[str, str, str]]:
     """(searcher, surrogate, features) of every run of a seed: a surrogate searcher once
     per feature spec (a baseline surrogate with its own columns), the others once."""
     base = SurrogateSpec.parse(surrogate).name
@@ -190,9 +192,9 @@ def _variants(config: SearchConfig, surrogate: str) -> list[tuple[str, str, str]
             continue
         fixed = fixed_features(surrogate)
         if fixed is None:
-            variants += [(name, surrogate, spec) for spec in config.features]
+            variants += [(name, surrogate, spec) for spec in features]
             continue
-        if config.features not in ([fixed], ["enc"]):  # a baseline reads its own columns
+        if config.features not in ([fixed], ["enc"], []):  # a baseline reads its own columns
             raise BadInputError(
                 f"--surrogate {surrogate}",
                 f"scores its own columns ({fixed}); drop --features or pass -f {fixed}",
@@ -228,11 +230,12 @@ def plan_units(config: SearchConfig) -> list[SearchUnit]:
     check_params(surrogate, config.surrogate_params.get(SurrogateSpec.parse(surrogate).name, {}))
     for spec in config.features:
         parse_feature_spec(spec)
-    variants = _variants(config, surrogate)
+    _variants(config, surrogate, config.features)  # searcher settings, before any file
     units = []
     parsed(config.objectives, config.constraints)  # syntax first, before any file is read
     for bench_id in config.benchmarks:
         bench = _config_benchmark(bench_id, config)
+        variants = _variants(config, surrogate, config.features or [default_spec(bench)])
         view = objective_view(bench_id, config)
         if view is not None:
             check_searchers([name for name, _, _ in variants], view)

@@ -58,8 +58,9 @@ class SearchConfig:
         cli_type=Optional[str],  # noqa: UP045
     )  # fmt: skip
     features: list[str] = setting(
-        help="Feature spec(s) for the surrogate.", flags=("--features", "-f"), cli_type=str,
-        from_cli=spec_list, from_yaml=yaml_specs, default_factory=lambda: ["enc"],
+        help="Feature spec(s) for the surrogate (default: enc+zc where the benchmark has "
+        "proxies, else enc).", flags=("--features", "-f"), cli_type=str,
+        from_cli=spec_list, from_yaml=yaml_specs, default_factory=list,
     )  # fmt: skip
     acquisition: str = setting("its", "Acquisition of bo.", choices=ACQUISITIONS)
     train_seconds: float = setting(

@@ -1,11 +1,13 @@
 """Several objectives and constraints in ``search``: checks before any work, the extra
 columns of each trajectory row, and the summary against the table's true front.
 
-Scoring (``ObjectiveView.score_ids``): after each query, the found set is every cell of
-the networks queried so far that satisfies the constraints (a network's accuracy is
-known once it is trained; its cheaper equivalent cells are look-ups). ``*_cells``
-columns score the queried cells alone, the convention of a sampler that never maps a
-cell to its network.
+Scoring (``ObjectiveView.score_ids``): the headline columns (``hv_fraction``, ``igd``,
+``front_found``, ``best_feasible``, ``regret``) score the feasible cells queried so far,
+the convention of Optuna, EvoXBench and every sampler that never maps a cell to its
+network, so searchers compare on what they proposed. The ``*_networks`` columns are the
+more generous convention, named as such: every feasible cell of the networks queried so
+far (a network's accuracy is known once it is trained; its cheaper equivalent cells are
+look-ups).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from nas_surrogate.objectives import (
 from nas_surrogate.searchers import check_objectives
 
 #: per-step indicators written to results.csv (several objectives / single + constraints)
-MO_METRICS = ("hv_fraction", "igd", "front_found", "hv_fraction_cells", "front_found_cells")
+MO_METRICS = ("hv_fraction", "igd", "front_found", "hv_fraction_networks", "front_found_networks")
 SO_METRICS = ("best_feasible", "regret")
 
 
@@ -63,14 +65,14 @@ def step_rows(view: ObjectiveView, ids: np.ndarray, values: np.ndarray) -> list[
     for step in range(len(ids)):
         row = {name: float(v[step]) for name, v in cols.items()}
         row["feasible"] = bool(feasible[step])
-        net = view.score_ids(ids[: step + 1])
+        cells = view.score_ids(ids[: step + 1])
         if multi:
-            cells = view.score_ids(ids[: step + 1], siblings=False)
-            row.update({k: net[k] for k in ("hv_fraction", "igd", "front_found")})
-            row["hv_fraction_cells"] = cells["hv_fraction"]
-            row["front_found_cells"] = cells["front_found"]
+            net = view.score_ids(ids[: step + 1], siblings=True)
+            row.update({k: cells[k] for k in ("hv_fraction", "igd", "front_found")})
+            row["hv_fraction_networks"] = net["hv_fraction"]
+            row["front_found_networks"] = net["front_found"]
         else:
-            row.update({k: net[k] for k in SO_METRICS})
+            row.update({k: cells[k] for k in SO_METRICS})
         out.append(row)
     return out
 
@@ -99,8 +101,8 @@ def summary_entry(view: ObjectiveView, curves: dict, marks: list[int]) -> dict:
                 "hv_fraction": _quartiles([r.hv_fraction for r in at]),
                 "front_found": _quartiles([r.front_found for r in at]),
                 "igd": _quartiles([r.igd for r in at]),
-                "hv_fraction_cells": _quartiles([r.hv_fraction_cells for r in at]),
-                "front_found_cells": _quartiles([r.front_found_cells for r in at]),
+                "hv_fraction_networks": _quartiles([r.hv_fraction_networks for r in at]),
+                "front_found_networks": _quartiles([r.front_found_networks for r in at]),
             }
     else:
         entry["constrained_optimum"] = view.optimum

@@ -211,11 +211,12 @@ class ObjectiveView:
         """Every candidate id whose network is one of ``rows``."""
         return np.flatnonzero(np.isin(self.cell_row, np.asarray(rows, dtype=np.int64)))
 
-    def score_ids(self, ids: np.ndarray, siblings: bool = True) -> dict[str, float]:
-        """Front quality of the networks of ``ids`` (queried in any order, repeats
-        allowed): hypervolume fraction, IGD, true-front members found, and for a single
-        objective the best feasible value and regret to the constrained optimum.
-        ``siblings=False``: the queried cells alone, not their networks' other cells."""
+    def score_ids(self, ids: np.ndarray, siblings: bool = False) -> dict[str, float]:
+        """Front quality of the queried cells ``ids`` (any order, repeats allowed):
+        hypervolume fraction, IGD, true-front members found, and for a single objective
+        the best feasible value and regret to the constrained optimum. The default scores
+        the cells queried, the peers' convention; ``siblings=True`` credits every cell of
+        their networks too (the generous convention, reported as such)."""
         ids = np.asarray(ids, dtype=np.int64)
         found = self.siblings(np.unique(self.cell_row[ids])) if siblings else np.unique(ids)
         found = found[self.true_feasible[found]]
