@@ -255,6 +255,25 @@ def test_bad_hardware_tables_exit_2_before_any_work(
     assert not out.exists()
 
 
+def test_more_objectives_than_exact_hypervolume_affords_exit_2_before_work(
+    capsys, tmp_path, full_data_dir, shared
+):
+    """Seven objectives used to run for minutes without a result (issue 36 item 8)."""
+    devices = ("edgegpu", "raspi4", "edgetpu", "pixel3", "eyeriss", "fpga")
+    seven = "val_accuracy," + ",".join(f"{d}_latency" for d in devices)
+    out = tmp_path / "o"
+    code, _, err = cli(
+        capsys, "search", "-b", "nasbench201/cifar10", "--data-dir", full_data_dir,
+        "--objective-data", shared, "--objectives", seven, "--searcher", "random",
+        "--budget", "5", "--seeds", "1", "--out", out,
+    )  # fmt: skip
+    assert code == 2 and "at most 3" in err and "--constraint" in err
+    assert len(err.strip().splitlines()) == 1 and not out.exists()
+    with pytest.raises(BadInputError, match="at most 3"):
+        parse_objectives(seven.split(",")[:4])
+    assert len(parse_objectives(seven.split(",")[:3])) == 3
+
+
 def test_single_objective_searchers_refuse_two_objectives(capsys, tmp_path, full_data_dir, shared):
     code, _, err = cli(
         capsys, "search", "-b", "nasbench201/cifar10", "--data-dir", full_data_dir,

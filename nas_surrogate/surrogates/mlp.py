@@ -8,6 +8,7 @@ ensemble of them affordable inside a search loop. ``device="cuda"`` runs it on a
 
 from __future__ import annotations
 
+import os
 from numbers import Integral, Real
 
 import numpy as np
@@ -38,7 +39,8 @@ class MLPSurrogate(RegressorMixin, BaseEstimator):
         "val_fraction": [Interval(Real, 0, 1, closed="left")],
         "loss": [StrOptions({"mse", "pairwise"})],
         "device": [str],
-        "n_threads": [Interval(Integral, 1, None, closed="left")],
+        # at most this machine's cores: 100,000 threads ran out of memory (issue 36)
+        "n_threads": [Interval(Integral, 1, os.cpu_count() or 1, closed="both")],
         # an ensemble seeds member i with random_state * 1000 + i: wider than 32 bits
         "random_state": [Interval(Integral, 0, 2**63 - 1, closed="both")],
     }
