@@ -122,8 +122,26 @@ def test_stack_rows_are_independent_and_dist_is_member_spread():
     assert np.corrcoef(batch, y[60:])[0, 1] > 0.8
 
 
+def test_blend_orders_a_pool_by_its_members_mean_rank():
+    """The baseline: each member's predictions ranked within the pool, ranks averaged and
+    mapped to the training targets' quantiles; same members and seeds as ``stack``."""
+    from scipy.stats import rankdata
+
+    rng = np.random.default_rng(0)
+    X = rng.random((120, 6))
+    y = X[:, 0] + 0.5 * X[:, 1] ** 2 + 0.1 * rng.normal(size=120)
+    blend = make_surrogate("blend", random_state=3).fit(X[:80], y[:80])
+    stack = make_surrogate("stack", random_state=3).fit(X[:80], y[:80])
+    ranks = np.mean([rankdata(m.predict(X[80:])) for m in stack.models_], axis=0)
+    pred = blend.predict(X[80:])
+    assert np.array_equal(np.argsort(pred, kind="stable"), np.argsort(ranks, kind="stable"))
+    assert y[:80].min() <= pred.min() and pred.max() <= y[:80].max()
+    assert np.corrcoef(pred, y[80:])[0, 1] > 0.8
+
+
 LIBRARY = "behaviour of the wrapped library (XGBoost / LightGBM / scikit-learn's forest)"
 BASELINE = "a non-learning baseline: its predictions are a proxy's, not fit to y"
+BATCH = "the rank blend baseline ranks within the predicted batch, by design"
 EXPECTED_FAILURES = {
     "XGBRegressor": {"check_all_zero_sample_weights_error": LIBRARY,
                      "check_regressor_multioutput": LIBRARY},
@@ -133,8 +151,10 @@ EXPECTED_FAILURES = {
                         "check_sample_weight_equivalence_on_sparse_data": LIBRARY},
     "VoteSurrogate": {"check_regressors_train": BASELINE},
     "ProxySurrogate": {"check_regressors_train": BASELINE},
+    "BlendSurrogate": {"check_methods_subset_invariance": BATCH},
 }  # fmt: skip
 SMALL = {"rf": {"n_estimators": 10}, "stack": {"member_params": {"rf": {"n_estimators": 10}}},
+         "blend": {"member_params": {"rf": {"n_estimators": 10}}},
          "mlp": {"max_epochs": 50}, "ensemble": {"n_members": 2},
          "auto": {"candidates": ("xgb", "lgbm")}}  # fmt: skip
 
@@ -169,3 +189,17 @@ def test_our_surrogates_declare_every_parameter_once():
         first = next(iter(params))
         with pytest.raises(InvalidParameterError, match=first):
             estimator.set_params(**{first: object()}).fit(rng.random((20, 3)), rng.random(20))
+
+
+@pytest.mark.parametrize("name", ["mlp", "gnn"])
+def test_torch_thread_counts_are_capped_at_the_cores(name):
+    """n_threads: 100000 used to start that many threads and run out of memory."""
+    import os
+
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    rng = np.random.default_rng(0)
+    X, y = rng.random((20, 3)), rng.random(20)
+    too_many = (os.cpu_count() or 1) + 1
+    with pytest.raises(InvalidParameterError, match="n_threads"):
+        make_surrogate(name, n_threads=too_many).fit(X, y)

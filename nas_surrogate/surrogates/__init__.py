@@ -18,6 +18,7 @@ from nas_surrogate.surrogates.auto import AutoSurrogate
 from nas_surrogate.surrogates.auto import candidate_layouts as auto_layouts
 from nas_surrogate.surrogates.base import Predictor, has_dist
 from nas_surrogate.surrogates.baselines import ProxySurrogate, VoteSurrogate
+from nas_surrogate.surrogates.blend import BlendSurrogate
 from nas_surrogate.surrogates.ensemble import EnsembleSurrogate
 from nas_surrogate.surrogates.ensemble import member_layout as ensemble_layout
 from nas_surrogate.surrogates.factory import (
@@ -87,6 +88,12 @@ SURROGATES.register(
 )
 SURROGATES.register(
     "stack", SurrogateEntry(StackSurrogate, "rank average of xgb and rf (30 % features)")
+)
+SURROGATES.register(
+    "blend",
+    SurrogateEntry(
+        BlendSurrogate, "baseline: xgb and rf (30 % features) ranks averaged within the batch"
+    ),
 )
 SURROGATES.register(
     "auto",

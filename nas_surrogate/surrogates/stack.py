@@ -31,7 +31,7 @@ DEFAULT_MEMBERS = ("xgb", "rf")
 DEFAULT_MEMBER_PARAMS: dict[str, dict] = {"rf": {"n_estimators": 300, "max_features": 0.3}}
 
 
-def _quantile(pos: np.ndarray, y_sorted: np.ndarray) -> np.ndarray:
+def target_quantile(pos: np.ndarray, y_sorted: np.ndarray) -> np.ndarray:
     """Inverse of ``position_among`` on the training targets (linear beyond [0, 1])."""
     lo, hi = y_sorted[0], y_sorted[-1]
     width = hi - lo if hi > lo else 1.0
@@ -106,9 +106,10 @@ class StackSurrogate(RegressorMixin, BaseEstimator):
     def _mapped(self, X) -> np.ndarray:
         check_is_fitted(self, "models_")
         X = validate_data(self, X, reset=False)
+        y_sorted = self.y_sorted_
         return np.stack(
             [
-                _quantile(position_among(np.asarray(m.predict(X), float), ref), self.y_sorted_)
+                target_quantile(position_among(np.asarray(m.predict(X), float), ref), y_sorted)
                 for m, ref in zip(self.models_, self.train_preds_)
             ]
         )
