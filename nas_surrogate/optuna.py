@@ -53,7 +53,7 @@ from nas_surrogate.config import MAX_SEED
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.objectives.spec import parse_objectives
 from nas_surrogate.optimizer import Optimizer
-from nas_surrogate.optuna_space import SpaceSampling
+from nas_surrogate.optuna_space import NonFinite, SpaceSampling
 from nas_surrogate.space_optimizer import SpaceOptimizer, as_space
 from nas_surrogate.spaces import SearchSpace, get_space
 from nas_surrogate.spaces.product import ProductSpace
@@ -175,6 +175,7 @@ class NASSampler(BaseSampler):
         self._user: SpaceSampling | None = None
         self._constraints_func = constraints_func
         self._lock = threading.Lock()
+        self._non_finite = NonFinite()
         if space is None or not isinstance(space, str) or space.endswith((".yaml", ".yml")):
             self._user = _user_sampling(space, searcher, objectives, constraints_func, optimizer)
             return
@@ -248,7 +249,9 @@ class NASSampler(BaseSampler):
         if self._user is not None:
             with self._lock:
                 self._user.settings["maximize"] = study.direction == MAXIMIZE
-                return self._user.sample(study, trial, lambda t: t.value)
+                return self._user.sample(
+                    study, trial, lambda t: self._non_finite.check(t.value, t.number)
+                )
         with self._lock:
             opt = self._optimizer(study, trial)
             self._sync(study, opt)
@@ -314,12 +317,12 @@ class NASSampler(BaseSampler):
         if self._user is not None:  # told now: the optimiser's best is the study's
             with self._lock:
                 value = values[0] if state == TrialState.COMPLETE and values else None
-                self._user.finished(trial, value)
+                self._user.finished(trial, self._non_finite.check(value, trial.number))
 
     def _result(self, t: FrozenTrial, opt: Optimizer) -> Any:
         """What ``opt.tell`` takes for a finished trial (None: no usable result)."""
         if not self._names and not self._n_constraints:
-            return t.value
+            return self._non_finite.check(t.value, t.number)
         got = dict(zip(self._names or ["value"], t.values))
         cons = trial_constraints(t) if self._n_constraints else ()
         if self._n_constraints and cons is not None and len(cons) != self._n_constraints:
@@ -330,7 +333,7 @@ class NASSampler(BaseSampler):
         if self._n_constraints and cons is None:
             return None  # constraints_func failed on this trial: Optuna records no values
         got.update({f"constraint_{k}": float(c) for k, c in enumerate(cons or ())})
-        return {name: got[name] for name in opt.evaluated}
+        return self._non_finite.check({name: got[name] for name in opt.evaluated}, t.number)
 
     def _sync(self, study: Study, opt: Optimizer) -> None:
         finished = (TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import warnings
 from collections.abc import Iterable
 
@@ -134,6 +135,32 @@ class StudySpace:
 
 #: trial system attribute holding the configuration the sampler proposed (JSON)
 CONFIG_ATTR = "nas_surrogate:config"
+
+
+class NonFinite:
+    """Optuna stores a trial that returned +-inf (or whose constraints are infinite) as
+    COMPLETE; a surrogate cannot learn from it and ``tell`` refuses it. Such a trial is
+    told to the searcher as failed, and the first one is said once (a warning naming the
+    trial and the value), never a crash out of ``study.optimize``."""
+
+    def __init__(self) -> None:
+        self.warned = False
+
+    def check(self, value, trial_number: int):
+        """``value`` (a number or a dict of numbers), or None when one is not finite."""
+        numbers = value.values() if isinstance(value, dict) else [value]
+        bad = [v for v in numbers if v is not None and not math.isfinite(float(v))]
+        if not bad:
+            return value
+        if not self.warned:
+            self.warned = True
+            warnings.warn(
+                f"trial {trial_number} returned {bad[0]}: a non-finite value is told to the "
+                "searcher as a failed evaluation (so is every later one)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        return None
 
 
 class SpaceSampling:

@@ -113,3 +113,32 @@ def test_an_exhausted_space_is_said_not_silently_sampled_at_random():
         study.optimize(tiny, n_trials=5)
     text = [str(w.message) for w in caught if "nothing left" in str(w.message)]
     assert len(text) == 1 and "RandomSampler" in text[0]
+
+
+@pytest.mark.parametrize("space", [None, "nasbench201"])
+def test_infinite_values_are_failed_trials_said_once_never_a_crash(space):
+    """A trial returning +-inf is COMPLETE in Optuna; the next proposal used to raise out
+    of ``study.optimize`` (issue 36 item 17). Now: told as failed, one warning."""
+    from nas_surrogate.optuna import suggest_arch
+
+    def lookup(trial):
+        if space is None:
+            value = objective(trial)
+        else:
+            arch = suggest_arch(trial, space)
+            value = float(len(set(arch)))
+        return {3: math.inf, 5: -math.inf}.get(trial.number, value)
+
+    study = optuna.create_study(
+        direction="maximize", sampler=NASSampler(space, searcher="evolution", seed=0)
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        study.optimize(lookup, n_trials=15)
+    said = [w for w in caught if "non-finite" in str(w.message)]
+    assert len(said) == 1 and "trial 3" in str(said[0].message)
+    assert len(study.trials) == 15
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
+    history = study.sampler.optimizer.history
+    told = 13 if space is None else 12  # a benchmark space tells the last trial at the next ask
+    assert len(history) == told and all(math.isfinite(v) for _, v in history)
