@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -63,6 +64,9 @@ MAXIMIZE = StudyDirection.MAXIMIZE
 
 #: trial system attribute holding the arch string the sampler proposed
 ARCH_ATTR = "nas_surrogate:arch"
+#: study system attribute holding the optimiser's state (digest-signed, as a state file)
+#: after each proposal: a sampler made again on a stored study continues it exactly
+STATE_ATTR = "nas_surrogate:state"
 
 
 def _choices(space: SearchSpace) -> tuple[str, list[list]]:
@@ -266,6 +270,7 @@ class NASSampler(BaseSampler):
                 if not self._claimed_elsewhere(study, trial, archs[0]):
                     break
                 archs = opt.ask(1)  # the other trial's result reaches us as a pending one
+            self._save(study, opt)
         if not archs:
             return {}  # every network proposed: Optuna's random sampling takes over
         return arch_to_params(self._space, archs[0])
@@ -299,11 +304,42 @@ class NASSampler(BaseSampler):
         N machines with one seed proposes N different networks."""
         if self._opt is None:
             settings = self._settings(list(study.directions))
+            self._opt = self._resumed(study, settings)
+            if self._opt is not None:
+                return self._opt
             if trial.number > 0:
                 mixed = np.random.SeedSequence([self._seed, trial.number]).generate_state(1)[0]
                 settings["seed"] = int(mixed) % (MAX_SEED + 1)
             self._opt = Optimizer(**settings)
         return self._opt
+
+    def _resumed(self, study: Study, settings: dict) -> Optimizer | None:
+        """The optimiser a previous sampler of this study saved, if it was made with the
+        same seed and settings: its population, neighbourhood walk and random streams go
+        on where they stopped. Saved with other settings: said once, and this sampler
+        starts from the study's trials as known results."""
+        saved = study._storage.get_study_system_attrs(study._study_id).get(STATE_ATTR)
+        if not isinstance(saved, dict) or saved.get("base_seed") != self._seed:
+            return None
+        try:
+            opt = Optimizer.from_state(saved.get("state"), settings.get("proxies"), STATE_ATTR)
+        except BadInputError as e:
+            warnings.warn(f"the study's saved NASSampler state is not used: {e}", stacklevel=3)
+            return None
+        fresh = {k: v for k, v in Optimizer(**settings).config.items() if k != "seed"}
+        if {k: v for k, v in opt.config.items() if k != "seed"} != fresh:
+            warnings.warn(
+                "the study holds a NASSampler state made with other settings "
+                f"({opt.config['searcher']}, features {opt.config['features']}): this "
+                "sampler starts from the study's trials as known results",
+                stacklevel=3,
+            )
+            return None
+        return opt
+
+    def _save(self, study: Study, opt: Optimizer) -> None:
+        state = {"base_seed": self._seed, "state": opt.state()}
+        study._storage.set_study_system_attr(study._study_id, STATE_ATTR, state)
 
     def after_trial(
         self,

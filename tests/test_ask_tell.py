@@ -482,3 +482,35 @@ def test_objectives_as_a_string_and_a_huge_value_are_refused_as_such():
     assert len(str(info.value)) < 200
     opt.tell(archs, [90.0])  # the refused tell changed nothing
     assert opt.history == [(archs[0], 90.0)]
+
+
+@pytest.mark.parametrize("searcher", ["evolution", "local_search", "bo"])
+def test_a_study_resumed_from_storage_continues_the_searcher_exactly(tmp_path, full, searcher):
+    """A sampler made again on a stored study used to restart evolution and local search
+    from random (issue 36 item 6): the optimiser's state now lives in the study."""
+    NAS201.space = full.space
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    params = {"population": 6} if searcher == "evolution" else {}
+    if searcher == "bo":
+        params = {"init": 5}
+
+    def sampler():
+        return NASSampler("nasbench201", searcher, proxies=full, seed=4, searcher_params=params)
+
+    whole = optuna.create_study(direction="maximize", sampler=sampler())
+    whole.optimize(_table_objective(full), n_trials=24)
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    first = optuna.create_study(
+        direction="maximize", sampler=sampler(), storage=storage, study_name="s"
+    )
+    first.optimize(_table_objective(full), n_trials=11)
+    resumed = optuna.load_study(study_name="s", storage=storage, sampler=sampler())
+    resumed.optimize(_table_objective(full), n_trials=13)
+    assert [t.params for t in resumed.trials] == [t.params for t in whole.trials]
+    # another searcher on the same study: said once, the trials become known results
+    with pytest.warns(UserWarning, match="other settings"):
+        other = NASSampler("nasbench201", "random", proxies=full, seed=4)
+        optuna.load_study(study_name="s", storage=storage, sampler=other).optimize(
+            _table_objective(full), n_trials=1
+        )
+    assert len(other.optimizer.history) == 24
