@@ -304,7 +304,7 @@ class NASSampler(BaseSampler):
         N machines with one seed proposes N different networks."""
         if self._opt is None:
             settings = self._settings(list(study.directions))
-            self._opt = self._resumed(study, settings)
+            self._opt = self._resumed(study, trial, settings)
             if self._opt is not None:
                 return self._opt
             if trial.number > 0:
@@ -313,13 +313,17 @@ class NASSampler(BaseSampler):
             self._opt = Optimizer(**settings)
         return self._opt
 
-    def _resumed(self, study: Study, settings: dict) -> Optimizer | None:
+    def _resumed(self, study: Study, trial: FrozenTrial, settings: dict) -> Optimizer | None:
         """The optimiser a previous sampler of this study saved, if it was made with the
-        same seed and settings: its population, neighbourhood walk and random streams go
-        on where they stopped. Saved with other settings: said once, and this sampler
-        starts from the study's trials as known results."""
+        same seed and settings and no other trial is running (a process running beside
+        this one keeps its own stream): its population, neighbourhood walk and random
+        streams go on where they stopped. Saved with other settings: said once, and this
+        sampler starts from the study's trials as known results."""
         saved = study._storage.get_study_system_attrs(study._study_id).get(STATE_ATTR)
         if not isinstance(saved, dict) or saved.get("base_seed") != self._seed:
+            return None
+        running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        if any(t._trial_id != trial._trial_id for t in running):
             return None
         try:
             opt = Optimizer.from_state(saved.get("state"), settings.get("proxies"), STATE_ATTR)
