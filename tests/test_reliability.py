@@ -143,6 +143,47 @@ def test_a_scheduler_address_is_checked_before_any_file_and_never_echoed(
         assert not out.exists(), address  # refused before anything was written
 
 
+def _fake_scheduler(reply: bytes | None) -> int:
+    """A local port that accepts a connection and then answers ``reply`` (None: never)."""
+    import socket
+    import threading
+    import time
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+
+    def serve():
+        conn, _ = server.accept()
+        if reply:
+            conn.sendall(reply)
+        time.sleep(20)
+        conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return server.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    "reply, why",
+    [(None, "sent no dask handshake"), (b"HTTP/1.1 400 Bad Request\r\n\r\n", "answered, but")],
+)
+def test_a_port_that_is_no_dask_scheduler_is_refused_not_hung(
+    tmp_path, capsys, monkeypatch, reply, why
+):
+    """A silent port hung past 150 s; an HTTP one raised MemoryError (issue 36 items 9, 11)."""
+    monkeypatch.setattr("nas_surrogate.experiments.runner.HANDSHAKE_SECONDS", 1.0)
+    out = tmp_path / "o"
+    port = _fake_scheduler(reply)
+    address = f"tcp://127.0.0.1:{port}"
+    code = main(["search", "-b", "nasbench201/cifar10", "--searcher", "random", "--budget", "3",
+                 "--seeds", "1", "--out", str(out), "--scheduler", address])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert why in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
 _WORKER = """
 import sys, optuna
 from nas_surrogate.benchmarks import load_benchmark

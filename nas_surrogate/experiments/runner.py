@@ -225,6 +225,42 @@ def check_scheduler(scheduler: str) -> None:
 
 #: how long a client waits for a scheduler before the run is refused (exit 2)
 CONNECT_TIMEOUT = "10s"
+#: seconds a tcp:// address has to send dask's opening handshake (a scheduler writes it
+#: as soon as a connection opens)
+HANDSHAKE_SECONDS = 10.0
+#: largest first message a scheduler's handshake could be (it is a few hundred bytes)
+MAX_HANDSHAKE_BYTES = 1 << 20
+
+
+def _probe(scheduler: str, where: str) -> None:
+    """Refuse a tcp:// address that accepts a connection but is no dask scheduler, before
+    dask's client reads it: a port that never answers hung past 150 s, and an HTTP
+    server's reply was read as a message length (MemoryError: 3.07 EiB)."""
+    import socket
+    import struct
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(scheduler)
+    if parts.scheme != "tcp":
+        return
+    try:
+        with socket.create_connection((parts.hostname, parts.port), HANDSHAKE_SECONDS) as sock:
+            sock.settimeout(HANDSHAKE_SECONDS)
+            head = b""
+            while len(head) < 8:
+                chunk = sock.recv(8 - len(head))
+                if not chunk:
+                    raise BadInputError(where, "closed the connection: not a dask scheduler")
+                head += chunk
+    except TimeoutError:
+        raise BadInputError(
+            where, f"sent no dask handshake within {HANDSHAKE_SECONDS:g} s: not a dask scheduler"
+        ) from None
+    except OSError as e:
+        raise BadInputError(where, f"cannot connect ({type(e).__name__})") from None
+    (size,) = struct.unpack("<Q", head)
+    if not 0 < size <= MAX_HANDSHAKE_BYTES:
+        raise BadInputError(where, "answered, but not with a dask handshake: not a dask scheduler")
 
 
 def dask_client(scheduler: str):
@@ -238,6 +274,7 @@ def dask_client(scheduler: str):
         raise BadInputError(
             where, "needs dask.distributed: pip install 'nas-surrogate[dask]'"
         ) from None
+    _probe(scheduler, where)
     try:
         return Client(scheduler, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as e:  # its text may quote the address
