@@ -22,9 +22,8 @@ import numpy as np
 import torch
 
 from nas_surrogate.errors import BadInputError
+from nas_surrogate.npz import read_pair
 
-#: largest dataset read from a user's file (images x pixels), bounds memory
-MAX_VALUES = 200_000_000
 SPLIT_SEED = 0
 
 
@@ -86,22 +85,7 @@ def load_dataset(spec: str, any_shape: bool = False) -> Dataset:
     where = f"--dataset {spec}"
     if not path.is_file():
         raise BadInputError(where, "neither 'digits' nor an existing .npz file")
-    try:
-        loaded = np.load(path, allow_pickle=False)
-        if isinstance(loaded, np.ndarray):  # np.save: one array, no labels
-            raise BadInputError(where, "is one array (np.save); save x and y with "
-                                "np.savez(path, x=..., y=...)")  # fmt: skip
-        with loaded as z:
-            if "x" not in z.files or "y" not in z.files:
-                raise BadInputError(where, f"needs arrays x and y, has {sorted(z.files)}")
-            shape_x = z["x"].shape if z["x"].size <= MAX_VALUES else None
-            if shape_x is None:
-                raise BadInputError(where, f"x has more than {MAX_VALUES} values")
-            x, y = z["x"], z["y"]
-    except BadInputError:
-        raise
-    except (OSError, ValueError, EOFError) as e:
-        raise BadInputError(where, f"not a readable .npz ({e})") from None
+    _, x, y = read_pair(path, (("x", "y"),), where)
     if not np.issubdtype(x.dtype, np.floating) or x.ndim < 2 or (x.ndim != 4 and not any_shape):
         shape = "(N, ...)" if any_shape else "(N, C, H, W)"
         raise BadInputError(where, f"x must be float {shape}, got {x.dtype} {x.shape}")

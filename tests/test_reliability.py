@@ -324,3 +324,50 @@ def test_a_rerun_after_the_evolved_file_changed_is_refused(route, tmp_path, caps
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "evolved.json" in err and err.count("\n") == 1, err
+
+
+def _npz_bomb(path, n_values: int) -> None:
+    """An .npz whose x is ``n_values`` zero bytes (bool), deflated to almost nothing, and
+    a small y: written in chunks, never held in memory."""
+    import zipfile
+
+    import numpy as np
+
+    header = {"descr": "|b1", "fortran_order": False, "shape": (n_values,)}
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        with zf.open("x.npy", "w", force_zip64=True) as f:
+            np.lib.format.write_array_header_1_0(f, header)
+            chunk = bytes(1 << 24)
+            for start in range(0, n_values, len(chunk)):
+                f.write(chunk[: min(len(chunk), n_values - start)])
+        with zf.open("y.npy", "w") as f:
+            np.lib.format.write_array(f, np.zeros(4, dtype=np.int64))
+
+
+def test_an_npz_bomb_is_refused_from_its_headers(tmp_path, capsys):
+    """A small file holding a huge array used to be inflated before it was refused (issue
+    36 item 12): the header's shape is checked first, with next to no memory."""
+    import tracemalloc
+
+    from nas_surrogate.npz import MAX_VALUES
+
+    bomb = tmp_path / "bomb.npz"
+    _npz_bomb(bomb, MAX_VALUES + 1)
+    assert bomb.stat().st_size < 2_000_000
+    archs = tmp_path / "archs.txt"
+    archs.write_text("|nor_conv_3x3~0|+|nor_conv_3x3~0|skip_connect~1|+|none~0|none~1|none~2|\n")
+    for argv in (
+        ["nas", "--dataset", str(bomb), "--budget", "2", "--out", str(tmp_path / "n")],
+        ["proxies", "compute", "--archs", str(archs), "--batch", str(bomb),
+         "--out", str(tmp_path / "p.csv")],
+    ):  # fmt: skip
+        main(argv)  # imports happen here, outside the measurement
+        capsys.readouterr()
+        tracemalloc.start()
+        code = main(argv)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        err = capsys.readouterr().err
+        assert code == 2, err
+        assert f"{MAX_VALUES + 1} values" in err and len(err.strip().splitlines()) == 1
+        assert peak < 50_000_000, peak

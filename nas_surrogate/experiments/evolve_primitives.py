@@ -31,6 +31,7 @@ import numpy as np
 
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.io import write_json_atomic, write_text_atomic
+from nas_surrogate.npz import read_pair
 
 #: fitness networks at least (LPZero used 50-100), and most networks read from a folder
 MIN_FITNESS = 10
@@ -69,21 +70,7 @@ def read_batch(path: str, size: int, n_classes: int | None, seed: int):
     from nas_surrogate.proxies.model import model_batch
 
     where = f"--batch {path}"
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            for xk, yk in (("images", "labels"), ("x", "y")):
-                if xk in z.files and yk in z.files:
-                    x, y = z[xk], z[yk]
-                    break
-            else:
-                raise BadInputError(
-                    where,
-                    f"needs arrays images and labels (or x and y), has {sorted(z.files)[:10]}",
-                )
-    except BadInputError:
-        raise
-    except (OSError, ValueError, EOFError) as e:
-        raise BadInputError(where, f"not a readable .npz ({e})") from None
+    _, x, y = read_pair(path, (("images", "labels"), ("x", "y")), where)
     try:
         return model_batch(x, y, n_classes, size=size, seed=seed)
     except BadInputError as e:

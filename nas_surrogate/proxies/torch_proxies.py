@@ -63,24 +63,10 @@ def load_batch(
     """A batch from ``.npz`` with ``images`` (N, 3, H, W) or (N, H, W, 3) and ``labels``,
     or ``x`` and ``y`` (the layout ``nas --dataset`` reads)."""
     from nas_surrogate.errors import BadInputError
+    from nas_surrogate.npz import read_pair
 
     where = f"--batch {path}"
-    try:
-        loaded = np.load(path, allow_pickle=False)
-        if isinstance(loaded, np.ndarray):  # np.save: one array, no labels
-            raise BadInputError(where, "is one array (np.save); save images and labels (or "
-                                "x and y) with np.savez")  # fmt: skip
-        with loaded as z:
-            keys = next((k for k in (("images", "labels"), ("x", "y"))
-                         if set(k) <= set(z.files)), None)  # fmt: skip
-            if keys is None:
-                raise BadInputError(where, f"needs arrays images and labels (or x and y), "
-                                    f"has {sorted(z.files)[:10]}")  # fmt: skip
-            images, labels = z[keys[0]], z[keys[1]]
-    except (OSError, ValueError, EOFError) as e:
-        if isinstance(e, BadInputError):
-            raise
-        raise BadInputError(where, f"not a readable npz ({e})") from None
+    _, images, labels = read_pair(path, (("images", "labels"), ("x", "y")), where)
     if images.ndim != 4:
         raise BadInputError(f"--batch {path}", f"images must be 4-D, got shape {images.shape}")
     if images.shape[-1] == 3 and images.shape[1] != 3:
