@@ -274,6 +274,30 @@ def test_more_objectives_than_exact_hypervolume_affords_exit_2_before_work(
     assert len(parse_objectives(seven.split(",")[:3])) == 3
 
 
+@pytest.mark.parametrize(
+    "text, why",
+    [
+        (",".join(["lat"] * 40_000) + "\n" + ",".join(["1"] * 40_000) + "\n", "40000 columns"),
+        ("arch,lat,lat\nx,1,2\n", "'lat' is named twice"),
+        ("{" + '"a": 1, ' * 100_000 + "}\n", "first line longer than"),
+    ],
+)
+def test_wide_or_repeated_headers_are_refused_before_parsing(
+    capsys, tmp_path, full_data_dir, text, why
+):
+    """A data JSON as a table took 280 s, 40,000 copies of one name 16.5 s (issue 36
+    item 10): the header line is checked before pandas reads the file."""
+    bad = tmp_path / "costs_cifar10.csv"
+    bad.write_text(text)
+    code, _, err = cli(
+        capsys, "search", "-b", "nasbench201/cifar10", "--data-dir", full_data_dir,
+        "--objective-data", bad, "--objectives", "val_accuracy,lat",
+        "--searcher", "random", "--budget", "5", "--seeds", "1", "--out", tmp_path / "o",
+    )  # fmt: skip
+    assert code == 2 and why in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "o").exists()
+
+
 def test_single_objective_searchers_refuse_two_objectives(capsys, tmp_path, full_data_dir, shared):
     code, _, err = cli(
         capsys, "search", "-b", "nasbench201/cifar10", "--data-dir", full_data_dir,
