@@ -237,6 +237,14 @@ def test_bad_objectives_and_constraints(full):
         (lambda d: d.iloc[:800], "no row for cell"),
         (lambda d: pd.concat([d, d.iloc[:1]]), "listed twice"),
         (lambda d: d.assign(net="[[1, 2]]"), "no column holds"),
+        (  # one stray word: the column used to vanish behind "did you mean"
+            lambda d: d.assign(
+                pixel3_latency=d.pixel3_latency.astype(object).where(d.index != 7, "slow")
+            ),
+            "line 9 holds 'slow', not a number",
+        ),
+        (lambda d: d.assign(val_accuracy=50.0), "which no table replaces"),
+        (lambda d: d.iloc[:0], "hw_cifar10.csv: has a header but no rows"),
     ],
 )
 def test_bad_hardware_tables_exit_2_before_any_work(

@@ -35,6 +35,7 @@ import numpy as np
 
 from nas_surrogate.benchmarks.base import Benchmark, ObjectiveColumn
 from nas_surrogate.errors import BadInputError
+from nas_surrogate.objectives.spec import ACCURACY
 from nas_surrogate.spaces.product import ProductSpace
 
 MAX_TABLE_BYTES = 256 << 20
@@ -124,14 +125,32 @@ def _read(path: str, size: int, mtime: float) -> tuple[tuple[str, ...], dict, di
         raise BadInputError(path, f"not a CSV table ({str(e).splitlines()[0][:120]})") from None
     if frame.shape[1] > MAX_COLUMNS:
         raise BadInputError(path, f"{frame.shape[1]} columns (at most {MAX_COLUMNS})")
+    if len(frame) == 0:
+        raise BadInputError(path, "has a header but no rows")
     numeric, text = {}, {}
     for name in frame.columns:
         col = frame[name]
         if col.dtype.kind in "if":
             numeric[str(name)] = col.to_numpy(dtype=float)
-        else:
-            text[str(name)] = col.astype(str).tolist()
+            continue
+        _refuse_mostly_numeric(path, str(name), col)
+        text[str(name)] = col.astype(str).tolist()
     return tuple(map(str, frame.columns)), numeric, text
+
+
+def _refuse_mostly_numeric(path: str, name: str, col) -> None:
+    """A column of numbers with a few stray words is a damaged cost column, not text: it
+    used to vanish, and asking for it said "did you mean". Name the row and value."""
+    import pandas as pd
+
+    as_numbers = pd.to_numeric(col, errors="coerce")
+    parsed = as_numbers.notna() | col.isna()
+    if parsed.mean() >= 0.5 and not parsed.all():
+        i = int(np.flatnonzero(~parsed.to_numpy())[0])
+        raise BadInputError(
+            f"{path}: column {name}",
+            f"line {i + 2} holds {str(col.iloc[i])[:40]!r}, not a number",
+        )
 
 
 def read_table(path: Path, task: str | None = None) -> RawTable:
@@ -239,6 +258,12 @@ def attach_tables(
         for name, col in table.columns.items():
             if name == accuracy:
                 continue
+            if name == ACCURACY:  # would replace the benchmark's own accuracy objective
+                raise BadInputError(
+                    f"{table.path}: column {name}",
+                    f"differs from {bench.id}'s validation accuracy, which no table "
+                    "replaces: rename the column",
+                )
             values = np.full(n_codes, np.nan)
             values[codes] = col
             listed = np.zeros(n_codes, dtype=bool)
