@@ -240,6 +240,9 @@ def objective_curves(results: pd.DataFrame, out_dir: Path, label) -> list[Path]:
         for key, g in frame.groupby(["searcher", "surrogate", "features"], sort=False):
             name = label(dict(zip(["searcher", "surrogate", "features"], key)))
             curves = g.pivot_table(index="step", columns="seed", values=metric).ffill()
+            if curves.empty:  # no seed queried a feasible network: nothing to draw
+                ax.plot([], [], label=f"{name} (no feasible query)")
+                continue
             q = curves.quantile([0.25, 0.5, 0.75], axis=1).T
             line = ax.step(q.index, q[0.5], where="post", label=name)[0]
             ax.fill_between(

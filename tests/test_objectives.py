@@ -607,3 +607,27 @@ def test_ask_repeated_with_the_same_objective_folder_is_not_refused(
     other = [a if a != "val_accuracy,pixel3_latency" else "val_accuracy" for a in argv]
     code, _, err = cli(capsys, *other)
     assert code == 2 and "--objectives" in err and "--objective_data" not in err
+
+
+def test_a_run_with_no_feasible_query_reports_it_without_warnings(
+    capsys, tmp_path, full_data_dir, shared
+):
+    """An evaluated constraint nobody met in 3 queries printed a numpy RuntimeWarning and
+    then failed in the plot (exit 1; issue 36 item 16)."""
+    import warnings
+
+    out = tmp_path / "o"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        code, stdout, err = cli(
+            capsys, "search", "-b", "nasbench201/cifar10", "--data-dir", full_data_dir,
+            "--objective-data", shared, "--constraint", "pgd@Linf_eps-1.0>=50",
+            "--searcher", "random", "--budget", "3", "--seeds", "2", "--out", out,
+        )  # fmt: skip
+    assert code == 0, err
+    assert "none feasible" in stdout and "Warning" not in err
+    results = pd.read_csv(out / "results.csv")
+    assert not results.feasible.any()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["searchers"][0]["at_3"]["optimum_found"] == 0
+    assert (out / "plots" / "objectives--nasbench201--cifar10.png").is_file()

@@ -78,8 +78,15 @@ def step_rows(view: ObjectiveView, ids: np.ndarray, values: np.ndarray) -> list[
 
 
 def _quartiles(values) -> dict:
-    q25, q50, q75 = np.percentile(np.asarray(values, dtype=float), [25, 50, 75])
-    return {"median": float(q50), "q25": float(q25), "q75": float(q75)}
+    """Median and quartiles; a run with no feasible query has NaN best and infinite
+    regret, so between two infinities the nearer order statistic is taken (linear
+    interpolation would print a numpy warning and NaN)."""
+    v = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore"):
+        q = np.percentile(v, [25, 50, 75])
+    nearest = np.percentile(v, [25, 50, 75], method="nearest")
+    q = np.where(np.isnan(q) & ~np.isnan(nearest), nearest, q)
+    return {"median": float(q[1]), "q25": float(q[0]), "q75": float(q[2])}
 
 
 def summary_entry(view: ObjectiveView, curves: dict, marks: list[int]) -> dict:
@@ -130,6 +137,9 @@ def comparison_table(summary: list[dict], marks: list[int], label) -> str:
         for b in marks:
             s = e[f"at_{b}"]["hv_fraction" if multi else "best_feasible"]
             fmt = "{:.4f}" if multi else "{:.2f}"
+            if np.isnan(s["median"]):  # no seed had a feasible query yet
+                cells.append("none feasible")
+                continue
             cells.append(
                 f"{fmt.format(s['median'])} [{fmt.format(s['q25'])}, {fmt.format(s['q75'])}]"
             )
