@@ -251,14 +251,17 @@ def _run_nas_yaml(doc: dict, where: str, n_jobs: int | None, fmt: OutputFormat |
     from nas_surrogate.cli_nas import run_nas_command
     from nas_surrogate.config import take
     from nas_surrogate.experiments.nas import NasConfig
-    from nas_surrogate.settings import from_yaml
+    from nas_surrogate.settings import from_yaml, in_yaml_terms
 
     fmt = fmt or _format(take(doc, "format", str, where, "table"), f"{where}: format")
     config = from_yaml(NasConfig, {k: v for k, v in doc.items() if k not in ("command", "format")},
                        where)  # fmt: skip
     if n_jobs is not None:
         config.n_jobs = n_jobs
-    run_nas_command(config, fmt, source=where)
+    try:
+        run_nas_command(config, fmt, source=where)
+    except BadInputError as e:
+        raise in_yaml_terms(e, NasConfig, where) from None
 
 
 @app.command("run")
@@ -294,13 +297,16 @@ def run_cmd(
     )
     from nas_surrogate.experiments.evaluate_config import EvaluateConfig
     from nas_surrogate.experiments.search_config import SearchConfig
-    from nas_surrogate.settings import from_yaml, resolved_data_dir
+    from nas_surrogate.settings import from_yaml, in_yaml_terms, resolved_data_dir
 
     search = command == "search"
     cls, runner = (SearchConfig, run_search) if search else (EvaluateConfig, run_evaluate)
     settings = from_yaml(cls, {k: v for k, v in doc.items() if k not in RUN_KEYS}, where)
     settings.data_dir = resolved_data_dir(data_dir or settings.data_dir)
-    runner(settings, **run, source=where)
+    try:
+        runner(settings, **run, source=where)
+    except BadInputError as e:
+        raise in_yaml_terms(e, cls, where) from None
 
 
 def run_search(

@@ -75,6 +75,17 @@ def key(f: Field) -> str:
     return f.metadata.get("yaml_key") or flag.lstrip("-").replace("-", "_")
 
 
+def in_yaml_terms(error: Any, cls: type, source: str) -> Any:
+    """``error`` (a BadInputError) as a config file's user reads it: a message that
+    names a CLI flag (``--objectives 'x'``) names ``FILE: key`` instead, since the run
+    came from that file, not from the flag."""
+    head, _, rest = str(error.where).partition(" ")
+    for f in fields(cls):
+        if "flags" in f.metadata and head in _flags(f):
+            return type(error)(f"{source}: {key(f)}" + (f" {rest}" if rest else ""), error.why)
+    return error
+
+
 def _default(f: Field) -> Any:
     if f.default is not MISSING:
         return f.default

@@ -631,3 +631,25 @@ def test_a_run_with_no_feasible_query_reports_it_without_warnings(
     summary = json.loads((out / "summary.json").read_text())
     assert summary["searchers"][0]["at_3"]["optimum_found"] == 0
     assert (out / "plots" / "objectives--nasbench201--cifar10.png").is_file()
+
+
+@pytest.mark.parametrize(
+    "line, key",
+    [
+        ("objectives: [val_accuracy, pixel3_latncy]", "objectives 'pixel3_latncy'"),
+        ('constraint: ["pixel3_latency=<5"]', "constraint 'pixel3_latency=<5'"),
+    ],
+)
+def test_errors_of_a_yaml_run_name_the_file_and_key_not_a_flag(
+    capsys, tmp_path, full_data_dir, shared, line, key
+):
+    """A config's mistake was reported as ``--objectives ...`` (issue 36 item 16)."""
+    config = tmp_path / "pareto.yaml"
+    config.write_text(
+        f"command: search\nbenchmark: [nasbench201/cifar10]\ndata_dir: {full_data_dir}\n"
+        f"objective_data: {shared}\nsearcher: [random]\n{line}\nbudget: 5\nseeds: 1\n"
+        f"out: {tmp_path / 'o'}\n"
+    )
+    code, _, err = cli(capsys, "run", config)
+    assert code == 2 and err.startswith(f"error: {config}: {key}"), err
+    assert "--" not in err.split(":")[1] and not (tmp_path / "o").exists()
