@@ -1,4 +1,4 @@
-"""Training NB201 networks for real, on CPU, on a small image dataset.
+"""Training networks for real (CPU or CUDA) on a small dataset: NB201 cells or a user's model.
 
 Datasets: ``digits`` (scikit-learn's ``load_digits``: 1,797 real 8x8 grey images of
 handwritten digits, 10 classes, shipped inside scikit-learn, no download) or a user's
