@@ -18,7 +18,9 @@ must be enumerable (NB201, TransNAS-Bench-101): its networks are the candidates.
 
 Policies, stated once:
 - ``ask(k)``: ``k`` distinct, never-proposed networks; when the searcher needs results
-  before proposing more, the rest are random (see ``searchers/driver.py``);
+  before proposing more, the rest come from its ``more`` (bo: kriging believer; evolution:
+  children of further tournaments), random only for a searcher without one (see
+  ``searchers/driver.py``);
 - ``tell``: only archs asked and not yet told, finite values (ValueError naming the
   argument otherwise); a crashed evaluation is reported with ``fail(archs)``: it is
   never proposed again, the searcher sees it as the worst result, surrogates skip it;
