@@ -28,6 +28,8 @@ PROXY_NAMES: tuple[str, ...] = (
     "synflow",
     "zen",
 )
+#: spaces whose networks the torch proxies build (``proxies/network.py``): the one list
+SPACES_WITH_NETWORKS = ("nasbench201",)
 
 
 def cache_key(name: str) -> str:

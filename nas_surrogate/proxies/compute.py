@@ -19,14 +19,12 @@ from nas_surrogate.config import MAX_SEED
 from nas_surrogate.deprecation import renamed
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.io import write_json_atomic
-from nas_surrogate.proxy_names import PROXY_NAMES
+from nas_surrogate.proxy_names import PROXY_NAMES, SPACES_WITH_NETWORKS
 from nas_surrogate.settings import comma_list, setting, validate
 from nas_surrogate.spaces import get_space
 
 if TYPE_CHECKING:  # pandas is imported where a frame is made: the CLI starts without it
     import pandas as pd
-
-SPACES_WITH_NETWORKS = ("nasbench201",)
 
 
 def read_arch_list(spec: str, space_name: str) -> np.ndarray:

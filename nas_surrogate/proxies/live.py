@@ -24,13 +24,13 @@ import numpy as np
 
 from nas_surrogate.errors import BadInputError
 from nas_surrogate.proxies.base import Batch
+from nas_surrogate.proxy_names import SPACES_WITH_NETWORKS
 from nas_surrogate.spaces import get_space
 
 #: bump when a proxy's code changes what it computes
 PROXY_CODE_VERSION = 1
 #: most cache lines read back (bounds what a cache file can make us allocate)
 MAX_CACHE_LINES = 5_000_000
-SPACES_WITH_NETWORKS = ("nasbench201",)
 
 
 def batch_digest(batch: Batch, seed: int, network: dict) -> str:
