@@ -653,3 +653,20 @@ def test_errors_of_a_yaml_run_name_the_file_and_key_not_a_flag(
     code, _, err = cli(capsys, "run", config)
     assert code == 2 and err.startswith(f"error: {config}: {key}"), err
     assert "--" not in err.split(":")[1] and not (tmp_path / "o").exists()
+
+
+def test_a_folder_scored_the_old_way_is_refused_not_extended(
+    capsys, tmp_path, full_data_dir, shared
+):
+    """Rows scored on networks (before the headline moved to the queried cells) must not
+    be resumed beside rows scored on cells: the folder's settings say how it scored."""
+    out = tmp_path / "pareto"
+    argv = ["search", "-b", "nasbench201/cifar10", "--data-dir", full_data_dir,
+            "--objective-data", shared, "--objectives", "val_accuracy,edgegpu_latency",
+            "--searcher", "random", "--budget", "5", "--seeds", "1", "--out", out]  # fmt: skip
+    assert cli(capsys, *argv)[0] == 0
+    run = json.loads((out / "run.json").read_text())
+    assert run["settings"].pop("scoring") == "queried cells"
+    (out / "run.json").write_text(json.dumps(run))  # as an older version wrote it
+    code, _, err = cli(capsys, *[*argv[:-4], "--seeds", "2", "--out", out])
+    assert code == 2 and "settings.scoring" in err

@@ -111,6 +111,9 @@ class SearchConfig:
             "proxy_costs": self.proxy_costs,
             "objectives": self.objectives,
             "constraints": self.constraints,
+            # multi-objective rows score the queried cells since this version: a folder
+            # written under network scoring is refused, never extended with other numbers
+            **({"scoring": "queried cells"} if self.objectives or self.constraints else {}),
             "inputs": input_fingerprint(
                 self.benchmarks,
                 self.data_dir,
