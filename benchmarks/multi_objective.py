@@ -359,7 +359,8 @@ def main() -> None:
         "# Multi-objective and constrained NAS on the whole NB201 CIFAR-10 table",
         "",
         f"Printed by `python benchmarks/multi_objective.py --seeds {args.seeds} --budget "
-        f"{args.budget} --acquisitions {args.acquisitions}` on {datetime.date.today()}, "
+        f"{args.budget} --acquisitions {args.acquisitions} --constrained-seeds {cseeds}` on "
+        f"{datetime.date.today()}, "
         f"{platform.machine()}, {os.cpu_count()} cores, {args.n_jobs} runs at a time, one "
         f"thread each ({time.perf_counter() - started:.0f} s this call; tasks are cached in "
         f"{cache.name}). Data: `nbsz_full/` "

@@ -34,7 +34,7 @@ def main() -> None:
     args = parser.parse_args()
     config = SearchConfig(
         benchmarks=["nasbench201/cifar10"], searchers=["random", "nsga2", "pareto_ls", "mobo"],
-        surrogate="ensemble", features=["onehot+zc"], budget=args.budget, seeds=args.seeds,
+        surrogate="ensemble", budget=args.budget, seeds=args.seeds,  # features: enc+zc
         objectives=["val_accuracy", "pixel3_latency"],
         objective_data=[str(Path(args.objective_data).resolve())],
         data_dir=str(Path(args.data_dir).resolve()),

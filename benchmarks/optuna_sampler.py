@@ -13,6 +13,11 @@
    validation accuracy after 50 and 100 trials, paired wins against TPE, seconds per
    study on one thread. ZC proxies are read from the table (their cost is not charged
    here: every sampler sees 100 trainings).
+3. Sampler time (``--timing-runs``, default 10): seconds per 100-trial study of
+   ``NASSampler(bo)`` and ``TPESampler``, interleaved (NASSampler, TPE, NASSampler, ...),
+   without ``threadpool_limits`` (as a user runs it), on a quiet machine and with one core
+   kept busy by another process; the objective is a table look-up, so the time is the
+   sampler's.
 Writes ``docs/optuna.md``.
 """
 
@@ -96,10 +101,52 @@ def run_native(bench, seed: int) -> tuple[np.ndarray, float]:
     return np.maximum.accumulate(problem.history()[1]), time.perf_counter() - t
 
 
+def _busy_core():
+    """Another process spinning on one core, as a second job would."""
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+
+
+def sampler_timing(bench, runs: int) -> list[str]:
+    """Median seconds per study, quiet and with one busy core, and the ratio to TPE."""
+    makers = {
+        "NASSampler(bo, onehot+zc)": lambda s: NASSampler(
+            "nasbench201", "bo", features="onehot+zc", proxies=bench, seed=s
+        ),
+        "TPESampler": lambda s: optuna.samplers.TPESampler(seed=s),
+    }
+    rows = {}
+    for load in ("quiet", "one busy core"):
+        busy = _busy_core() if load != "quiet" else None
+        try:
+            secs: dict[str, list[float]] = {name: [] for name in makers}
+            for seed in range(runs):
+                for name, make in makers.items():
+                    secs[name].append(run_study(bench, make(seed))[1])
+        finally:
+            if busy is not None:
+                busy.kill()
+                busy.wait()
+        rows[load] = {name: float(np.median(v)) for name, v in secs.items()}
+    lines = [
+        f"## Sampler time: 100 trials of a table look-up, {runs} interleaved runs each",
+        "",
+        "| load | NASSampler(bo) s/study (median) | TPE s/study (median) | ratio |",
+        "|---|---|---|---|",
+    ]
+    for load, r in rows.items():
+        nas, tpe = r["NASSampler(bo, onehot+zc)"], r["TPESampler"]
+        lines.append(f"| {load} | {nas:.2f} | {tpe:.2f} | {nas / tpe:.1f}x |")
+    return lines + [""]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", default="../shared/data/nbsz_full")
     parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--timing-runs", type=int, default=10)
     parser.add_argument("--out", default=str(ROOT / "docs" / "optuna.md"))
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -169,6 +216,7 @@ def main() -> None:
         "network (it samples the six edges); the table answers each repeat again.",
         "",
     ]
+    lines += sampler_timing(bench, args.timing_runs)
     text = "\n".join(lines)
     Path(args.out).write_text(text)
     print(f"wrote {args.out} (tracked in git: `git diff` shows what changed)")
