@@ -794,3 +794,17 @@ def test_analyze_correlations_scores_an_lpz_column(table4, tmp_path, capsys, dat
 
     want = stats.spearmanr(x, bench.val_accuracy[rows]).statistic
     assert f"{want:.3f}" in (out / "results.md").read_text()
+
+
+def test_an_expression_without_a_value_on_some_networks_is_said(tmp_path, monkeypatch, data_dir):
+    """exp(exp(exp(act))) overflows on every network: the column used to be NaN silently."""
+    monkeypatch.setenv("NAS_SURROGATE_CACHE", str(tmp_path / "cache"))
+    g = genome(("act", "weight"), (("exp", "exp", "exp", "l1_norm"), ("frobenius",)), "product")
+    path = write_proxy(tmp_path / "overflow.json", g, batch_spec=SPEC4)
+    bench = load_benchmark("nasbench201/cifar10", data_dir).subset(np.array([0, 7]))
+    from nas_surrogate.proxies.lpzero_table import lpz_column
+
+    for _ in range(2):  # computed, then from the cache: said both times
+        with pytest.warns(RuntimeWarning, match="no finite value on 2 of 2 networks"):
+            column = lpz_column(bench, f"lpz:{path}", n_jobs=1)
+        assert np.isnan(column).all()

@@ -81,7 +81,7 @@ def lpz_column(bench, name: str, n_jobs: int | None = None) -> np.ndarray:
         try:
             column = np.load(path, allow_pickle=False)
             if column.shape == (len(keys),):
-                return column
+                return _said(column, name, keys)
         except (OSError, ValueError):
             pass  # a damaged cache file is recomputed
     jobs = n_jobs or max(1, (os.cpu_count() or 1))
@@ -94,6 +94,23 @@ def lpz_column(bench, name: str, n_jobs: int | None = None) -> np.ndarray:
 
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, lambda f: np.save(f, column, allow_pickle=False))
+    return _said(column, name, keys)
+
+
+def _said(column: np.ndarray, name: str, keys: list[str]) -> np.ndarray:
+    """``column``, with one warning when the expression has no value on some networks
+    (a failed pass or a non-finite result): they enter the features as missing values,
+    imputed like a failed hand-crafted proxy, and the user is told how many."""
+    bad = np.flatnonzero(np.isnan(column))
+    if len(bad):
+        import warnings
+
+        warnings.warn(
+            f"{name}: no finite value on {len(bad)} of {len(column)} networks (first: "
+            f"{keys[bad[0]]}); they enter the features as missing values",
+            RuntimeWarning,
+            stacklevel=3,
+        )
     return column
 
 
