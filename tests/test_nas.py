@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -150,6 +151,12 @@ def test_own_npz_dataset_runs(capsys, tmp_path):
     assert main(args) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["trained"] == 3 and summary["networks_with_proxies"] == 0
+    # the user's file was the data: 12 validation images (20 % of 60), so every accuracy
+    # is a multiple of 1/12 (digits' 360 would give multiples of 1/360)
+    assert summary["dataset"].endswith("mine.npz")
+    results = pd.read_csv(tmp_path / "o" / "results.csv")
+    hits = results.val_accuracy.to_numpy() * 12 / 100
+    assert len(results) == 3 and np.allclose(hits, np.round(hits))
 
 
 def test_nas_from_yaml_writes_results_and_a_plot(capsys, tmp_path):
