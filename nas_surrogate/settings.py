@@ -86,7 +86,8 @@ def in_yaml_terms(error: Any, cls: type, source: str) -> Any:
     return error
 
 
-def _default(f: Field) -> Any:
+def default_of(f: Field) -> Any:
+    """A field's default value (its factory called), or ``MISSING`` for a required one."""
     if f.default is not MISSING:
         return f.default
     if f.default_factory is not MISSING:  # type: ignore[misc]
@@ -104,7 +105,7 @@ def cli_parameters(cls: type) -> list[inspect.Parameter]:
 
     params = []
     for f in _settings(cls):
-        meta, default = f.metadata, _default(f)
+        meta, default = f.metadata, default_of(f)
         required = default is MISSING
         kind = meta["cli_type"] or (str if required else type(default))
         cli_default = default if isinstance(default, (str, int, float)) else None
@@ -152,7 +153,7 @@ def from_yaml(cls: type, doc: dict[str, Any], where: str, **extra: Any) -> Any:
         convert = f.metadata["from_yaml"]
         kwargs[f.name] = convert(value, f"{where}: {k}") if convert else value
     for k, f in by_key.items():
-        if _default(f) is MISSING and f.name not in kwargs:
+        if default_of(f) is MISSING and f.name not in kwargs:
             raise BadInputError(f"{where}: {k}", "missing")
     return cls(**kwargs)
 
@@ -166,7 +167,7 @@ def _kind(f: Field) -> type | None:
     args = [a for a in typing.get_args(kind) if a is not type(None)]
     kind = args[0] if args else kind
     if kind is None:
-        kind = type(_default(f))
+        kind = type(default_of(f))
     return kind if kind in (bool, int, float, str) else None
 
 

@@ -16,6 +16,7 @@ from nas_surrogate.registry import Registry
 from nas_surrogate.settings import (
     comma_list,
     data_dir_setting,
+    default_of,
     file_setting,
     setting,
     validate,
@@ -405,10 +406,9 @@ class EvolveConfig:
     def _refuse_unused(self) -> None:
         """A setting the chosen ``--from`` does not read, given anyway, is refused: it
         would otherwise be ignored in silence."""
-        from dataclasses import MISSING, fields
+        from dataclasses import fields
 
-        defaults = {f.name: (f.default_factory() if f.default_factory is not MISSING
-                             else f.default) for f in fields(self)}  # fmt: skip
+        defaults = {f.name: default_of(f) for f in fields(self)}
         for kind, names in self.ONLY.items():
             if kind == self.source:
                 continue
