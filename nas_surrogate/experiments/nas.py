@@ -146,10 +146,9 @@ class NasConfig:
         """Every objective is the trained accuracy or a cost the run measures per network
         (``params``, ``flops``, ``latency``): a typo is refused before any training, with
         the closest name, not discovered after the first network."""
-        import difflib
-
         from nas_surrogate.objectives import parse_objectives
         from nas_surrogate.proxy_names import COST_COLUMNS
+        from nas_surrogate.registry import did_you_mean
 
         if not self.objectives:
             return
@@ -157,11 +156,10 @@ class NasConfig:
         where = f"{source}: objectives" if source else "--objectives"
         for objective in parse_objectives(list(self.objectives)):
             if objective.name not in known:
-                close = difflib.get_close_matches(objective.name, known, n=1)
-                hint = f"did you mean {close[0]!r}? " if close else ""
                 raise BadInputError(
-                    f"{where} {objective.name}", f"{hint}nas trains val_accuracy and "
-                    f"measures {', '.join(COST_COLUMNS)} per network; nothing else",
+                    f"{where} {objective.name}", f"nas trains val_accuracy and measures "
+                    f"{', '.join(COST_COLUMNS)} per network; nothing else"
+                    f"{did_you_mean(objective.name, list(known))}",
                 )  # fmt: skip
 
     def fingerprint(self) -> dict:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sklearn.base import BaseEstimator
 
 from nas_surrogate.errors import BadInputError
-from nas_surrogate.registry import Registry
+from nas_surrogate.registry import Registry, did_you_mean
 
 
 @dataclass(frozen=True)
@@ -73,17 +73,13 @@ def make_surrogate(
 def check_member_params(member_params: object, names: list[str], composite: str) -> None:
     """ValueError for a ``member_params`` key that names none of the composite's members
     (``{xbg: ...}`` for ``xgb`` would otherwise be ignored in silence)."""
-    import difflib
-
     if not isinstance(member_params, dict):
         return
     for key in member_params:
         if key not in names:
-            close = difflib.get_close_matches(str(key), names, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ValueError(
                 f"{composite} member_params {str(key)[:40]!r}: not one of its members "
-                f"({', '.join(names)}){hint}"
+                f"({', '.join(names)}){did_you_mean(str(key), names)}"
             )
 
 
